@@ -52,7 +52,7 @@ export const botReplyJob: JobKindDefinition<BotTurnInput, BotReplyCursor, BotOut
       if (modelFaults < waits.length) {
         return { done: false, cursor: { modelFaults: modelFaults + 1 }, progress: { processed: 0, total: 1 }, delaySeconds: waits[modelFaults]! };
       }
-      return done(await escalateUnanswered(deps, turn, 'low_confidence'));
+      return done(await escalateUnanswered(deps, turn, 'model_unavailable'));
     }
   },
   // A JobFailure, or an input that is no turn (the dead-letter and sweep routes call the registry's hook).

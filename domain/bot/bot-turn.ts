@@ -29,7 +29,7 @@ export const botJobId = (eventId: string) => `job_${eventId.slice(eventId.indexO
 /**
  * A `bot_reply` job failed by the dead-letter queue (`retries_exhausted`: the responder kept failing
  * through every receive) or the sweep (`stalled`): the contact must not be left unanswered, so people
- * take the conversation (`bot.escalated`, `low_confidence`, as when the model refuses). Registered in
+ * take the conversation (`bot.escalated`, `model_unavailable`). Registered in
  * domain/jobs/job-failure-hooks.ts; the escalation's module is loaded only when one fails, so the
  * dead-letter consumer stays light at cold start. Idempotent: the event's receipt says it was done.
  */
@@ -37,5 +37,5 @@ export async function botReplyFailed(deps: CoreDeps, job: FailedJob): Promise<vo
   const input = botTurnInput.safeParse(job.input);
   if (!input.success) return;
   const { escalateUnanswered } = await import('./autoreply.service');
-  await escalateUnanswered(deps, { ...input.data, workspaceId: job.workspaceId }, 'low_confidence');
+  await escalateUnanswered(deps, { ...input.data, workspaceId: job.workspaceId }, 'model_unavailable');
 }

@@ -347,11 +347,11 @@ describe('the model off the stream (the `bot_reply` job on the `classify_convers
     const { conversationId, message } = await writeIn(owned.phone, 'Where is my package?');
     const job = await botJobDone(message.id);
     // One run, then one after each wait (BOT_MODEL_RETRY_SECONDS=1,1), then the escalation.
-    expect(job).toMatchObject({ status: 'succeeded', attempts: 0, result: { outcome: 'escalated', reason: 'low_confidence', assigneeId: acme.member.user.id } });
+    expect(job).toMatchObject({ status: 'succeeded', attempts: 0, result: { outcome: 'escalated', reason: 'model_unavailable', assigneeId: acme.member.user.id } });
     expect(calls).toBe(3);
     expect(await botMessages(conversationId)).toEqual([]);
     const [escalated] = await escalations(conversationId);
-    expect(escalated).toMatchObject({ actorUserId: 'system', payload: { reason: 'low_confidence', assigneeId: acme.member.user.id, messageId: message.id } });
+    expect(escalated).toMatchObject({ actorUserId: 'system', payload: { reason: 'model_unavailable', assigneeId: acme.member.user.id, messageId: message.id } });
     expect((await owner().get(`/v1/conversations/${conversationId}`)).body).toMatchObject({ status: 'open', assigneeId: acme.member.user.id });
     setResponder(undefined);
   });
@@ -371,12 +371,12 @@ describe('the model off the stream (the `bot_reply` job on the `classify_convers
     const [escalated] = await escalations(conversationId);
     expect(escalated).toMatchObject({
       actorUserId: 'system',
-      payload: { reason: 'low_confidence', assigneeId: acme.member.user.id, messageId: message.id, channel: 'sms' },
+      payload: { reason: 'model_unavailable', assigneeId: acme.member.user.id, messageId: message.id, channel: 'sms' },
     });
     expect((await owner().get(`/v1/conversations/${conversationId}`)).body).toMatchObject({ status: 'open', assigneeId: acme.member.user.id });
     const unread = (await as(acme.member.token).get('/v1/inbox/unread-messages?limit=50')).body.items as any[];
     expect(unread.map((item) => item.id)).toContain(message.id);
-    expect((await owner().get(`/v1/conversations/${conversationId}/bot`)).body).toMatchObject({ active: false, reason: 'low_confidence' });
+    expect((await owner().get(`/v1/conversations/${conversationId}/bot`)).body).toMatchObject({ active: false, reason: 'model_unavailable' });
     // The dead letter delivered again changes nothing: one escalation.
     expect(await failDeadLetteredJob(stack.deps, { workspaceId: acme.workspace.id, jobId: job!.jobId, seq: job!.dispatchSeq })).toBe('ended');
     expect(await escalations(conversationId)).toHaveLength(1);

@@ -5717,7 +5717,7 @@ export interface components {
             conversationId: string;
             /** @description The bot may answer here (it still follows the contact’s tags, the settings and the hours) */
             active: boolean;
-            /** @description Why the conversation is with people: an escalation reason (`keyword`, `low_confidence`, `reply_limit`, `no_match`, `rate_limited`, `undeliverable`) or `user` */
+            /** @description Why the conversation is with people: an escalation reason (`keyword`, `low_confidence`, `reply_limit`, `no_match`, `rate_limited`, `undeliverable`, `model_unavailable`) or `user` */
             reason: string | null;
             /** @description Bot replies since the bot took the conversation or it was last resolved */
             replies: number;
@@ -5758,9 +5758,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *         "id": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-e77e11@example.com",
+                     *         "email": "owner-b9c9cd@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -5768,7 +5768,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0WV8BAYX7VR644EYE",
+                     *         "id": "ws_01KF0E44M0CNQR0HYY4NQHDP8S",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -5825,7 +5825,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0WV8BAYX7VR644EYE",
+                     *       "id": "ws_01KF0E44M0CNQR0HYY4NQHDP8S",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -5893,7 +5893,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0WV8BAYX7VR644EYE",
+                     *       "id": "ws_01KF0E44M0CNQR0HYY4NQHDP8S",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -6019,9 +6019,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "id": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-e77e11@example.com",
+                     *           "email": "owner-b9c9cd@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -6029,9 +6029,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *           "id": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-e3ac01@example.com",
+                     *           "email": "admin-178842@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -6039,7 +6039,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AaYlyScNWa1QHBDqzpiPi7l8_fQDaY5ZGfxAqi_o3Ko1UhdiPfRLJN2G3i-N23S9Bd18ROIjEFT9E_wRyX3M4Zrp9hwHJYPW1SCMHSw6CebZ9Fnnwm6eA4kQTH43zy7sLijWQ-usgzdfqXF7L2LmiO2Q"
+                     *       "nextCursor": "AbvNwTteSDHzR4IRohycLNLKJqB3OKDiMmWev6TIYywETUZOXNXwu44A7K0pcus9nfA9tkvsDhDFXUzY0FqMGrsbsGCohghAHH5awtjK4EKc4t8t2ffnxJUGoz2WTCY3dLehbHYNLTj27uqWyxhSywPF"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -6095,7 +6095,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-42530d71@example.com",
+                 *       "email": "n-09bdb850@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -6119,9 +6119,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0WV8BAYX7VR644EZB",
+                     *       "id": "usr_01KF0E44M0CNQR0HYY4NQHDP9P",
                      *       "name": "Nia New",
-                     *       "email": "n-42530d71@example.com",
+                     *       "email": "n-09bdb850@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -6248,9 +6248,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0WV8BAYX7VR644EZ2",
+                     *       "id": "usr_01KF0E44M0CNQR0HYY4NQHDP9D",
                      *       "name": "Mia Member",
-                     *       "email": "member-16a4a6@example.com",
+                     *       "email": "member-7dc87f@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -6343,9 +6343,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0WV8BAYX7VR644EZK",
+                     *       "id": "usr_01KF0E44M0CNQR0HYY4NQHDP9Y",
                      *       "name": "Renamed",
-                     *       "email": "u-52a21517@example.com",
+                     *       "email": "u-e1afd173@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -6483,16 +6483,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0WV8BAYX7VR644EYG",
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "id": "tok_01KF0E44M0CNQR0HYY4NQHDP8V",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_8n-zZl",
+                     *           "prefix": "crm_hE_zQv",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "Abz_MzBWNFSb7vvRCtCU5kPUjFqkS41WzNpcEBmRN-O5U9ni3SUKlFC1Nsh5Aj-VVzf7ZgaVR47a4MNtEDOVk60OnSGBCpHHaFvVcvr1BVtqIfjo18XxSYNcbj1KXG4LcenfTk0VrBMfD-Pv1KTA2YDYkKJsfzu9hydPNs1drqMQ4YN3hOFwAB6ID7FFBNwg9cQs4BDdP29fF8ESKe3JPn0dcuVY3rahWTZQCrWHeXn1d3QHFLF95G-7R758Cr_nePivDHpYFAxg3epvaKQZBjUfepjO5Zcr1itKoPXDpQCOi4w41gE7oSn_jTgKqE0Gm8HOpzQI"
+                     *       "nextCursor": "AS5aE4fdrUH808XKV0wNLx5426ueIdO8Od1R2nKW2une5GhlNQ6U4Yz2s_a531pP_d3Ru28s-jdErHDRtn54qqNM5brSriFs9eFkZLb7QVce-rxHErgNgcxkmJ1_nOQhUmtGO0BsmyiRv1HxkmBvTA03-sr0WsOqwMQeUMR4oqATPCS8b7swd_4NjmzEhy0LeW9N08H46bf_POp3ljAiaP3SCcbB6Dhf-Yi9Sd8Pi93DDu4vDbefOGpWatoqBU1PaVkwINfHe1DZWQf9ZHsOzWcJ6c2F_WwTLw-ul1vfWrWmykp0RG5Ur497fjLT4h6b6xyjlh9V"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -6579,10 +6579,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0WV8BAYX7VR644F07",
-                     *       "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "id": "tok_01KF0E44M0CNQR0HYY4NQHDPAJ",
+                     *       "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "name": "CI",
-                     *       "prefix": "crm_xgTWLe",
+                     *       "prefix": "crm_Xrynyv",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -6706,10 +6706,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0WV8BAYX7VR644F0E",
-                     *       "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "id": "tok_01KF0E44M0CNQR0HYY4NQHDPAS",
+                     *       "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "name": "gone",
-                     *       "prefix": "crm_bIhT31",
+                     *       "prefix": "crm_LXQDxC",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -6855,7 +6855,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_c5a6efa9",
+                 *       "key": "k_bd91c459",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -6887,7 +6887,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_c5a6efa9",
+                     *       "key": "k_bd91c459",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -7038,7 +7038,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_026434ff",
+                     *       "key": "f_aecbec9e",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -7181,40 +7181,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0WV8BAYX7VR644F1D",
+                     *           "id": "evt_01KF0E44M0CNQR0HYY4NQHDPBR",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0WV8BAYX7VR644F1A",
+                     *           "entityId": "ct_01KF0E44M0CNQR0HYY4NQHDPBN",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "actorUserId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
-                     *             "assignedBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *             "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *             "assignedBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0WV8BAYX7VR644F1A",
+                     *           "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDPBN",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0WV8BAYX7VR644F1C",
+                     *           "id": "evt_01KF0E44M0CNQR0HYY4NQHDPBQ",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0WV8BAYX7VR644F1A",
+                     *           "entityId": "ct_01KF0E44M0CNQR0HYY4NQHDPBN",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "actorUserId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *             "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-4c525978@example.com"
+                     *                 "normalized": "c-b5c81ae4@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0WV8BAYX7VR644F1A",
+                     *           "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDPBN",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -7405,31 +7405,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0WV8BAYX7VR644F1A",
+                     *           "id": "ct_01KF0E44M0CNQR0HYY4NQHDPBN",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-4c525978@example.com",
+                     *           "email": "c-b5c81ae4@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0WV8BAYX7VR644F1E",
+                     *           "id": "ct_01KF0E44M0CNQR0HYY4NQHDPBS",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-977b83af@example.com",
+                     *           "email": "c-ae1bb1a1@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AWS1c6Ab9cpUAAXHdNjebeehEmtNHIVSnC4sqf7Rc29ba_K9nmN0iH6jW9GDOILwicNqxnKJge5OzrkH_bbIBdllP7k-YdZk5kRTuDi9yJ_csd52X5bK2YOQOt4eF9aNGJ4am6DMSLNX8T5HGpBxCnqxgZ9vWTRYDYagpjpdSM8jahlmHQk"
+                     *       "nextCursor": "AcxQ2o16kULqlmzSz6GVANt7OmSg4ZsMdLmyIzGqIJLso3aWueD1MSqtumr_B-Ms0vOTra7m5xy91xLb5GEWNmSwHuK1bhzbPLeMOEAI-xJCWhW98-RIA2OQqhT6FeLyDlvhDSZNUOz3IrlJbZYhjpeywC02C_rAhan1Y-nBAzlESxOGN8w"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -7489,7 +7489,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-4873067c@navy.example"
+                 *           "value": "g-f1df6683@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -7518,7 +7518,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644F2A",
+                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPCN",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -7536,19 +7536,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-4873067c@navy.example",
+                     *       "email": "g-f1df6683@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644F2B",
+                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPCP",
                      *           "kind": "email",
-                     *           "value": "g-4873067c@navy.example",
-                     *           "normalized": "g-4873067c@navy.example",
+                     *           "value": "g-f1df6683@navy.example",
+                     *           "normalized": "g-f1df6683@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644F2C",
+                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPCQ",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -7561,7 +7561,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7692,46 +7692,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0WV8BAYX7VR644F1A",
+                     *           "id": "ct_01KF0E44M0CNQR0HYY4NQHDPBN",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-4c525978@example.com",
+                     *           "email": "c-b5c81ae4@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0WV8BAYX7VR644F1E",
+                     *           "id": "ct_01KF0E44M0CNQR0HYY4NQHDPBS",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-977b83af@example.com",
+                     *           "email": "c-ae1bb1a1@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0WV8BAYX7VR644F1J",
+                     *           "id": "ct_01KF0E44M0CNQR0HYY4NQHDPBX",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-b201479f@example.com",
+                     *           "email": "c-1e284135@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0WV8BAYX7VR644F1P",
+                     *           "id": "ct_01KF0E44M0CNQR0HYY4NQHDPC1",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-7fc94a65@example.com",
+                     *           "email": "c-12e5b964@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -7803,7 +7803,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644F1T",
+                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPC5",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7813,7 +7813,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7821,14 +7821,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-d6e929d0@example.com",
+                     *       "email": "c-8221e092@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644F1V",
+                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPC6",
                      *           "kind": "email",
-                     *           "value": "c-d6e929d0@example.com",
-                     *           "normalized": "c-d6e929d0@example.com",
+                     *           "value": "c-8221e092@example.com",
+                     *           "normalized": "c-8221e092@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7838,7 +7838,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7917,7 +7917,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644F2T",
+                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPD5",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7927,7 +7927,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7935,14 +7935,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-aa96568e@example.com",
+                     *       "email": "c-b4f5481a@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644F2V",
+                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPD6",
                      *           "kind": "email",
-                     *           "value": "c-aa96568e@example.com",
-                     *           "normalized": "c-aa96568e@example.com",
+                     *           "value": "c-b4f5481a@example.com",
+                     *           "normalized": "c-b4f5481a@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7952,7 +7952,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8044,7 +8044,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644F3J",
+                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPDX",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8054,7 +8054,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8062,14 +8062,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-02627fbb@example.com",
+                     *       "email": "c-da9d8185@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644F3K",
+                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPDY",
                      *           "kind": "email",
-                     *           "value": "c-02627fbb@example.com",
-                     *           "normalized": "c-02627fbb@example.com",
+                     *           "value": "c-da9d8185@example.com",
+                     *           "normalized": "c-da9d8185@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8079,7 +8079,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8238,7 +8238,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644F59",
+                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPFM",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8248,7 +8248,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8256,19 +8256,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-7f9db2c9@example.com",
+                     *       "email": "c-e2e266f9@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644F5A",
+                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPFN",
                      *           "kind": "email",
-                     *           "value": "c-7f9db2c9@example.com",
-                     *           "normalized": "c-7f9db2c9@example.com",
+                     *           "value": "c-e2e266f9@example.com",
+                     *           "normalized": "c-e2e266f9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644F5D",
+                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPFR",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -8281,7 +8281,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8431,7 +8431,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644F7A",
+                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPHN",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8441,7 +8441,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8457,7 +8457,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8572,7 +8572,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644F8B",
+                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPJP",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8582,7 +8582,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -8590,14 +8590,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-5d44589a@example.com",
+                     *       "email": "c-667542db@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644F8C",
+                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPJQ",
                      *           "kind": "email",
-                     *           "value": "c-5d44589a@example.com",
-                     *           "normalized": "c-5d44589a@example.com",
+                     *           "value": "c-667542db@example.com",
+                     *           "normalized": "c-667542db@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8607,7 +8607,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8722,7 +8722,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644F9C",
+                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPKQ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8732,7 +8732,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8740,14 +8740,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-1fe2229a@example.com",
+                     *       "email": "c-63a30240@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644F9D",
+                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPKR",
                      *           "kind": "email",
-                     *           "value": "c-1fe2229a@example.com",
-                     *           "normalized": "c-1fe2229a@example.com",
+                     *           "value": "c-63a30240@example.com",
+                     *           "normalized": "c-63a30240@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8757,7 +8757,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8881,7 +8881,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644FAZ",
+                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPNA",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8891,7 +8891,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8899,14 +8899,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-56d35747@example.com",
+                     *       "email": "c-bc04cf5d@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644FB0",
+                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPNB",
                      *           "kind": "email",
-                     *           "value": "c-56d35747@example.com",
-                     *           "normalized": "c-56d35747@example.com",
+                     *           "value": "c-bc04cf5d@example.com",
+                     *           "normalized": "c-bc04cf5d@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8916,7 +8916,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9053,7 +9053,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644FC8",
+                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPPK",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9063,7 +9063,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9071,14 +9071,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-54e220d0@example.com",
+                     *       "email": "c-c4c06cc4@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644FC9",
+                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPPM",
                      *           "kind": "email",
-                     *           "value": "c-54e220d0@example.com",
-                     *           "normalized": "c-54e220d0@example.com",
+                     *           "value": "c-c4c06cc4@example.com",
+                     *           "normalized": "c-c4c06cc4@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9088,7 +9088,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9203,7 +9203,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644FDG",
+                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPQV",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9213,7 +9213,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EZ2",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP9D",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9221,14 +9221,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-e5f4c48d@example.com",
+                     *       "email": "c-f00fa1a9@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644FDH",
+                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPQW",
                      *           "kind": "email",
-                     *           "value": "c-e5f4c48d@example.com",
-                     *           "normalized": "c-e5f4c48d@example.com",
+                     *           "value": "c-f00fa1a9@example.com",
+                     *           "normalized": "c-f00fa1a9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9238,7 +9238,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9342,7 +9342,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644FEA",
+                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPRN",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9360,14 +9360,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-ca3011c5@example.com",
+                     *       "email": "c-e6cb56b2@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644FEB",
+                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPRP",
                      *           "kind": "email",
-                     *           "value": "c-ca3011c5@example.com",
-                     *           "normalized": "c-ca3011c5@example.com",
+                     *           "value": "c-e6cb56b2@example.com",
+                     *           "normalized": "c-e6cb56b2@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9377,7 +9377,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9482,7 +9482,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EZ2"
+                 *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP9D"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -9501,7 +9501,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644FFB",
+                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPSP",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9511,7 +9511,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EZ2",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP9D",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9519,14 +9519,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-5a3d650c@example.com",
+                     *       "email": "c-b70b7caa@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644FFC",
+                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPSQ",
                      *           "kind": "email",
-                     *           "value": "c-5a3d650c@example.com",
-                     *           "normalized": "c-5a3d650c@example.com",
+                     *           "value": "c-b70b7caa@example.com",
+                     *           "normalized": "c-b70b7caa@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9536,7 +9536,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9775,15 +9775,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0WV8BAYX7VR644FGV",
-                     *         "contactId": "ct_01KF0E44M0WV8BAYX7VR644FGQ",
+                     *         "id": "scr_01KF0E44M0CNQR0HYY4NQHDPV6",
+                     *         "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDPV2",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *         "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0WV8BAYX7VR644FGQ",
+                     *         "id": "ct_01KF0E44M0CNQR0HYY4NQHDPV2",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -9793,7 +9793,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *         "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -9801,14 +9801,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-89b834b4@example.com",
+                     *         "email": "c-db4e0c1d@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0WV8BAYX7VR644FGR",
+                     *             "id": "ch_01KF0E44M0CNQR0HYY4NQHDPV3",
                      *             "kind": "email",
-                     *             "value": "c-89b834b4@example.com",
-                     *             "normalized": "c-89b834b4@example.com",
+                     *             "value": "c-db4e0c1d@example.com",
+                     *             "normalized": "c-db4e0c1d@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -9816,15 +9816,15 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0WV8BAYX7VR644FGV",
+                     *           "id": "scr_01KF0E44M0CNQR0HYY4NQHDPV6",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
                      *         "fitScores": {},
-                     *         "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *         "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10050,18 +10050,18 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0WV8BAYX7VR644FK2",
-                     *         "contactId": "ct_01KF0E44M0WV8BAYX7VR644FJY",
+                     *         "id": "qual_01KF0E44M0CNQR0HYY4NQHDPXD",
+                     *         "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDPX9",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
                      *         "confidence": null,
                      *         "reasons": [],
-                     *         "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *         "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0WV8BAYX7VR644FJY",
+                     *         "id": "ct_01KF0E44M0CNQR0HYY4NQHDPX9",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -10071,7 +10071,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *         "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -10079,14 +10079,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-6b9d8d27@example.com",
+                     *         "email": "c-ffa2695a@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0WV8BAYX7VR644FJZ",
+                     *             "id": "ch_01KF0E44M0CNQR0HYY4NQHDPXA",
                      *             "kind": "email",
-                     *             "value": "c-6b9d8d27@example.com",
-                     *             "normalized": "c-6b9d8d27@example.com",
+                     *             "value": "c-ffa2695a@example.com",
+                     *             "normalized": "c-ffa2695a@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -10095,16 +10095,16 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0WV8BAYX7VR644FK2",
+                     *           "id": "qual_01KF0E44M0CNQR0HYY4NQHDPXD",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "confidence": null
                      *         },
                      *         "fitScores": {},
-                     *         "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *         "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10243,23 +10243,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0WV8BAYX7VR644FM9",
+                     *             "id": "evt_01KF0E44M0CNQR0HYY4NQHDPYM",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0WV8BAYX7VR644FM7",
+                     *             "entityId": "ct_01KF0E44M0CNQR0HYY4NQHDPYJ",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *             "actorUserId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *               "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-615b4d8b@example.com"
+                     *                   "normalized": "c-3f0b85d9@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0WV8BAYX7VR644FM7",
+                     *             "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDPYJ",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -10357,7 +10357,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644FNQ",
+                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDQ02",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -10367,7 +10367,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -10375,14 +10375,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-bb0fe3df@example.com",
+                     *       "email": "c-392f735c@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644FNR",
+                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDQ03",
                      *           "kind": "email",
-                     *           "value": "c-bb0fe3df@example.com",
-                     *           "normalized": "c-bb0fe3df@example.com",
+                     *           "value": "c-392f735c@example.com",
+                     *           "normalized": "c-392f735c@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -10395,7 +10395,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10545,7 +10545,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644FTW",
+                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDQ57",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -10555,7 +10555,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -10563,14 +10563,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-3f783e19@example.com",
+                     *       "email": "c-269bd690@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644FTX",
+                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDQ58",
                      *           "kind": "email",
-                     *           "value": "c-3f783e19@example.com",
-                     *           "normalized": "c-3f783e19@example.com",
+                     *           "value": "c-269bd690@example.com",
+                     *           "normalized": "c-269bd690@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -10580,7 +10580,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10681,8 +10681,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0WV8BAYX7VR644FW3",
-                 *         "ct_01KF0E44M0WV8BAYX7VR644FW7"
+                 *         "ct_01KF0E44M0CNQR0HYY4NQHDQ6E",
+                 *         "ct_01KF0E44M0CNQR0HYY4NQHDQ6J"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -10705,12 +10705,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0WV8BAYX7VR644FW3",
+                     *           "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDQ6E",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0WV8BAYX7VR644FW7",
+                     *           "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDQ6J",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -10831,7 +10831,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0WV8BAYX7VR644FYJ"
+                 *         "ct_01KF0E44M0CNQR0HYY4NQHDQ8X"
                  *       ]
                  *     }
                  */
@@ -10849,7 +10849,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0WV8BAYX7VR644FYE",
+                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDQ8S",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -10859,19 +10859,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0WV8BAYX7VR644FYJ",
+                     *           "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDQ8X",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-3a2057cd@example.com"
+                     *               "normalized": "c-4697ec13@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -10882,22 +10882,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-4a042ac3@example.com",
+                     *       "email": "c-2425be91@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644FYF",
+                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDQ8T",
                      *           "kind": "email",
-                     *           "value": "c-4a042ac3@example.com",
-                     *           "normalized": "c-4a042ac3@example.com",
+                     *           "value": "c-2425be91@example.com",
+                     *           "normalized": "c-2425be91@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0WV8BAYX7VR644FYK",
+                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDQ8Y",
                      *           "kind": "email",
-                     *           "value": "c-3a2057cd@example.com",
-                     *           "normalized": "c-3a2057cd@example.com",
+                     *           "value": "c-4697ec13@example.com",
+                     *           "normalized": "c-4697ec13@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -10907,7 +10907,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11091,7 +11091,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0WV8BAYX7VR644G1S"
+                 *       "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDQC4"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -11109,15 +11109,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0WV8BAYX7VR644G1S",
+                     *       "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDQC4",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0WV8BAYX7VR644G1S",
+                     *         "id": "ct_01KF0E44M0CNQR0HYY4NQHDQC4",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *         "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-9ec68666@example.com",
+                     *         "email": "c-5df7a50b@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11358,9 +11358,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-db2b2c0b",
+                 *       "name": "Initech-db816c39",
                  *       "domains": [
-                 *         "initech-5927ff63.example"
+                 *         "initech-6dc81518.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -11385,10 +11385,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0WV8BAYX7VR644G2S",
-                     *       "name": "Initech-db2b2c0b",
+                     *       "id": "co_01KF0E44M0CNQR0HYY4NQHDQD4",
+                     *       "name": "Initech-db816c39",
                      *       "domains": [
-                     *         "initech-5927ff63.example"
+                     *         "initech-6dc81518.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -11400,7 +11400,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11525,8 +11525,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0WV8BAYX7VR644G31",
-                     *       "name": "Co-a432c895",
+                     *       "id": "co_01KF0E44M0CNQR0HYY4NQHDQDC",
+                     *       "name": "Co-f3f216c5",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -11534,11 +11534,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11629,8 +11629,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0WV8BAYX7VR644G3D",
-                     *       "name": "Co-5ba82f16",
+                     *       "id": "co_01KF0E44M0CNQR0HYY4NQHDQDR",
+                     *       "name": "Co-6a1ad664",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -11638,11 +11638,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11790,8 +11790,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0WV8BAYX7VR644G49",
-                     *       "name": "Co-f8b4c635",
+                     *       "id": "co_01KF0E44M0CNQR0HYY4NQHDQEM",
+                     *       "name": "Co-d78221d7",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -11799,11 +11799,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11918,8 +11918,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0WV8BAYX7VR644G4T",
-                     *       "name": "Co-61651223",
+                     *       "id": "co_01KF0E44M0CNQR0HYY4NQHDQF5",
+                     *       "name": "Co-b91b56ad",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -11927,11 +11927,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12034,7 +12034,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0WV8BAYX7VR644G5V"
+                 *         "co_01KF0E44M0CNQR0HYY4NQHDQG6"
                  *       ]
                  *     }
                  */
@@ -12054,8 +12054,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0WV8BAYX7VR644G5S",
-                     *         "name": "Co-f9488cb8",
+                     *         "id": "co_01KF0E44M0CNQR0HYY4NQHDQG4",
+                     *         "name": "Co-d3f1d6b4",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -12063,11 +12063,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *         "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *         "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12075,7 +12075,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0WV8BAYX7VR644G5V",
+                     *           "id": "co_01KF0E44M0CNQR0HYY4NQHDQG6",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -12316,15 +12316,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0WV8BAYX7VR644G86",
+                     *           "id": "note_01KF0E44M0CNQR0HYY4NQHDQJH",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0WV8BAYX7VR644G82"
+                     *             "id": "ct_01KF0E44M0CNQR0HYY4NQHDQJD"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
-                     *           "updatedBy": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *           "authorId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *           "updatedBy": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -12399,7 +12399,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0WV8BAYX7VR644G8T"
+                 *         "id": "ct_01KF0E44M0CNQR0HYY4NQHDQK5"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -12424,15 +12424,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0WV8BAYX7VR644G8Y",
+                     *       "id": "note_01KF0E44M0CNQR0HYY4NQHDQK9",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0WV8BAYX7VR644G8T"
+                     *         "id": "ct_01KF0E44M0CNQR0HYY4NQHDQK5"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
-                     *       "updatedBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "authorId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "updatedBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -12547,15 +12547,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0WV8BAYX7VR644G9Y",
+                     *       "id": "note_01KF0E44M0CNQR0HYY4NQHDQM9",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0WV8BAYX7VR644G9T"
+                     *         "id": "ct_01KF0E44M0CNQR0HYY4NQHDQM5"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
-                     *       "updatedBy": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "authorId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "updatedBy": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -12750,15 +12750,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0WV8BAYX7VR644GB2",
+                     *       "id": "note_01KF0E44M0CNQR0HYY4NQHDQND",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0WV8BAYX7VR644GAY"
+                     *         "id": "ct_01KF0E44M0CNQR0HYY4NQHDQN9"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
-                     *       "updatedBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "authorId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "updatedBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -13047,7 +13047,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0WV8BAYX7VR644GG1"
+                 *         "id": "ct_01KF0E44M0CNQR0HYY4NQHDQTC"
                  *       }
                  *     }
                  */
@@ -13071,7 +13071,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0WV8BAYX7VR644GG5",
+                     *       "id": "task_01KF0E44M0CNQR0HYY4NQHDQTG",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13082,11 +13082,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0WV8BAYX7VR644GG1"
+                     *         "id": "ct_01KF0E44M0CNQR0HYY4NQHDQTC"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13480,7 +13480,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0WV8BAYX7VR644GH1",
+                     *       "id": "task_01KF0E44M0CNQR0HYY4NQHDQVC",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13488,11 +13488,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "assigneeId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13584,7 +13584,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0WV8BAYX7VR644GHD",
+                     *       "id": "task_01KF0E44M0CNQR0HYY4NQHDQVR",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13592,11 +13592,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "assigneeId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13744,7 +13744,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0WV8BAYX7VR644GJ4",
+                     *       "id": "task_01KF0E44M0CNQR0HYY4NQHDQWF",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13752,11 +13752,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0WV8BAYX7VR644EZ2",
+                     *       "assigneeId": "usr_01KF0E44M0CNQR0HYY4NQHDP9D",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13850,7 +13850,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0WV8BAYX7VR644EZ2"
+                 *       "assigneeId": "usr_01KF0E44M0CNQR0HYY4NQHDP9D"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -13869,7 +13869,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0WV8BAYX7VR644GJN",
+                     *       "id": "task_01KF0E44M0CNQR0HYY4NQHDQX0",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13877,11 +13877,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0WV8BAYX7VR644EZ2",
+                     *       "assigneeId": "usr_01KF0E44M0CNQR0HYY4NQHDP9D",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14029,7 +14029,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0WV8BAYX7VR644GKF",
+                     *       "id": "task_01KF0E44M0CNQR0HYY4NQHDQXT",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -14037,11 +14037,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "assigneeId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "completedBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14156,7 +14156,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0WV8BAYX7VR644GM0",
+                     *       "id": "task_01KF0E44M0CNQR0HYY4NQHDQYB",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -14164,11 +14164,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "assigneeId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14379,7 +14379,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-136a3ea7",
+                 *       "name": "Renewals-d188cdb7",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -14415,12 +14415,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0WV8BAYX7VR644GMS",
-                     *       "name": "Renewals-136a3ea7",
+                     *       "id": "pl_01KF0E44M0CNQR0HYY4NQHDQZ4",
+                     *       "name": "Renewals-d188cdb7",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GMT",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDQZ5",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14428,7 +14428,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GMV",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDQZ6",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -14436,7 +14436,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GMW",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDQZ7",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -14444,7 +14444,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14569,12 +14569,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0WV8BAYX7VR644GN3",
-                     *       "name": "Pipe-36099c57",
+                     *       "id": "pl_01KF0E44M0CNQR0HYY4NQHDQZE",
+                     *       "name": "Pipe-da9e6169",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GN4",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDQZF",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14582,7 +14582,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GN5",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDQZG",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14590,7 +14590,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GN6",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDQZH",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14598,7 +14598,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GN7",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDQZJ",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14606,7 +14606,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14678,7 +14678,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-c54bef87"
+                 *       "name": "Renamed-264957e7"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -14697,12 +14697,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0WV8BAYX7VR644GP7",
-                     *       "name": "Renamed-c54bef87",
+                     *       "id": "pl_01KF0E44M0CNQR0HYY4NQHDR0J",
+                     *       "name": "Renamed-264957e7",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GP8",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR0K",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14710,7 +14710,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GP9",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR0M",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14718,7 +14718,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GPA",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR0N",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14726,7 +14726,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GPB",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR0P",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14734,7 +14734,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14862,10 +14862,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0WV8BAYX7VR644GV4",
-                 *         "st_01KF0E44M0WV8BAYX7VR644GV3",
-                 *         "st_01KF0E44M0WV8BAYX7VR644GV5",
-                 *         "st_01KF0E44M0WV8BAYX7VR644GV6"
+                 *         "st_01KF0E44M0CNQR0HYY4NQHDR5F",
+                 *         "st_01KF0E44M0CNQR0HYY4NQHDR5E",
+                 *         "st_01KF0E44M0CNQR0HYY4NQHDR5G",
+                 *         "st_01KF0E44M0CNQR0HYY4NQHDR5H"
                  *       ]
                  *     }
                  */
@@ -14885,12 +14885,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0WV8BAYX7VR644GV2",
-                     *       "name": "Pipe-f9247859",
+                     *       "id": "pl_01KF0E44M0CNQR0HYY4NQHDR5D",
+                     *       "name": "Pipe-6a4a3017",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GV4",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR5F",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14898,7 +14898,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GV3",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR5E",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14906,7 +14906,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GV5",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR5G",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14914,7 +14914,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GV6",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR5H",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14922,7 +14922,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15079,12 +15079,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0WV8BAYX7VR644GR4",
-                     *       "name": "Pipe-1e7e84dd",
+                     *       "id": "pl_01KF0E44M0CNQR0HYY4NQHDR2F",
+                     *       "name": "Pipe-8c47b73d",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GR5",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR2G",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -15092,7 +15092,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GR6",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR2H",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -15100,7 +15100,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GRA",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR2N",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -15108,7 +15108,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GR7",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR2J",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -15116,7 +15116,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GR8",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR2K",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -15124,7 +15124,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15275,12 +15275,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0WV8BAYX7VR644GZ2",
-                     *         "name": "Pipe-712aa478",
+                     *         "id": "pl_01KF0E44M0CNQR0HYY4NQHDR9D",
+                     *         "name": "Pipe-bad82e9b",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0WV8BAYX7VR644GZ3",
+                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDR9E",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -15288,7 +15288,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0WV8BAYX7VR644GZ5",
+                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDR9G",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -15296,7 +15296,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0WV8BAYX7VR644GZ6",
+                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDR9H",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -15304,7 +15304,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *         "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15442,12 +15442,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0WV8BAYX7VR644GX5",
-                     *       "name": "Pipe-e9188fec",
+                     *       "id": "pl_01KF0E44M0CNQR0HYY4NQHDR7G",
+                     *       "name": "Pipe-7f7ad370",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GX6",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR7H",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -15455,7 +15455,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GX7",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR7J",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -15463,7 +15463,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GX8",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR7K",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -15471,7 +15471,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0WV8BAYX7VR644GX9",
+                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR7M",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -15479,7 +15479,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15615,12 +15615,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0WV8BAYX7VR644H19",
-                     *         "name": "Pipe-663b5ee9",
+                     *         "id": "pl_01KF0E44M0CNQR0HYY4NQHDRBM",
+                     *         "name": "Pipe-a76c0046",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0WV8BAYX7VR644H1A",
+                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDRBN",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -15628,7 +15628,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0WV8BAYX7VR644H1B",
+                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDRBP",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -15636,7 +15636,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0WV8BAYX7VR644H1C",
+                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDRBQ",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -15644,7 +15644,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0WV8BAYX7VR644H1D",
+                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDRBR",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -15652,7 +15652,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *         "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15660,7 +15660,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0WV8BAYX7VR644H1A",
+                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDRBN",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -15674,7 +15674,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0WV8BAYX7VR644H1B",
+                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDRBP",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -15688,7 +15688,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0WV8BAYX7VR644H1C",
+                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDRBQ",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -15702,7 +15702,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0WV8BAYX7VR644H1D",
+                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDRBR",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -15892,20 +15892,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0WV8BAYX7VR644H03",
+                     *           "pipelineId": "pl_01KF0E44M0CNQR0HYY4NQHDRAE",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0WV8BAYX7VR644H09",
+                     *           "id": "dl_01KF0E44M0CNQR0HYY4NQHDRAM",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0WV8BAYX7VR644H05",
+                     *           "stageId": "st_01KF0E44M0CNQR0HYY4NQHDRAG",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15913,20 +15913,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0WV8BAYX7VR644GZH",
+                     *           "pipelineId": "pl_01KF0E44M0CNQR0HYY4NQHDR9W",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0WV8BAYX7VR644GZS",
+                     *           "id": "dl_01KF0E44M0CNQR0HYY4NQHDRA4",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0WV8BAYX7VR644GZK",
+                     *           "stageId": "st_01KF0E44M0CNQR0HYY4NQHDR9Y",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15934,20 +15934,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0WV8BAYX7VR644GZH",
+                     *           "pipelineId": "pl_01KF0E44M0CNQR0HYY4NQHDR9W",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0WV8BAYX7VR644GZQ",
+                     *           "id": "dl_01KF0E44M0CNQR0HYY4NQHDRA2",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0WV8BAYX7VR644GZJ",
+                     *           "stageId": "st_01KF0E44M0CNQR0HYY4NQHDR9X",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15955,20 +15955,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0WV8BAYX7VR644GZ9",
+                     *           "pipelineId": "pl_01KF0E44M0CNQR0HYY4NQHDR9M",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0WV8BAYX7VR644GZF",
+                     *           "id": "dl_01KF0E44M0CNQR0HYY4NQHDR9T",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0WV8BAYX7VR644GZB",
+                     *           "stageId": "st_01KF0E44M0CNQR0HYY4NQHDR9P",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16031,7 +16031,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0WV8BAYX7VR644H3H"
+                 *       "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDRDW"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -16054,12 +16054,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0WV8BAYX7VR644H3N",
+                     *       "id": "dl_01KF0E44M0CNQR0HYY4NQHDRE0",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0WV8BAYX7VR644H3H",
+                     *       "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDRDW",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -16069,7 +16069,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16194,14 +16194,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0WV8BAYX7VR644H4X",
+                     *       "id": "dl_01KF0E44M0CNQR0HYY4NQHDRF8",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -16209,7 +16209,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16301,14 +16301,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0WV8BAYX7VR644H59",
+                     *       "id": "dl_01KF0E44M0CNQR0HYY4NQHDRFM",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -16316,7 +16316,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16473,14 +16473,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0WV8BAYX7VR644H60",
+                     *       "id": "dl_01KF0E44M0CNQR0HYY4NQHDRGB",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -16488,7 +16488,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16636,14 +16636,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0WV8BAYX7VR644H75",
+                     *       "id": "dl_01KF0E44M0CNQR0HYY4NQHDRHG",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -16651,7 +16651,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16775,14 +16775,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0WV8BAYX7VR644H7Q",
+                     *       "id": "dl_01KF0E44M0CNQR0HYY4NQHDRJ2",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -16790,7 +16790,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16936,14 +16936,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0WV8BAYX7VR644H8D",
+                     *       "id": "dl_01KF0E44M0CNQR0HYY4NQHDRJR",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -16951,7 +16951,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17108,7 +17108,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -17169,7 +17169,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-2e845819",
+                 *       "name": "Partner-1bfb57b2",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -17194,16 +17194,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-2e845819",
-                     *       "ref": "partner-2e845819",
-                     *       "name": "Partner-2e845819",
+                     *       "key": "partner-1bfb57b2",
+                     *       "ref": "partner-1bfb57b2",
+                     *       "name": "Partner-1bfb57b2",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -17328,16 +17328,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-62d1223f",
-                     *       "ref": "tag-62d1223f",
-                     *       "name": "tag-62d1223f",
+                     *       "key": "tag-b6d711b6",
+                     *       "ref": "tag-b6d711b6",
+                     *       "name": "tag-b6d711b6",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -17528,16 +17528,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-7efcb4bb",
-                     *       "ref": "tag-7efcb4bb",
-                     *       "name": "tag-7efcb4bb",
+                     *       "key": "tag-fd9df03f",
+                     *       "ref": "tag-fd9df03f",
+                     *       "name": "tag-fd9df03f",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -17817,7 +17817,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17831,7 +17831,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17845,7 +17845,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EZ2",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP9D",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17859,7 +17859,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EZB",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP9P",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17873,7 +17873,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EZD",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP9R",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17887,7 +17887,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EZH",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP9W",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17901,7 +17901,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EZK",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP9Y",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17915,7 +17915,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EZQ",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDPA2",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17929,7 +17929,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EZS",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDPA4",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17943,7 +17943,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EZV",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDPA6",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17957,7 +17957,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EZX",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDPA8",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17971,7 +17971,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EZZ",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDPAA",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17985,7 +17985,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644F01",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDPAC",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17999,7 +17999,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644F03",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDPAE",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -18013,7 +18013,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644F05",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDPAG",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -18027,7 +18027,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644F09",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDPAM",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -18130,7 +18130,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GES5",
+                     *           "contactId": "ct_01KF0E44M00WS2B5TZRRF612R7",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -18142,17 +18142,17 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *           "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *           "lastInboundAt": null,
                      *           "replyWindow": null,
-                     *           "id": "cv_01KF0E44M0XVZTR3NWCTC4GES9",
+                     *           "id": "cv_01KF0E44M00WS2B5TZRRF612RB",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M0XVZTR3NWCTC4GES5",
-                     *               "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA"
+                     *               "id": "ct_01KF0E44M00WS2B5TZRRF612R7",
+                     *               "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18214,7 +18214,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GESX",
+                 *       "contactId": "ct_01KF0E44M00WS2B5TZRRF612RZ",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -18252,10 +18252,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0XVZTR3NWCTC4GET1",
+                     *       "id": "cv_01KF0E44M00WS2B5TZRRF612S3",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GESX",
+                     *       "contactId": "ct_01KF0E44M00WS2B5TZRRF612RZ",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18263,8 +18263,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M0XVZTR3NWCTC4GESX",
-                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *           "id": "ct_01KF0E44M00WS2B5TZRRF612RZ",
+                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18277,7 +18277,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18459,10 +18459,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0XVZTR3NWCTC4GEVK",
+                     *       "id": "cv_01KF0E44M00WS2B5TZRRF612TN",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GEVF",
+                     *       "contactId": "ct_01KF0E44M00WS2B5TZRRF612TH",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18471,8 +18471,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0XVZTR3NWCTC4GEVF",
-                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA"
+                     *           "id": "ct_01KF0E44M00WS2B5TZRRF612TH",
+                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18484,7 +18484,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18576,10 +18576,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0XVZTR3NWCTC4GEWS",
+                     *       "id": "cv_01KF0E44M00WS2B5TZRRF612VV",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GEWN",
+                     *       "contactId": "ct_01KF0E44M00WS2B5TZRRF612VQ",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -18588,8 +18588,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0XVZTR3NWCTC4GEWN",
-                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA"
+                     *           "id": "ct_01KF0E44M00WS2B5TZRRF612VQ",
+                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18601,7 +18601,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18749,25 +18749,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0XVZTR3NWCTC4GEYX",
+                     *       "id": "cv_01KF0E44M00WS2B5TZRRF612XZ",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GEYS",
+                     *       "contactId": "ct_01KF0E44M00WS2B5TZRRF612XV",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0XVZTR3NWCTC4GERZ",
+                     *       "assigneeId": "usr_01KF0E44M00WS2B5TZRRF612R1",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0XVZTR3NWCTC4GEYS",
-                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA"
+                     *           "id": "ct_01KF0E44M00WS2B5TZRRF612XV",
+                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0XVZTR3NWCTC4GERZ",
-                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERZ",
+                     *           "id": "usr_01KF0E44M00WS2B5TZRRF612R1",
+                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612R1",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18780,7 +18780,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18895,10 +18895,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0XVZTR3NWCTC4GF0F",
+                     *       "id": "cv_01KF0E44M00WS2B5TZRRF612ZH",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GF0B",
+                     *       "contactId": "ct_01KF0E44M00WS2B5TZRRF612ZD",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18907,14 +18907,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0XVZTR3NWCTC4GF0B",
-                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA"
+                     *           "id": "ct_01KF0E44M00WS2B5TZRRF612ZD",
+                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M0XVZTR3NWCTC4GERQ",
-                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA"
+                     *           "id": "usr_01KF0E44M00WS2B5TZRRF612QQ",
+                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18926,7 +18926,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -19042,7 +19042,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0XVZTR3NWCTC4GERZ"
+                 *       "assigneeId": "usr_01KF0E44M00WS2B5TZRRF612R1"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -19061,25 +19061,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0XVZTR3NWCTC4GF28",
+                     *       "id": "cv_01KF0E44M00WS2B5TZRRF6131A",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GF24",
+                     *       "contactId": "ct_01KF0E44M00WS2B5TZRRF61316",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0XVZTR3NWCTC4GERZ",
+                     *       "assigneeId": "usr_01KF0E44M00WS2B5TZRRF612R1",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0XVZTR3NWCTC4GF24",
-                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA"
+                     *           "id": "ct_01KF0E44M00WS2B5TZRRF61316",
+                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0XVZTR3NWCTC4GERZ",
-                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *           "id": "usr_01KF0E44M00WS2B5TZRRF612R1",
+                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19092,7 +19092,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -19231,7 +19231,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M0XVZTR3NWCTC4GERQ"
+                 *       "id": "usr_01KF0E44M00WS2B5TZRRF612QQ"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -19250,10 +19250,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0XVZTR3NWCTC4GF4J",
+                     *       "id": "cv_01KF0E44M00WS2B5TZRRF6133M",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GF4E",
+                     *       "contactId": "ct_01KF0E44M00WS2B5TZRRF6133G",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -19262,13 +19262,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0XVZTR3NWCTC4GF4E",
-                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA"
+                     *           "id": "ct_01KF0E44M00WS2B5TZRRF6133G",
+                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0XVZTR3NWCTC4GERQ",
-                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *           "id": "usr_01KF0E44M00WS2B5TZRRF612QQ",
+                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19281,7 +19281,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -19431,10 +19431,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0XVZTR3NWCTC4GF6P",
+                     *       "id": "cv_01KF0E44M00WS2B5TZRRF6135R",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GF6J",
+                     *       "contactId": "ct_01KF0E44M00WS2B5TZRRF6135M",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -19443,8 +19443,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0XVZTR3NWCTC4GF6J",
-                     *           "addedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA"
+                     *           "id": "ct_01KF0E44M00WS2B5TZRRF6135M",
+                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC"
                      *         }
                      *       ],
                      *       "score": null,
@@ -19456,7 +19456,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -19583,11 +19583,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M0XVZTR3NWCTC4GFB8",
-                     *           "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFB6",
+                     *           "id": "scr_01KF0E44M00WS2B5TZRRF613AA",
+                     *           "conversationId": "cv_01KF0E44M00WS2B5TZRRF613A8",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *           "userId": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19681,11 +19681,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M0XVZTR3NWCTC4GF94",
-                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GF92",
+                     *       "id": "scr_01KF0E44M00WS2B5TZRRF61386",
+                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF61384",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "userId": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -19823,14 +19823,14 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M0XVZTR3NWCTC4GFEW",
-                     *           "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFET",
+                     *           "id": "qual_01KF0E44M00WS2B5TZRRF613DY",
+                     *           "conversationId": "cv_01KF0E44M00WS2B5TZRRF613DW",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
                      *           "confidence": null,
                      *           "reasons": [],
-                     *           "userId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *           "userId": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19925,14 +19925,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M0XVZTR3NWCTC4GFCR",
-                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFCP",
+                     *       "id": "qual_01KF0E44M00WS2B5TZRRF613BT",
+                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF613BR",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
                      *       "confidence": null,
                      *       "reasons": [],
-                     *       "userId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "userId": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -20080,13 +20080,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0XVZTR3NWCTC4GFGC",
+                     *       "id": "job_01KF0E44M00WS2B5TZRRF613FE",
                      *       "kind": "classify_conversation",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "input": {
                      *         "mode": "conversation",
-                     *         "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFGA",
+                     *         "conversationId": "cv_01KF0E44M00WS2B5TZRRF613FC",
                      *         "contact": true,
                      *         "trigger": "request",
                      *         "requestedAt": "2026-01-15T09:00:00.000Z"
@@ -20227,7 +20227,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "segmentId": "seg_01KF0E44M0XVZTR3NWCTC4GFJ5",
+                 *       "segmentId": "seg_01KF0E44M00WS2B5TZRRF613H7",
                  *       "contact": true
                  *     }
                  */
@@ -20249,13 +20249,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0XVZTR3NWCTC4GFJE",
+                     *       "id": "job_01KF0E44M00WS2B5TZRRF613HG",
                      *       "kind": "classify_conversation",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "input": {
                      *         "mode": "segment",
-                     *         "segmentId": "seg_01KF0E44M0XVZTR3NWCTC4GFJ5",
+                     *         "segmentId": "seg_01KF0E44M00WS2B5TZRRF613H7",
                      *         "contact": true,
                      *         "requestedAt": "2026-01-15T09:00:00.000Z"
                      *       },
@@ -20398,10 +20398,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0XVZTR3NWCTC4GFM8",
-                     *           "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFM6",
+                     *           "id": "msg_01KF0E44M00WS2B5TZRRF613KA",
+                     *           "conversationId": "cv_01KF0E44M00WS2B5TZRRF613K8",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *           "authorUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -20506,10 +20506,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0XVZTR3NWCTC4GFMM",
-                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFM6",
+                     *       "id": "msg_01KF0E44M00WS2B5TZRRF613KP",
+                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF613K8",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "authorUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -20664,10 +20664,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0XVZTR3NWCTC4GFNJ",
-                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFNG",
+                     *       "id": "msg_01KF0E44M00WS2B5TZRRF613MM",
+                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF613MJ",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "authorUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -20678,10 +20678,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M0XVZTR3NWCTC4GFNM",
+                     *         "id": "dlv_01KF0E44M00WS2B5TZRRF613MP",
                      *         "status": "sent",
-                     *         "connectionId": "chc_01KF0E44M0XVZTR3NWCTC4GFNA",
-                     *         "to": "c-35f866d5@example.com",
+                     *         "connectionId": "chc_01KF0E44M00WS2B5TZRRF613MC",
+                     *         "to": "c-1b537e00@example.com",
                      *         "attempt": 2,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -20713,7 +20713,7 @@ export interface operations {
                      *             "attempt": 2,
                      *             "calledAt": "2026-01-15T09:00:00.000Z",
                      *             "deliveredAt": null,
-                     *             "requestedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *             "requestedBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *             "queuedAt": "2026-01-15T09:00:00.000Z",
                      *             "failedAt": null,
                      *             "status": "sent",
@@ -20726,9 +20726,9 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M0XVZTR3NWCTC4GFNA",
+                     *         "connectionId": "chc_01KF0E44M00WS2B5TZRRF613MC",
                      *         "reason": "primary",
-                     *         "to": "c-35f866d5@example.com",
+                     *         "to": "c-1b537e00@example.com",
                      *         "choices": {
                      *           "channel": "conversation",
                      *           "connection": "oldest_active",
@@ -20883,10 +20883,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0XVZTR3NWCTC4GFSV",
-                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFSS",
+                     *       "id": "msg_01KF0E44M00WS2B5TZRRF613RX",
+                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF613RV",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "authorUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -20897,10 +20897,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M0XVZTR3NWCTC4GFSX",
+                     *         "id": "dlv_01KF0E44M00WS2B5TZRRF613RZ",
                      *         "status": "queued",
-                     *         "connectionId": "chc_01KF0E44M0XVZTR3NWCTC4GFNA",
-                     *         "to": "c-be2ab60e@example.com",
+                     *         "connectionId": "chc_01KF0E44M00WS2B5TZRRF613MC",
+                     *         "to": "c-de492d04@example.com",
                      *         "attempt": 1,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -20926,8 +20926,8 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M0XVZTR3NWCTC4GFNA",
-                     *         "to": "c-be2ab60e@example.com",
+                     *         "connectionId": "chc_01KF0E44M00WS2B5TZRRF613MC",
+                     *         "to": "c-de492d04@example.com",
                      *         "reason": "preference_order",
                      *         "choices": {
                      *           "channel": "preference_order",
@@ -21068,10 +21068,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0XVZTR3NWCTC4GFVY",
-                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFM6",
+                     *       "id": "msg_01KF0E44M00WS2B5TZRRF613V0",
+                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF613K8",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "authorUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -21161,7 +21161,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0XVZTR3NWCTC4GERQ",
+                     *           "userId": "usr_01KF0E44M00WS2B5TZRRF612QQ",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -21233,9 +21233,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-0451f509@example.com",
+                 *       "from": "in-e0314aef@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-206cbdc9-914c-4ed2-b587-d762500eae86",
+                 *       "externalId": "ext-a35ed21e-7a2f-4c52-afdf-5bf38c19faf3",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -21271,25 +21271,25 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M0XVZTR3NWCTC4GFWV",
-                     *         "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFWS",
+                     *         "id": "msg_01KF0E44M00WS2B5TZRRF613VX",
+                     *         "conversationId": "cv_01KF0E44M00WS2B5TZRRF613VV",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M0XVZTR3NWCTC4GFWP",
+                     *         "authorContactId": "ct_01KF0E44M00WS2B5TZRRF613VR",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-206cbdc9-914c-4ed2-b587-d762500eae86",
+                     *         "externalId": "ext-a35ed21e-7a2f-4c52-afdf-5bf38c19faf3",
                      *         "attachments": [],
                      *         "delivery": null,
                      *         "routing": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFWS",
-                     *       "contactId": "ct_01KF0E44M0XVZTR3NWCTC4GFWP",
+                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF613VV",
+                     *       "contactId": "ct_01KF0E44M00WS2B5TZRRF613VR",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -21414,54 +21414,54 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0XVZTR3NWCTC4GFXB",
-                     *           "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFX9",
+                     *           "id": "msg_01KF0E44M00WS2B5TZRRF613WD",
+                     *           "conversationId": "cv_01KF0E44M00WS2B5TZRRF613WB",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0XVZTR3NWCTC4GFX6",
+                     *           "authorContactId": "ct_01KF0E44M00WS2B5TZRRF613W8",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-cfc6e46c-1d59-42f6-88e0-fbf98e6842cc",
+                     *           "externalId": "ext-b1f4260c-b658-40ad-aede-8f4adc404203",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0XVZTR3NWCTC4GFX3",
-                     *           "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFX1",
+                     *           "id": "msg_01KF0E44M00WS2B5TZRRF613W5",
+                     *           "conversationId": "cv_01KF0E44M00WS2B5TZRRF613W3",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0XVZTR3NWCTC4GFWY",
+                     *           "authorContactId": "ct_01KF0E44M00WS2B5TZRRF613W0",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-5ecb199e-6b73-43ab-9c4a-11f840d0d345",
+                     *           "externalId": "ext-307940cd-3f62-4c25-a373-6480dfe33575",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0XVZTR3NWCTC4GFWV",
-                     *           "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFWS",
+                     *           "id": "msg_01KF0E44M00WS2B5TZRRF613VX",
+                     *           "conversationId": "cv_01KF0E44M00WS2B5TZRRF613VV",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0XVZTR3NWCTC4GFWP",
+                     *           "authorContactId": "ct_01KF0E44M00WS2B5TZRRF613VR",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-206cbdc9-914c-4ed2-b587-d762500eae86",
+                     *           "externalId": "ext-a35ed21e-7a2f-4c52-afdf-5bf38c19faf3",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
@@ -21542,17 +21542,17 @@ export interface operations {
                      *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFX9",
+                     *           "conversationId": "cv_01KF0E44M00WS2B5TZRRF613WB",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFX1",
+                     *           "conversationId": "cv_01KF0E44M00WS2B5TZRRF613W3",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFWS",
+                     *           "conversationId": "cv_01KF0E44M00WS2B5TZRRF613VV",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -21610,7 +21610,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M0XVZTR3NWCTC4GFXE"
+                 *         "msg_01KF0E44M00WS2B5TZRRF613WG"
                  *       ]
                  *     }
                  */
@@ -21742,12 +21742,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M0XVZTR3NWCTC4GFY2",
-                     *           "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFY0",
+                     *           "id": "call_01KF0E44M00WS2B5TZRRF613X4",
+                     *           "conversationId": "cv_01KF0E44M00WS2B5TZRRF613X2",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *           "startedByUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -21855,12 +21855,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0XVZTR3NWCTC4GFZJ",
-                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GFZG",
+                     *       "id": "call_01KF0E44M00WS2B5TZRRF613YM",
+                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF613YJ",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "startedByUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -22019,12 +22019,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0XVZTR3NWCTC4GG1P",
-                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GG1M",
+                     *       "id": "call_01KF0E44M00WS2B5TZRRF6140R",
+                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF6140P",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "startedByUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -22033,7 +22033,7 @@ export interface operations {
                      *       "endedBy": null,
                      *       "payload": {
                      *         "dial": {
-                     *           "connectionId": "chc_01KF0E44M0XVZTR3NWCTC4GG1E",
+                     *           "connectionId": "chc_01KF0E44M00WS2B5TZRRF6140G",
                      *           "agentPhone": "+14155550123",
                      *           "providerCallId": "CA-fake-1",
                      *           "to": "+12025551000",
@@ -22177,12 +22177,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0XVZTR3NWCTC4GG3X",
-                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GG3V",
+                     *       "id": "call_01KF0E44M00WS2B5TZRRF6142Z",
+                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF6142X",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "startedByUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -22282,12 +22282,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0XVZTR3NWCTC4GG5K",
-                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GG5H",
+                     *       "id": "call_01KF0E44M00WS2B5TZRRF6144N",
+                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF6144K",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "startedByUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -22438,18 +22438,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0XVZTR3NWCTC4GG8E",
-                     *       "conversationId": "cv_01KF0E44M0XVZTR3NWCTC4GG8C",
+                     *       "id": "call_01KF0E44M00WS2B5TZRRF6147G",
+                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF6147E",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "startedByUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "endedBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22608,14 +22608,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0XVZTR3NWCTC4GGBM",
+                     *       "id": "att_01KF0E44M00WS2B5TZRRF614AP",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0XVZTR3NWCTC4GER9/att_01KF0E44M0XVZTR3NWCTC4GGBM?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T202652Z&X-Amz-Expires=900&X-Amz-Signature=24055fe7989f3c7350e902ccec82402dc13b347710b8ac89db73d73ffe6f67ba&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M00WS2B5TZRRF612QB/att_01KF0E44M00WS2B5TZRRF614AP?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T210057Z&X-Amz-Expires=900&X-Amz-Signature=cb16cd575a7b8b9dc3130c1945ecc9a0b432a20d77dbe7b0b6703f709d0de16e&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -22729,17 +22729,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0XVZTR3NWCTC4GGBP",
+                     *       "id": "att_01KF0E44M00WS2B5TZRRF614AR",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M0XVZTR3NWCTC4GERA",
+                     *       "uploadedBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0XVZTR3NWCTC4GER9/att_01KF0E44M0XVZTR3NWCTC4GGBP?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T202652Z&X-Amz-Expires=300&X-Amz-Signature=02c4c64d9a07531fc04ed68a442baba9269e9c8f66aaef1e395e0d7941960cd8&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M00WS2B5TZRRF612QB/att_01KF0E44M00WS2B5TZRRF614AR?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T210057Z&X-Amz-Expires=300&X-Amz-Signature=428af69d860d752b6e1891015a512ad0d2347b8c360dbed61b073fcf7e8bc9c1&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -22821,10 +22821,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "job_01KF0E44M0WV8BAYX7VR644HCG",
+                     *           "id": "job_01KF0E44M0CNQR0HYY4NQHDRPV",
                      *           "kind": "export_contacts",
                      *           "status": "queued",
-                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "input": {
                      *             "format": "csv"
                      *           },
@@ -22907,10 +22907,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0WV8BAYX7VR644HCK",
+                     *       "id": "job_01KF0E44M0CNQR0HYY4NQHDRPY",
                      *       "kind": "export_contacts",
                      *       "status": "succeeded",
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -23005,10 +23005,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0WV8BAYX7VR644HCS",
+                     *       "id": "job_01KF0E44M0CNQR0HYY4NQHDRQ4",
                      *       "kind": "export_contacts",
                      *       "status": "canceled",
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -23110,10 +23110,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0WV8BAYX7VR644HD2",
+                     *       "id": "job_01KF0E44M0CNQR0HYY4NQHDRQD",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -23218,7 +23218,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "name": "contacts.csv",
-                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0WV8BAYX7VR644EYE/jobs/job_01KF0E44M0WV8BAYX7VR644HDA/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T202844Z&X-Amz-Expires=300&X-Amz-Signature=c0203077f3fc1ba949560343ec6dbeb3d73eeb815f49e1d71eb789576c65e4c2&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0CNQR0HYY4NQHDP8S/jobs/job_01KF0E44M0CNQR0HYY4NQHDRQN/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T210259Z&X-Amz-Expires=300&X-Amz-Signature=977136d2321f1bf96efb34c08c4887c01e8a82bfad2d29338af78b86abf0f910&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "expiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -23307,9 +23307,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "uploadId": "job_01KF0E44M0WV8BAYX7VR644HDH",
+                     *       "uploadId": "job_01KF0E44M0CNQR0HYY4NQHDRQW",
                      *       "format": "csv",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0WV8BAYX7VR644EYE/jobs/job_01KF0E44M0WV8BAYX7VR644HDH/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T202845Z&X-Amz-Expires=3600&X-Amz-Signature=7ecba611cba0afa318b66367b94236729fe1664dd0e02e21ca84620aaad0461f&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0CNQR0HYY4NQHDP8S/jobs/job_01KF0E44M0CNQR0HYY4NQHDRQW/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T210300Z&X-Amz-Expires=3600&X-Amz-Signature=73489c479efc7151aeda392907a0263f643a145a0780e963719cee363cd8beb3&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "text/csv"
@@ -23415,7 +23415,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "uploadId": "job_01KF0E44M0WV8BAYX7VR644HDK",
+                 *       "uploadId": "job_01KF0E44M0CNQR0HYY4NQHDRQY",
                  *       "format": "csv",
                  *       "mode": "create_and_update",
                  *       "tags": [
@@ -23442,10 +23442,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0WV8BAYX7VR644HDK",
+                     *       "id": "job_01KF0E44M0CNQR0HYY4NQHDRQY",
                      *       "kind": "import_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "input": {
                      *         "format": "csv",
                      *         "defaultCountry": "GB",
@@ -23746,10 +23746,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0WV8BAYX7VR644HE2",
+                     *       "id": "job_01KF0E44M0CNQR0HYY4NQHDRRD",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "input": {
                      *         "format": "csv",
                      *         "filters": {
@@ -23883,9 +23883,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "chc_01KF0E44M0WV8BAYX7VR644HE4",
+                     *           "id": "chc_01KF0E44M0CNQR0HYY4NQHDRRF",
                      *           "kind": "whatsapp",
-                     *           "name": "WhatsApp-6ecc8c01",
+                     *           "name": "WhatsApp-6b9dd79a",
                      *           "status": "active",
                      *           "settings": {
                      *             "phoneNumberId": "106540352242922"
@@ -23896,10 +23896,10 @@ export interface operations {
                      *             "verifyToken": true
                      *           },
                      *           "webhook": {
-                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0WV8BAYX7VR644HE4",
+                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0CNQR0HYY4NQHDRRF",
                      *             "url": null
                      *           },
-                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "disconnectedAt": null,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23973,7 +23973,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "WhatsApp-f12390b8",
+                 *       "name": "WhatsApp-ddb96c0e",
                  *       "settings": {
                  *         "phoneNumberId": "106540352242922"
                  *       },
@@ -24004,9 +24004,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0WV8BAYX7VR644HEC",
+                     *       "id": "chc_01KF0E44M0CNQR0HYY4NQHDRRQ",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-f12390b8",
+                     *       "name": "WhatsApp-ddb96c0e",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24017,10 +24017,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0WV8BAYX7VR644HEC",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0CNQR0HYY4NQHDRRQ",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24146,9 +24146,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0WV8BAYX7VR644HEH",
+                     *       "id": "chc_01KF0E44M0CNQR0HYY4NQHDRRW",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-342153bb",
+                     *       "name": "WhatsApp-7a513a44",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24159,10 +24159,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0WV8BAYX7VR644HEH",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0WV8BAYX7VR644HEH"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0CNQR0HYY4NQHDRRW",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0CNQR0HYY4NQHDRRW"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24247,7 +24247,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "Renamed-c6c6202f",
+                 *       "name": "Renamed-f89887b4",
                  *       "secrets": {
                  *         "accessToken": "EAAGreplacedAccessToken987654321"
                  *       }
@@ -24269,9 +24269,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0WV8BAYX7VR644HEZ",
+                     *       "id": "chc_01KF0E44M0CNQR0HYY4NQHDRSA",
                      *       "kind": "whatsapp",
-                     *       "name": "Renamed-c6c6202f",
+                     *       "name": "Renamed-f89887b4",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24282,10 +24282,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0WV8BAYX7VR644HEZ",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0WV8BAYX7VR644HEZ"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0CNQR0HYY4NQHDRSA",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0CNQR0HYY4NQHDRSA"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "disconnectedAt": null,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24434,9 +24434,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0WV8BAYX7VR644HFP",
+                     *       "id": "chc_01KF0E44M0CNQR0HYY4NQHDRT1",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-541ed809",
+                     *       "name": "WhatsApp-6a64daf8",
                      *       "status": "disconnected",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24447,10 +24447,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0WV8BAYX7VR644HFP",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0WV8BAYX7VR644HFP"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0CNQR0HYY4NQHDRT1",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0CNQR0HYY4NQHDRT1"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "disconnectedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24566,9 +24566,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0WV8BAYX7VR644HG7",
+                     *       "id": "chc_01KF0E44M0CNQR0HYY4NQHDRTJ",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-e327d1cc",
+                     *       "name": "WhatsApp-60786d77",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24579,10 +24579,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0WV8BAYX7VR644HG7",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0WV8BAYX7VR644HG7"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0CNQR0HYY4NQHDRTJ",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0CNQR0HYY4NQHDRTJ"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "disconnectedAt": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24709,8 +24709,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "seg_01KF0E44M0WV8BAYX7VR644HH3",
-                     *           "name": "Picked-bfd183b3",
+                     *           "id": "seg_01KF0E44M0CNQR0HYY4NQHDRVE",
+                     *           "name": "Picked-fd070a9a",
                      *           "description": null,
                      *           "kind": "static",
                      *           "rule": null,
@@ -24719,7 +24719,7 @@ export interface operations {
                      *           "computing": false,
                      *           "computedAt": null,
                      *           "computeJobId": null,
-                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -24780,7 +24780,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "VIPs in Berlin-7e14b15f",
+                 *       "name": "VIPs in Berlin-f982c5ec",
                  *       "kind": "dynamic",
                  *       "rule": {
                  *         "all": [
@@ -24818,8 +24818,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0WV8BAYX7VR644HH9",
-                     *       "name": "VIPs in Berlin-7e14b15f",
+                     *       "id": "seg_01KF0E44M0CNQR0HYY4NQHDRVM",
+                     *       "name": "VIPs in Berlin-f982c5ec",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -24840,8 +24840,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M0WV8BAYX7VR644HHA",
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "computeJobId": "job_01KF0E44M0CNQR0HYY4NQHDRVN",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -24968,13 +24968,13 @@ export interface operations {
                      *       "complete": true,
                      *       "sample": [
                      *         {
-                     *           "id": "ct_01KF0E44M0WV8BAYX7VR644HHJ",
+                     *           "id": "ct_01KF0E44M0CNQR0HYY4NQHDRVX",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-3010526e@example.com",
+                     *           "email": "c-c735af44@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -25077,8 +25077,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0WV8BAYX7VR644HJ6",
-                     *       "name": "Picked-62ddf4bd",
+                     *       "id": "seg_01KF0E44M0CNQR0HYY4NQHDRWH",
+                     *       "name": "Picked-72c867e4",
                      *       "description": null,
                      *       "kind": "static",
                      *       "rule": null,
@@ -25087,7 +25087,7 @@ export interface operations {
                      *       "computing": false,
                      *       "computedAt": null,
                      *       "computeJobId": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -25262,7 +25262,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-eb461f9f",
+                 *       "name": "Renamed-e7b48084",
                  *       "rule": {
                  *         "field": "city",
                  *         "op": "in",
@@ -25289,8 +25289,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0WV8BAYX7VR644HJJ",
-                     *       "name": "Renamed-eb461f9f",
+                     *       "id": "seg_01KF0E44M0CNQR0HYY4NQHDRWX",
+                     *       "name": "Renamed-e7b48084",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -25305,8 +25305,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M0WV8BAYX7VR644HJN",
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "computeJobId": "job_01KF0E44M0CNQR0HYY4NQHDRX0",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -25447,13 +25447,13 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "contact": {
-                     *             "id": "ct_01KF0E44M0WV8BAYX7VR644HM4",
+                     *             "id": "ct_01KF0E44M0CNQR0HYY4NQHDRYF",
                      *             "name": "Ada Contact",
                      *             "companyName": null,
-                     *             "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                     *             "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                      *             "status": "active",
                      *             "suppressed": false,
-                     *             "email": "c-9cded20c@example.com",
+                     *             "email": "c-9fca522e@example.com",
                      *             "phone": null,
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           },
@@ -25528,7 +25528,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0WV8BAYX7VR644HN9",
+                 *         "ct_01KF0E44M0CNQR0HYY4NQHDRZM",
                  *         "ct_00000000000000000000000000"
                  *       ]
                  *     }
@@ -25548,7 +25548,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M0WV8BAYX7VR644HN9"
+                     *         "ct_01KF0E44M0CNQR0HYY4NQHDRZM"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [
@@ -25665,7 +25665,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0WV8BAYX7VR644HPX"
+                 *         "ct_01KF0E44M0CNQR0HYY4NQHDS18"
                  *       ]
                  *     }
                  */
@@ -25684,7 +25684,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M0WV8BAYX7VR644HPX"
+                     *         "ct_01KF0E44M0CNQR0HYY4NQHDS18"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [],
@@ -25808,8 +25808,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "segmentId": "seg_01KF0E44M0WV8BAYX7VR644HRV",
-                     *           "name": "Picked-1a6ffac0",
+                     *           "segmentId": "seg_01KF0E44M0CNQR0HYY4NQHDS36",
+                     *           "name": "Picked-414b7a20",
                      *           "kind": "static",
                      *           "joinedAt": "2026-01-15T09:00:00.000Z",
                      *           "reason": "manual"
@@ -25887,8 +25887,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "prd_01KF0E44M0WV8BAYX7VR644HT5",
-                     *           "name": "Product-3261fc97",
+                     *           "id": "prd_01KF0E44M0CNQR0HYY4NQHDS4G",
+                     *           "name": "Product-7f5ad12c",
                      *           "description": null,
                      *           "criteria": [
                      *             {
@@ -25908,7 +25908,7 @@ export interface operations {
                      *               "otherwise": null
                      *             }
                      *           ],
-                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -25957,7 +25957,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "CRM Pro-ca36e9c4",
+                 *       "name": "CRM Pro-f4ec51e1",
                  *       "description": "Our flagship plan",
                  *       "criteria": [
                  *         {
@@ -26015,8 +26015,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0WV8BAYX7VR644HTB",
-                     *       "name": "CRM Pro-ca36e9c4",
+                     *       "id": "prd_01KF0E44M0CNQR0HYY4NQHDS4P",
+                     *       "name": "CRM Pro-f4ec51e1",
                      *       "description": "Our flagship plan",
                      *       "criteria": [
                      *         {
@@ -26056,7 +26056,7 @@ export interface operations {
                      *           "otherwise": 2
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -26181,8 +26181,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0WV8BAYX7VR644HTH",
-                     *       "name": "Product-5f8dd955",
+                     *       "id": "prd_01KF0E44M0CNQR0HYY4NQHDS4W",
+                     *       "name": "Product-f438fa32",
                      *       "description": null,
                      *       "criteria": [
                      *         {
@@ -26202,7 +26202,7 @@ export interface operations {
                      *           "otherwise": null
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -26274,7 +26274,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-79d3e60e",
+                 *       "name": "Renamed-605e5b02",
                  *       "description": null
                  *     }
                  */
@@ -26294,8 +26294,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0WV8BAYX7VR644HTX",
-                     *       "name": "Renamed-79d3e60e",
+                     *       "id": "prd_01KF0E44M0CNQR0HYY4NQHDS58",
+                     *       "name": "Renamed-605e5b02",
                      *       "description": null,
                      *       "criteria": [
                      *         {
@@ -26315,7 +26315,7 @@ export interface operations {
                      *           "otherwise": null
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -26460,10 +26460,10 @@ export interface operations {
                      *             "phone": null,
                      *             "companyName": null,
                      *             "name": "Ada Contact",
-                     *             "id": "ct_01KF0E44M0WV8BAYX7VR644HVM",
+                     *             "id": "ct_01KF0E44M0CNQR0HYY4NQHDS5Z",
                      *             "suppressed": false,
-                     *             "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
-                     *             "email": "c-f48622c6@example.com",
+                     *             "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *             "email": "c-6e1e500c@example.com",
                      *             "status": "active"
                      *           },
                      *           "score": 75,
@@ -26542,7 +26542,7 @@ export interface operations {
                  * @example {
                  *       "status": "accepted",
                  *       "reason": "Budget confirmed",
-                 *       "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
+                 *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
                  *       "deal": {
                  *         "title": "Pilot",
                  *         "value": 100000,
@@ -26564,8 +26564,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0WV8BAYX7VR644HWW",
-                     *       "contactId": "ct_01KF0E44M0WV8BAYX7VR644HWY",
+                     *       "productId": "prd_01KF0E44M0CNQR0HYY4NQHDS77",
+                     *       "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDS79",
                      *       "score": 75,
                      *       "coverage": 0.75,
                      *       "criteria": [
@@ -26574,13 +26574,13 @@ export interface operations {
                      *           "name": "Budget",
                      *           "weight": 3,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0WV8BAYX7VR644HX2",
-                     *             "productId": "prd_01KF0E44M0WV8BAYX7VR644HWW",
+                     *             "id": "fa_01KF0E44M0CNQR0HYY4NQHDS7D",
+                     *             "productId": "prd_01KF0E44M0CNQR0HYY4NQHDS77",
                      *             "criterionId": "budget",
                      *             "value": 4,
                      *             "evidence": "Budget approved",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *             "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         },
@@ -26595,9 +26595,9 @@ export interface operations {
                      *       "review": {
                      *         "status": "accepted",
                      *         "reason": "Budget confirmed",
-                     *         "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
-                     *         "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
-                     *         "dealId": "dl_01KF0E44M0WV8BAYX7VR644HX4",
+                     *         "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *         "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *         "dealId": "dl_01KF0E44M0CNQR0HYY4NQHDS7F",
                      *         "at": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
@@ -26736,7 +26736,7 @@ export interface operations {
                      *         {
                      *           "status": "rejected",
                      *           "reason": "Too small",
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "ownerId": null,
                      *           "dealId": null,
                      *           "at": "2026-01-15T09:00:00.000Z"
@@ -26819,8 +26819,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0WV8BAYX7VR644J1C",
-                     *       "contactId": "ct_01KF0E44M0WV8BAYX7VR644J1E",
+                     *       "productId": "prd_01KF0E44M0CNQR0HYY4NQHDSBQ",
+                     *       "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDSBS",
                      *       "score": 75,
                      *       "coverage": 0.75,
                      *       "criteria": [
@@ -26829,13 +26829,13 @@ export interface operations {
                      *           "name": "Budget",
                      *           "weight": 3,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0WV8BAYX7VR644J1J",
-                     *             "productId": "prd_01KF0E44M0WV8BAYX7VR644J1C",
+                     *             "id": "fa_01KF0E44M0CNQR0HYY4NQHDSBX",
+                     *             "productId": "prd_01KF0E44M0CNQR0HYY4NQHDSBQ",
                      *             "criterionId": "budget",
                      *             "value": 4,
                      *             "evidence": "Budget approved",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *             "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         },
@@ -26931,13 +26931,13 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "fa_01KF0E44M0WV8BAYX7VR644J4T",
-                     *           "productId": "prd_01KF0E44M0WV8BAYX7VR644J4M",
+                     *           "id": "fa_01KF0E44M0CNQR0HYY4NQHDSF5",
+                     *           "productId": "prd_01KF0E44M0CNQR0HYY4NQHDSEZ",
                      *           "criterionId": "budget",
                      *           "value": 4,
                      *           "evidence": "Budget approved",
                      *           "source": "user",
-                     *           "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -27028,8 +27028,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0WV8BAYX7VR644J30",
-                     *       "contactId": "ct_01KF0E44M0WV8BAYX7VR644J2W",
+                     *       "productId": "prd_01KF0E44M0CNQR0HYY4NQHDSDB",
+                     *       "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDSD7",
                      *       "score": 50,
                      *       "coverage": 0.25,
                      *       "criteria": [
@@ -27044,13 +27044,13 @@ export interface operations {
                      *           "name": "Company size",
                      *           "weight": 1,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0WV8BAYX7VR644J32",
-                     *             "productId": "prd_01KF0E44M0WV8BAYX7VR644J30",
+                     *             "id": "fa_01KF0E44M0CNQR0HYY4NQHDSDD",
+                     *             "productId": "prd_01KF0E44M0CNQR0HYY4NQHDSDB",
                      *             "criterionId": "size",
                      *             "value": 3,
                      *             "evidence": "40 seats",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *             "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         }
@@ -27179,18 +27179,18 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "asr_01KF0E44M0WV8BAYX7VR644J64",
-                     *           "name": "Round robin-7b2f2877",
+                     *           "id": "asr_01KF0E44M0CNQR0HYY4NQHDSGF",
+                     *           "name": "Round robin-2078b00e",
                      *           "appliesTo": "conversations",
                      *           "channels": null,
                      *           "userIds": [
-                     *             "usr_01KF0E44M0WV8BAYX7VR644EYT",
-                     *             "usr_01KF0E44M0WV8BAYX7VR644EZ2"
+                     *             "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *             "usr_01KF0E44M0CNQR0HYY4NQHDP9D"
                      *           ],
                      *           "capPerUser": null,
                      *           "enabled": false,
                      *           "position": 0,
-                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -27251,13 +27251,13 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Email to sales-f5276f8c",
+                 *       "name": "Email to sales-425c4ad1",
                  *       "appliesTo": "conversations",
                  *       "channels": [
                  *         "email"
                  *       ],
                  *       "userIds": [
-                 *         "usr_01KF0E44M0WV8BAYX7VR644EYT"
+                 *         "usr_01KF0E44M0CNQR0HYY4NQHDP95"
                  *       ],
                  *       "capPerUser": 5,
                  *       "enabled": false
@@ -27283,19 +27283,19 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "asr_01KF0E44M0WV8BAYX7VR644J6A",
-                     *       "name": "Email to sales-f5276f8c",
+                     *       "id": "asr_01KF0E44M0CNQR0HYY4NQHDSGN",
+                     *       "name": "Email to sales-425c4ad1",
                      *       "appliesTo": "conversations",
                      *       "channels": [
                      *         "email"
                      *       ],
                      *       "userIds": [
-                     *         "usr_01KF0E44M0WV8BAYX7VR644EYT"
+                     *         "usr_01KF0E44M0CNQR0HYY4NQHDP95"
                      *       ],
                      *       "capPerUser": 5,
                      *       "enabled": false,
                      *       "position": 0,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -27420,18 +27420,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "asr_01KF0E44M0WV8BAYX7VR644J6G",
-                     *       "name": "Round robin-c043eb4f",
+                     *       "id": "asr_01KF0E44M0CNQR0HYY4NQHDSGV",
+                     *       "name": "Round robin-38353a21",
                      *       "appliesTo": "conversations",
                      *       "channels": null,
                      *       "userIds": [
-                     *         "usr_01KF0E44M0WV8BAYX7VR644EYT",
-                     *         "usr_01KF0E44M0WV8BAYX7VR644EZ2"
+                     *         "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *         "usr_01KF0E44M0CNQR0HYY4NQHDP9D"
                      *       ],
                      *       "capPerUser": null,
                      *       "enabled": false,
                      *       "position": 0,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -27627,18 +27627,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "asr_01KF0E44M0WV8BAYX7VR644J6W",
-                     *       "name": "Round robin-79af07c8",
+                     *       "id": "asr_01KF0E44M0CNQR0HYY4NQHDSH7",
+                     *       "name": "Round robin-1f4b2856",
                      *       "appliesTo": "conversations",
                      *       "channels": null,
                      *       "userIds": [
-                     *         "usr_01KF0E44M0WV8BAYX7VR644EYT",
-                     *         "usr_01KF0E44M0WV8BAYX7VR644EZ2"
+                     *         "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *         "usr_01KF0E44M0CNQR0HYY4NQHDP9D"
                      *       ],
                      *       "capPerUser": 3,
                      *       "enabled": false,
                      *       "position": 2,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -27784,7 +27784,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "whk_01KF0E44M0WV8BAYX7VR644J84",
+                     *           "id": "whk_01KF0E44M0CNQR0HYY4NQHDSJF",
                      *           "url": "http://127.0.0.1:9/hook",
                      *           "description": null,
                      *           "eventTypes": [
@@ -27796,7 +27796,7 @@ export interface operations {
                      *           "disabledAt": null,
                      *           "failingSince": null,
                      *           "previousSecretExpiresAt": null,
-                     *           "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -27900,7 +27900,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "whk_01KF0E44M0WV8BAYX7VR644J8C",
+                     *       "id": "whk_01KF0E44M0CNQR0HYY4NQHDSJQ",
                      *       "url": "http://127.0.0.1:9/hook",
                      *       "description": null,
                      *       "eventTypes": [
@@ -27917,7 +27917,7 @@ export interface operations {
                      *       "disabledAt": null,
                      *       "failingSince": null,
                      *       "previousSecretExpiresAt": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1,
@@ -28043,7 +28043,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "whk_01KF0E44M0WV8BAYX7VR644J8K",
+                     *       "id": "whk_01KF0E44M0CNQR0HYY4NQHDSJY",
                      *       "url": "http://127.0.0.1:9/hook",
                      *       "description": null,
                      *       "eventTypes": [
@@ -28055,7 +28055,7 @@ export interface operations {
                      *       "disabledAt": null,
                      *       "failingSince": null,
                      *       "previousSecretExpiresAt": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -28264,7 +28264,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "whk_01KF0E44M0WV8BAYX7VR644J91",
+                     *       "id": "whk_01KF0E44M0CNQR0HYY4NQHDSKC",
                      *       "url": "http://127.0.0.1:9/hook",
                      *       "description": "All of it",
                      *       "eventTypes": [
@@ -28276,7 +28276,7 @@ export interface operations {
                      *       "disabledAt": null,
                      *       "failingSince": null,
                      *       "previousSecretExpiresAt": null,
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -28424,7 +28424,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "whk_01KF0E44M0WV8BAYX7VR644JAV",
+                     *       "id": "whk_01KF0E44M0CNQR0HYY4NQHDSN6",
                      *       "url": "http://127.0.0.1:9/hook",
                      *       "description": null,
                      *       "eventTypes": [
@@ -28436,7 +28436,7 @@ export interface operations {
                      *       "disabledAt": null,
                      *       "failingSince": null,
                      *       "previousSecretExpiresAt": "2026-01-16T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
@@ -28553,8 +28553,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0WV8BAYX7VR644JC3",
-                     *           "webhookId": "msg_evt_01KF0E44M0WV8BAYX7VR644JC3_whk_01KF0E44M0WV8BAYX7VR644JBY",
+                     *           "id": "evt_01KF0E44M0CNQR0HYY4NQHDSPE",
+                     *           "webhookId": "msg_evt_01KF0E44M0CNQR0HYY4NQHDSPE_whk_01KF0E44M0CNQR0HYY4NQHDSP9",
                      *           "eventType": "owner.claimed",
                      *           "status": "delivered",
                      *           "attemptCount": 1,
@@ -28564,19 +28564,19 @@ export interface operations {
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "event": {
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *             "actorUserId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *             "companyId": null,
                      *             "payload": {
-                     *               "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
-                     *               "assignedBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *               "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *               "assignedBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *               "previousOwnerId": null
                      *             },
-                     *             "contactId": "ct_01KF0E44M0WV8BAYX7VR644JC0",
+                     *             "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDSPB",
                      *             "entityType": "contact",
                      *             "dealId": null,
                      *             "channel": null,
-                     *             "entityId": "ct_01KF0E44M0WV8BAYX7VR644JC0",
-                     *             "id": "evt_01KF0E44M0WV8BAYX7VR644JC3",
+                     *             "entityId": "ct_01KF0E44M0CNQR0HYY4NQHDSPB",
+                     *             "id": "evt_01KF0E44M0CNQR0HYY4NQHDSPE",
                      *             "type": "owner.claimed"
                      *           }
                      *         }
@@ -28668,8 +28668,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "evt_01KF0E44M0WV8BAYX7VR644JD9",
-                     *       "webhookId": "msg_evt_01KF0E44M0WV8BAYX7VR644JD9_whk_01KF0E44M0WV8BAYX7VR644JD4",
+                     *       "id": "evt_01KF0E44M0CNQR0HYY4NQHDSQM",
+                     *       "webhookId": "msg_evt_01KF0E44M0CNQR0HYY4NQHDSQM_whk_01KF0E44M0CNQR0HYY4NQHDSQF",
                      *       "eventType": "owner.claimed",
                      *       "status": "pending",
                      *       "attemptCount": 1,
@@ -28679,19 +28679,19 @@ export interface operations {
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "event": {
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
-                     *         "actorUserId": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *         "actorUserId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *         "companyId": null,
                      *         "payload": {
-                     *           "ownerId": "usr_01KF0E44M0WV8BAYX7VR644EYT",
-                     *           "assignedBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *           "assignedBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *           "previousOwnerId": null
                      *         },
-                     *         "contactId": "ct_01KF0E44M0WV8BAYX7VR644JD6",
+                     *         "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDSQH",
                      *         "entityType": "contact",
                      *         "dealId": null,
                      *         "channel": null,
-                     *         "entityId": "ct_01KF0E44M0WV8BAYX7VR644JD6",
-                     *         "id": "evt_01KF0E44M0WV8BAYX7VR644JD9",
+                     *         "entityId": "ct_01KF0E44M0CNQR0HYY4NQHDSQH",
+                     *         "id": "evt_01KF0E44M0CNQR0HYY4NQHDSQM",
                      *         "type": "owner.claimed"
                      *       }
                      *     }
@@ -28799,12 +28799,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0WV8BAYX7VR644JF8",
+                     *       "id": "job_01KF0E44M0CNQR0HYY4NQHDSSK",
                      *       "kind": "replay_webhook",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "input": {
-                     *         "subscriptionId": "whk_01KF0E44M0WV8BAYX7VR644JF6",
+                     *         "subscriptionId": "whk_01KF0E44M0CNQR0HYY4NQHDSSH",
                      *         "from": "2026-01-01T00:00:00.000Z",
                      *         "to": "2026-01-20T00:00:00.000Z"
                      *       },
@@ -29137,7 +29137,7 @@ export interface operations {
                      *         "windowMinutes": 10
                      *       },
                      *       "version": 1,
-                     *       "updatedBy": "usr_01KF0E44M0WV8BAYX7VR644EYF",
+                     *       "updatedBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -29256,7 +29256,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "conversationId": "cv_01KF0E44M0WV8BAYX7VR644JG0",
+                     *       "conversationId": "cv_01KF0E44M0CNQR0HYY4NQHDSTB",
                      *       "active": true,
                      *       "reason": null,
                      *       "replies": 0,
@@ -29344,7 +29344,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "conversationId": "cv_01KF0E44M0WV8BAYX7VR644JH4",
+                     *       "conversationId": "cv_01KF0E44M0CNQR0HYY4NQHDSVF",
                      *       "active": false,
                      *       "reason": "user",
                      *       "replies": 0,
