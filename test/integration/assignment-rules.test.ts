@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mapLimited } from '../../domain/shared/concurrency';
 import { applyAssignmentEvent, assignmentSettings, placeConversation } from '../../domain/assignment/assignment.service';
 import type { EventRecord } from '../../events/event-log';
 import { handler as assignWaiting } from '../../functions/schedules/assign-waiting.handler';
@@ -204,7 +205,9 @@ describe('conversations: round robin', () => {
   it('is fair under 20 concurrent new conversations (7/7/6), through the stream and with the consumer run concurrently', async () => {
     const ws = await workspace();
     await createRule(ws, { appliesTo: 'conversations', userIds: usersOf(ws) });
-    const items = await Promise.all(Array.from({ length: 20 }, () => inbound(ws)));
+    // Written 4 at a time: what runs concurrently here is the placement (the stream's batches, then 20
+    // placements at once below); 20 inbound writes at once only make DynamoDB Local's lock queue the test.
+    const items = await mapLimited(Array.from({ length: 20 }), 4, () => inbound(ws));
     await settle();
     const counts = [...tally(await assignees(ws, items.map((item) => item.id))).entries()];
     expect(counts.map(([, count]) => count).sort()).toEqual([6, 7, 7]);
@@ -212,7 +215,7 @@ describe('conversations: round robin', () => {
 
     // The same with 20 placements running at once (as concurrent consumer invocations would).
     const quiet = await workspace();
-    const pending = await Promise.all(Array.from({ length: 20 }, () => inbound(quiet)));
+    const pending = await mapLimited(Array.from({ length: 20 }), 4, () => inbound(quiet));
     await settle(); // no rule yet: nothing assigned
     await createRule(quiet, { appliesTo: 'conversations', userIds: usersOf(quiet) });
     const outcomes = await Promise.all(
