@@ -101,11 +101,18 @@ describe('every function bundle', () => {
 });
 
 /**
- * A workbook written and read back by the exceljs that `import('exceljs')` finds, in a fresh Node process
- * (as on Lambda) whose module scope is `dir`: the resolved file, the sheet's name and a cell.
+ * Runs `lines` as an ES module in a fresh Node process (as on Lambda) whose module scope is `moduleDir`,
+ * so its `import()` of a package resolves as the function's would; returns what it wrote as JSON.
  */
+function inFreshNode<T>(moduleDir: string, lines: string[]): T {
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', lines.join('\n')], { cwd: moduleDir, encoding: 'utf8', timeout: 60_000 });
+  if (child.status !== 0) throw new Error(`node exited ${child.status}: ${child.stderr}`);
+  return JSON.parse(child.stdout) as T;
+}
+
+/** A workbook written and read back by the exceljs that `import('exceljs')` finds from `moduleDir`: the resolved file, the sheet's name and a cell. */
 function roundTripWorkbook(moduleDir: string) {
-  const script = [
+  return inFreshNode<{ resolved: string; sheet: string; cell: unknown }>(moduleDir, [
     `const resolved = import.meta.resolve('exceljs');`,
     `const ExcelJS = (await import('exceljs')).default;`,
     `const book = new ExcelJS.Workbook();`,
@@ -114,38 +121,29 @@ function roundTripWorkbook(moduleDir: string) {
     `await read.xlsx.load(await book.xlsx.writeBuffer());`,
     `const sheet = read.worksheets[0];`,
     `process.stdout.write(JSON.stringify({ resolved, sheet: sheet.name, cell: sheet.getCell('A1').value }));`,
-  ].join('\n');
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: moduleDir, encoding: 'utf8', timeout: 60_000 });
-  if (child.status !== 0) throw new Error(`node exited ${child.status}: ${child.stderr}`);
-  return JSON.parse(child.stdout) as { resolved: string; sheet: string; cell: unknown };
+  ]);
 }
 
-/** Markdown rendered by the markdown-it and sanitize-html that `import()` finds from `moduleDir`, in a fresh Node process. */
+/** Markdown rendered by the markdown-it and sanitize-html that `import()` finds from `moduleDir`. */
 function renderMarkdownIn(moduleDir: string) {
-  const script = [
+  return inFreshNode<{ resolved: string[]; html: string }>(moduleDir, [
     `const resolved = ['markdown-it', 'sanitize-html'].map((name) => import.meta.resolve(name));`,
     `const MarkdownIt = (await import('markdown-it')).default;`,
     `const sanitizeHtml = (await import('sanitize-html')).default;`,
     `const html = sanitizeHtml(new MarkdownIt().render('**Zoë** <img src=x onerror=alert(1)>'), { allowedTags: ['p', 'strong'] });`,
     `process.stdout.write(JSON.stringify({ resolved, html }));`,
-  ].join('\n');
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: moduleDir, encoding: 'utf8', timeout: 60_000 });
-  if (child.status !== 0) throw new Error(`node exited ${child.status}: ${child.stderr}`);
-  return JSON.parse(child.stdout) as { resolved: string[]; html: string };
+  ]);
 }
 
-/** A mail parsed by the postal-mime that `import()` finds from `moduleDir`, in a fresh Node process. */
+/** A mail parsed by the postal-mime that `import()` finds from `moduleDir`. */
 function parseMailIn(moduleDir: string) {
   const mail = ['From: Zoë <zoe@example.com>', 'To: sales@acme.example', 'Subject: Price?', 'Content-Type: text/plain; charset=utf-8', '', 'How much is it?', ''].join('\r\n');
-  const script = [
+  return inFreshNode<{ resolved: string; from: string; subject: string; text: string }>(moduleDir, [
     `const resolved = import.meta.resolve('postal-mime');`,
     `const PostalMime = (await import('postal-mime')).default;`,
     `const email = await PostalMime.parse(${JSON.stringify(mail)});`,
     `process.stdout.write(JSON.stringify({ resolved, from: email.from.address, subject: email.subject, text: email.text.trim() }));`,
-  ].join('\n');
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: moduleDir, encoding: 'utf8', timeout: 60_000 });
-  if (child.status !== 0) throw new Error(`node exited ${child.status}: ${child.stderr}`);
-  return JSON.parse(child.stdout) as { resolved: string; from: string; subject: string; text: string };
+  ]);
 }
 
 describe('first-use packages as deployed', () => {
