@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { storableFraction } from '../shared/storable-numbers';
 import { pageQuerySchema } from '../shared/pagination';
 import { contactSchema } from './contacts.schemas';
 
@@ -12,7 +13,7 @@ export const qualificationSources = ['manual', 'ai'] as const;
 const rating = z.number().int().min(1).max(5);
 
 /** How sure a classifier is of a qualification, 0 to 1 (null: a user's, or a classifier that did not say). */
-export const confidenceValue = z.number().min(0).max(1);
+export const confidenceValue = storableFraction();
 /** The evidence a classifier gave: a few short sentences a user can check against the conversation. */
 export const reasonsValue = z.array(z.string().min(1).max(300)).max(5);
 

@@ -1,4 +1,5 @@
 import { DomainError, type FieldIssue } from '../shared/errors';
+import { isStorableNumber, unstorableNumberMessage } from '../shared/storable-numbers';
 import type { CustomFieldType } from './custom-field.entity';
 
 export { loadCustomFieldDefinitions } from './custom-fields.service';
@@ -22,7 +23,8 @@ export interface CustomFieldRule {
  * Checks the custom field values a contact or deal write carries against the workspace's definitions
  * of that entity type, and returns the values to store.
  * - A key with no definition is refused; a key of an archived definition is ignored (dropped).
- * - text: a string of at most 10,000 characters; number: finite; date: a real `YYYY-MM-DD` calendar
+ * - text: a string of at most 10,000 characters; number: finite, within ±(2^53 − 1), and 0 or at least
+ *   1e-130 from 0 (what DynamoDB stores); date: a real `YYYY-MM-DD` calendar
  *   date; boolean; select: one of the option values.
  * - `null` clears a value (returned as null on update, dropped on create); a required field can't be
  *   cleared, and on create every active required field must have a value.
@@ -94,7 +96,8 @@ function checkValue(definition: CustomFieldRule, value: unknown): string | undef
     case 'number':
       if (typeof value !== 'number' || !Number.isFinite(value)) return 'Give a finite number';
       // Beyond 2^53 − 1 a number is no longer exact (and DynamoDB's document client refuses it).
-      return Math.abs(value) <= Number.MAX_SAFE_INTEGER ? undefined : `Give a number between ${-Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`;
+      if (Math.abs(value) > Number.MAX_SAFE_INTEGER) return `Give a number between ${-Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`;
+      return isStorableNumber(value) ? undefined : unstorableNumberMessage;
     case 'date':
       return typeof value === 'string' && isCalendarDate(value)
         ? undefined

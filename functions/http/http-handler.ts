@@ -18,6 +18,7 @@ import { recordRequest } from '../shared/metrics';
 import { domainErrorResponse, problemResponse, zodFieldIssues, type ProblemContext } from '../shared/problem';
 import { openListCursor, sealNextCursor } from './list-cursors';
 import { honoursIfMatch, routeKey, type HandlerGroup, type RouteDefinition } from './route-definition';
+import { isStorableNumber, unstorableNumberMessage } from '../../domain/shared/storable-numbers';
 // Types only: the handler's bundle never holds the whole route table, only the group's own route files.
 import type { OperationId, RouteOf } from './routes';
 
@@ -290,18 +291,19 @@ function parseJsonBody(body: string, contentType: string | undefined): unknown {
 const loneSurrogate = 'Holds a lone UTF-16 surrogate (\\uD800–\\uDFFF), which is not text';
 
 /**
- * The first value no store keeps intact: a string (key or value) holding a lone surrogate, or a number
+ * The first value no store keeps intact: a string (key or value) holding a lone surrogate, a number
  * beyond ±2^53 − 1 (JSON numbers are doubles; past that they are no longer exact, and DynamoDB's
- * document client refuses them).
+ * document client refuses them), or a non-zero number nearer 0 than DynamoDB stores (1e-130).
  */
 function firstUnstorableValue(value: unknown, path: string): { field: string; message: string } | undefined {
   if (typeof value === 'string') {
     return value.isWellFormed() ? undefined : { field: path, message: loneSurrogate };
   }
   if (typeof value === 'number') {
-    return Math.abs(value) <= Number.MAX_SAFE_INTEGER
-      ? undefined
-      : { field: path, message: `Numbers are kept exactly between ${-Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}` };
+    if (Math.abs(value) > Number.MAX_SAFE_INTEGER) {
+      return { field: path, message: `Numbers are kept exactly between ${-Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}` };
+    }
+    return isStorableNumber(value) ? undefined : { field: path, message: unstorableNumberMessage };
   }
   if (!value || typeof value !== 'object') return undefined;
   for (const [key, item] of Object.entries(value)) {

@@ -86,6 +86,29 @@ describe('create and get', () => {
     expect(invalidEmail.body.errors[0].field).toBe('body.channels.0.value');
   });
 
+  it('refuses a number nearer 0 than DynamoDB stores (1e-130) with a 400 naming it, anywhere in a body', async () => {
+    const res = await create(acme.owner.token, {
+      name: 'Tiny Number',
+      channels: [{ kind: 'email', value: 'tiny.number@example.com' }],
+      customFields: { anything: 1.589856797283214e-204 },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ field: 'body.customFields.anything', message: expect.stringMatching(/at least 1e-130 away from 0/) }]);
+    const found = await stack.api('GET', '/v1/contacts/search', { token: acme.owner.token, query: { q: 'tiny.number@example.com' } });
+    expect(found.body.items).toEqual([]);
+
+    // The fuzzer's find: a classifier's confidence of 1.6e-204 used to fail the write with a 500.
+    const contact = (await create(acme.owner.token, { name: 'Tiny Confidence', channels: [{ kind: 'email', value: 'tiny.confidence@example.com' }] })).body;
+    const qualification = await stack.api('PUT', `/v1/contacts/${contact.id}/qualification`, {
+      token: acme.owner.token,
+      body: { kind: 'lead', score: 5, source: 'manual', confidence: 1.589856797283214e-204 },
+    });
+    expect(qualification.status).toBe(400);
+    expect(qualification.body.errors).toEqual([{ field: 'body.confidence', message: expect.stringMatching(/1e-130/) }]);
+    const after = await stack.api('GET', `/v1/contacts/${contact.id}`, { token: acme.owner.token });
+    expect(after.body).toMatchObject({ version: contact.version, qualification: null });
+  });
+
   it('refuses a number that JSON cannot carry exactly (past 2^53 − 1) with a 400, storing nothing', async () => {
     const res = await create(acme.owner.token, {
       name: 'Huge Number',
