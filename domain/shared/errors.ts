@@ -63,6 +63,8 @@ export type DomainErrorCode =
   | 'invalid_reference'
   | 'unprocessable'
   | 'payload_too_large'
+  /** The record a write would leave is past DynamoDB's 400 KB item limit: a 413, nothing written. */
+  | 'record_too_large'
   | 'unsupported_media_type'
   | 'rate_limited';
 

@@ -1,9 +1,33 @@
-import { LostRace } from '../shared/errors';
+import { DomainError, LostRace } from '../shared/errors';
 import type { Db, TxEntities } from './db';
 
 interface Rejection {
   rejected: boolean;
   code: string;
+  message?: string;
+}
+
+// DynamoDB's words for an item past 400 KB: "Item size has exceeded ..." (put) and "Item size to
+// update has exceeded ..." (update), as the error's message or a cancelled transaction's reason.
+const itemTooLarge = /Item size (?:to update )?has exceeded the maximum allowed size/i;
+
+const recordTooLarge = () =>
+  new DomainError(
+    'record_too_large',
+    'The record would be larger than the 400 KB a record may hold: shorten its longest values (custom fields, text)',
+  );
+
+/**
+ * The domain error for a write DynamoDB refused because an item would pass 400 KB, whether it came
+ * straight from the SDK or wrapped by ElectroDB; undefined for any other error.
+ */
+export function asRecordTooLarge(error: unknown): DomainError | undefined {
+  for (let current = error, depth = 0; current && typeof current === 'object' && depth < 3; depth++) {
+    const { name, message } = current as { name?: string; message?: string };
+    if (name === 'ValidationException' && itemTooLarge.test(message ?? '')) return recordTooLarge();
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 /**
@@ -27,6 +51,9 @@ export async function writeTransaction(
   if (failed.length > 0) throw explain(failed);
   if (rejections.some((item) => item.code === 'TransactionConflict')) {
     throw new LostRace('Records this request writes');
+  }
+  if (rejections.some((item) => item.code === 'ValidationError' && itemTooLarge.test(item.message ?? ''))) {
+    throw recordTooLarge();
   }
   throw new Error(`Transaction cancelled: ${rejections.map((item) => item.code).join(', ')}`);
 }

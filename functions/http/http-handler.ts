@@ -19,6 +19,7 @@ import { domainErrorResponse, problemResponse, zodFieldIssues, type ProblemConte
 import { openListCursor, sealNextCursor } from './list-cursors';
 import { honoursIfMatch, routeKey, type HandlerGroup, type RouteDefinition } from './route-definition';
 import { isStorableNumber, unstorableNumberMessage } from '../../domain/shared/storable-numbers';
+import { asRecordTooLarge } from '../../domain/store/transaction';
 // Types only: the handler's bundle never holds the whole route table, only the group's own route files.
 import type { OperationId, RouteOf } from './routes';
 
@@ -149,9 +150,10 @@ export function createHttpHandler<G extends HandlerGroup>(
         logger.info('Request refused', { code: error.refusal.code });
         return domainErrorResponse(error.refusal, problemContext, { 'www-authenticate': error.header });
       }
-      if (error instanceof DomainError) {
-        logger.info('Request refused', { code: error.code });
-        return domainErrorResponse(error, problemContext);
+      const refusal = error instanceof DomainError ? error : asRecordTooLarge(error);
+      if (refusal) {
+        logger.info('Request refused', { code: refusal.code });
+        return domainErrorResponse(refusal, problemContext);
       }
       logger.error('Unhandled error', error as Error);
       return problemResponse(

@@ -15,7 +15,7 @@ const problemMeanings: Record<number, string> = {
   404: 'No such record in the caller’s workspace (`not_found`)',
   409: 'Conflicts with the current state; `code` says how',
   412: 'If-Match names another version than the current one (`precondition_failed`): read the record again',
-  413: 'The body is larger than 1 MiB (`payload_too_large`)',
+  413: 'The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values',
   415: 'The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json`',
   422: 'Understood but refused by a rule; `code` says which',
 };

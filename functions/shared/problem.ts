@@ -16,6 +16,7 @@ export const statusByCode: Record<DomainErrorCode, number> = {
   invalid_reference: 422,
   unprocessable: 422,
   payload_too_large: 413,
+  record_too_large: 413,
   unsupported_media_type: 415,
   precondition_required: 428,
   rate_limited: 429,

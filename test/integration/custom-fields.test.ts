@@ -372,3 +372,35 @@ describe('limits and races', () => {
     expect((await list(team.owner.token, 'deal', true)).body.items).toHaveLength(100);
   });
 });
+
+describe('a record past the 400 KB an item may hold', () => {
+  it('refuses the write with a 413 `record_too_large` and writes nothing, on create and on update', async () => {
+    const team = await seedWorkspace(stack, 'Wordy');
+    // 14 text fields of 10,000 three-byte characters: each value is within its cap, together ~420 KB.
+    const keys = Array.from({ length: 14 }, (_, i) => `essay_${i}`);
+    await Promise.all(
+      keys.map(async (key) =>
+        expect((await create(team.owner.token, { entityType: 'contact', key, label: key, type: 'text' })).status).toBe(201),
+      ),
+    );
+    const customFields = Object.fromEntries(keys.map((key) => [key, '中'.repeat(10_000)]));
+    const contacts = (query?: Record<string, string>) => stack.api('GET', '/v1/contacts', { token: team.owner.token, query });
+
+    const created = await stack.api('POST', '/v1/contacts', { token: team.owner.token, body: { name: 'Verbose Vera', customFields } });
+    expect(created.status).toBe(413);
+    expect(created.body).toMatchObject({ code: 'record_too_large', detail: expect.stringMatching(/400 KB/) });
+    expect((await contacts()).body.items).toEqual([]);
+
+    const small = await stack.api('POST', '/v1/contacts', { token: team.owner.token, body: { name: 'Brief Bob', customFields: { essay_0: 'short' } } });
+    expect(small.status).toBe(201);
+    const grown = await stack.api('PATCH', `/v1/contacts/${small.body.id}`, {
+      token: team.owner.token,
+      body: { customFields },
+      headers: { 'if-match': `"${small.body.version}"` },
+    });
+    expect(grown.status).toBe(413);
+    expect(grown.body.code).toBe('record_too_large');
+    const after = await stack.api('GET', `/v1/contacts/${small.body.id}`, { token: team.owner.token });
+    expect(after.body).toMatchObject({ version: small.body.version, customFields: { essay_0: 'short' } });
+  });
+});

@@ -5961,7 +5961,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -6180,7 +6180,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -6424,7 +6424,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -6640,7 +6640,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -6955,7 +6955,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -7121,7 +7121,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -7618,7 +7618,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -8156,7 +8156,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -8358,7 +8358,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -8993,7 +8993,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -9613,7 +9613,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -9893,7 +9893,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -10171,7 +10171,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -10472,7 +10472,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -10772,7 +10772,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -10984,7 +10984,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -11164,7 +11164,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -11457,7 +11457,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -11719,7 +11719,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -12152,7 +12152,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -12479,7 +12479,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -12836,7 +12836,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -13143,7 +13143,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -13673,7 +13673,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -13958,7 +13958,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -14501,7 +14501,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -14811,7 +14811,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -14999,7 +14999,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -15201,7 +15201,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -15556,7 +15556,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -16126,7 +16126,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -16393,7 +16393,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -16565,7 +16565,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -16867,7 +16867,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -17028,7 +17028,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -17260,7 +17260,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -17625,7 +17625,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -18323,7 +18323,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -18678,7 +18678,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -19169,7 +19169,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -19358,7 +19358,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -19751,7 +19751,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -19998,7 +19998,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -20169,7 +20169,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -20326,7 +20326,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -20586,7 +20586,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -20800,7 +20800,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -21000,7 +21000,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -21345,7 +21345,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -21670,7 +21670,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -21937,7 +21937,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -22107,7 +22107,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -22371,7 +22371,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -22527,7 +22527,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -22663,7 +22663,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -23357,7 +23357,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -23527,7 +23527,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -23814,7 +23814,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -24078,7 +24078,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -24363,7 +24363,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -24887,7 +24887,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -25020,7 +25020,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -25383,7 +25383,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -25606,7 +25606,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -25740,7 +25740,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -26113,7 +26113,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -26392,7 +26392,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -26664,7 +26664,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -27121,7 +27121,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -27352,7 +27352,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -27715,7 +27715,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -27975,7 +27975,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -28353,7 +28353,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -28884,7 +28884,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -29201,7 +29201,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -29412,7 +29412,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The body is larger than 1 MiB (`payload_too_large`) */
+            /** @description The body is larger than 1 MiB (`payload_too_large`), or the record it would write is past the 400 KB a record may hold (`record_too_large`): shorten its longest values */
             413: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
