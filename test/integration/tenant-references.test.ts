@@ -16,7 +16,8 @@ import { uploaded as uploadedAttachment } from '../contract/scenarios/attachment
  * `ok`, built in B) carrying workspace A's real id. For each:
  * - a write is refused (4xx) or, on a route that reports per item, A's id is left out; a read or list
  *   filter is refused or answers an empty page;
- * - the answer names nothing of A's but the id sent (no other A id, name, email, workspace id);
+ * - the answer names nothing of A's but the id sent (no other A id, name, email, workspace id), and
+ *   is the answer the same request gets with an id that exists nowhere (no existence oracle);
  * - no DynamoDB write of the request carries A's workspace id or the id sent (nothing written in A, no
  *   dangling reference kept in B), and a refused request writes nothing at all (nothing half-written);
  * - at the end, every A record reads back exactly as before.
@@ -124,10 +125,16 @@ const notReferences: Record<string, string> = {
 };
 
 /**
- * Routes that answer per item: a 2xx that leaves A's id out (reported `not_found`, skipped, `marked: 0`)
- * is their refusal, as for an unknown id of the workspace's own.
+ * Routes that answer per item: a 2xx that reports A's id as not found (or marks nothing) is their
+ * refusal, as for an unknown id of the workspace's own. Each with how its answer says so.
  */
-const perItemRoutes = new Set<OperationId>(['addSegmentMembers', 'removeSegmentMembers', 'bulkChangeContacts', 'markMessagesRead']);
+const perItemRoutes: Partial<Record<OperationId, (body: any, sent: string) => boolean>> = {
+  bulkChangeContacts: (body, sent) => body.results.some((result: any) => result.contactId === sent && result.outcome === 'not_found'),
+  addSegmentMembers: (body, sent) => body.notFound.includes(sent),
+  removeSegmentMembers: (body, sent) => body.notFound.includes(sent),
+  // `upToMessageId` is a position in the caller's own conversation: A's id marks none of B's messages.
+  markMessagesRead: (body) => body.marked === 0,
+};
 
 /**
  * Writes whose references are list filters, as GETs are: a filter naming no record of the workspace
@@ -612,6 +619,22 @@ function recordWrites(stack: TestStack) {
   return writes;
 }
 
+/** A value of the sent one's shape that names nothing anywhere: `ct_000…`, an address, a key. */
+function unknownLike(sent: string): string {
+  const prefix = /^([a-z]+)_[0-9A-HJKMNP-TV-Z]{26}$/.exec(sent)?.[1];
+  if (prefix) return `${prefix}_${'0'.repeat(26)}`;
+  if (sent.includes('@')) return 'nobody-probe@nowhere.example';
+  return 'zz_unknown_probe';
+}
+
+/** What two answers must share: the status, and a refusal's problem with the id named replaced. */
+function comparable(res: ApiResponse, id: string): string {
+  if (res.status < 400) return String(res.status);
+  const raw = typeof res.raw.body === 'string' ? res.raw.body.split(id).join('<id>') : '';
+  const { requestId: _requestId, ...problem } = JSON.parse(raw || '{}') as Record<string, unknown>;
+  return `${res.status} ${JSON.stringify(problem)}`;
+}
+
 async function pool<T>(items: T[], size: number, work: (item: T) => Promise<void>) {
   let next = 0;
   await Promise.all(
@@ -667,14 +690,14 @@ describe('another workspace’s ids in bodies and queries', () => {
       }
       const { req, sent } = built;
       const route = routeList.find((candidate) => candidate.operationId === probe.operationId)!;
-      const res: ApiResponse = await probeScope.run(probe.label, () =>
-        stack.api(route.method, req.path, {
-          token: req.token === undefined ? ctxB.ws.owner.token : (req.token ?? undefined),
-          ...(req.query ? { query: req.query } : {}),
-          ...(req.body === undefined ? {} : { body: req.body }),
-          ...(req.headers ? { headers: req.headers } : {}),
-        }),
-      );
+      const send = (request: Req) =>
+        stack.api(route.method, request.path, {
+          token: request.token === undefined ? ctxB.ws.owner.token : (request.token ?? undefined),
+          ...(request.query ? { query: request.query } : {}),
+          ...(request.body === undefined ? {} : { body: request.body }),
+          ...(request.headers ? { headers: request.headers } : {}),
+        });
+      const res: ApiResponse = await probeScope.run(probe.label, () => send(req));
       const raw = typeof res.raw.body === 'string' ? res.raw.body : '';
       // The id sent may be echoed (a field's error names it); nothing else of A's may appear.
       const rest = raw.split(sent).join('');
@@ -686,8 +709,10 @@ describe('another workspace’s ids in bodies and queries', () => {
       if (res.status >= 500) problems.push(`a ${res.status}`);
       else if (probe.accepted) {
         if (res.status >= 300) problems.push(`refused B’s own value: ${res.status}`);
-      } else if (!refused && !emptyRead && !emptyPreview && !perItemRoutes.has(probe.operationId) && !filterRoutes.has(probe.operationId))
-        problems.push(`answered ${res.status}`);
+      } else if (!refused && !emptyRead && !emptyPreview && !filterRoutes.has(probe.operationId)) {
+        const reportedPerItem = perItemRoutes[probe.operationId];
+        if (!(res.status < 300 && reportedPerItem?.(res.body, sent))) problems.push(`answered ${res.status}`);
+      }
       if (process.env.PROBE_VERBOSE) console.info(`${res.status} ${probe.label} ${raw.slice(0, 500)}`);
       for (const secret of a.secrets) {
         if (rest.toLowerCase().includes(secret.toLowerCase())) problems.push(`the answer holds A’s “${secret}”`);
@@ -698,6 +723,14 @@ describe('another workspace’s ids in bodies and queries', () => {
         else if (write.includes(sent) && !filterRoutes.has(probe.operationId) && !probe.accepted) problems.push(`kept A’s id in B: ${write.slice(0, 200)}`);
       }
       if (refused && written.length > 0) problems.push(`refused but wrote ${written.length}: ${written[0]!.slice(0, 200)}`);
+      // No existence oracle: the same request naming a record that exists nowhere is answered alike.
+      if (!probe.accepted && problems.length === 0) {
+        const unknown = unknownLike(sent);
+        const twin = await send(JSON.parse(JSON.stringify(req).split(sent).join(unknown)) as Req);
+        const seen = comparable(res, sent);
+        const expected = comparable(twin, unknown);
+        if (seen !== expected) problems.push(`answers unlike an unknown id’s: ${expected}`);
+      }
       if (problems.length) failures.push(`${probe.label}: ${problems.join('; ')} — ${res.status} ${raw.slice(0, 200)}`);
     });
     const after = await Promise.all(a.reads.map((path) => stack.api('GET', path, { token: ctxA.ws.owner.token })));
