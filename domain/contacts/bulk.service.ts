@@ -37,10 +37,12 @@ export async function bulkChangeContacts(
   input: BulkContactsInput,
   options: { onUnexpectedError?: (contactId: string, error: unknown) => void } = {},
 ): Promise<BulkContactsResult> {
-  const operation = await prepare(deps, caller, input);
+  // The segment is read before `prepare`, whose tag check may create library entries: a refused
+  // segment (unknown, another workspace's) leaves nothing written.
   const { contactIds, nextCursor } = input.segmentId
     ? await segmentMemberPage(deps, caller, input.segmentId, input.cursor)
     : { contactIds: [...new Set(input.contactIds ?? [])], nextCursor: null };
+  const operation = await prepare(deps, caller, input);
   const results: BulkItemResult[] = new Array(contactIds.length);
   await forEachLimited(contactIds, concurrency, async (contactId, index) => {
     results[index] = await runOne(deps, operation, contactId, options.onUnexpectedError);

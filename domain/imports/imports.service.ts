@@ -4,6 +4,7 @@ import { forbidden, invalidReference, limitExceeded, notFound, unprocessable } f
 import type { Page } from '../shared/pagination';
 import type { BlobStore } from '../shared/ports';
 import { loadCustomFieldDefinitions } from '../custom-fields/custom-fields.service';
+import { assertActiveUser } from '../users/active-user';
 import { createJob, newJobId, visibleJob } from '../jobs/jobs.service';
 import type { Job } from '../jobs/jobs.schemas';
 import { openImportFile } from './import-file';
@@ -77,6 +78,10 @@ export async function startImport(deps: BlobDeps, caller: CallerContext, input: 
   if (!isManager(caller) && input.ownerId && input.ownerId !== caller.userId) {
     throw forbidden('A member may only import contacts owned by themselves or unclaimed');
   }
+  // The owner given for the whole import is checked now, not row by row in the job: an id that is no
+  // active user of the workspace (unknown, deactivated, another workspace's) is a 422 and no job.
+  if (input.ownerId) await assertActiveUser(deps, caller.workspaceId, input.ownerId, 'body.ownerId');
+  await assertMappedCustomFieldsExist(deps, caller, input.mapping);
   const key = importUploadKey(caller.workspaceId, input.uploadId, input.format);
   try {
     const file = await openImportFile(deps.blobs, key, {
@@ -110,6 +115,21 @@ export async function startImport(deps: BlobDeps, caller: CallerContext, input: 
     input: jobInput,
     files: { upload: key },
   });
+}
+
+/**
+ * A mapping that sends a column to `custom:<key>` names a contact custom field of the workspace: an
+ * unknown key (another workspace's, a typo) is a 422 now rather than every row rejected in the job.
+ * Columns recognised from their `Custom: <key>` header are left to the rows (a file may carry more).
+ */
+async function assertMappedCustomFieldsExist(deps: CoreDeps, caller: CallerContext, mapping: StartImportInput['mapping']) {
+  const mapped = Object.entries(mapping ?? {}).filter(([, target]) => target.startsWith('custom:'));
+  if (mapped.length === 0) return;
+  const keys = new Set((await loadCustomFieldDefinitions(deps, caller.workspaceId, 'contact')).map((field) => field.key));
+  const unknown = mapped.find(([, target]) => !keys.has(target.slice('custom:'.length)));
+  if (unknown) {
+    throw invalidReference(`body.mapping.${unknown[0]}`, `No contact custom field has the key ${unknown[1].slice('custom:'.length)}: define it first`);
+  }
 }
 
 /** An import job the caller may see (another kind of job is not an import: 404). */

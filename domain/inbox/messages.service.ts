@@ -535,6 +535,15 @@ export async function sendToContact(
     });
   }
   const { channel, reason } = await chooseChannel(deps, contact, input);
+  // The attachments are checked before a conversation may be opened for the send: a refused one
+  // (unknown, another workspace's, used) leaves nothing written. The send itself takes this first check.
+  const { prepareAttachments = noAttachments } = options;
+  let checked = input.attachmentIds.length > 0 ? await prepareAttachments(input.attachmentIds) : undefined;
+  const preparedOnce: AttachmentPreparer = async (ids) => {
+    const first = checked;
+    checked = undefined;
+    return first ?? prepareAttachments(ids);
+  };
   const currentId = await currentConversationId(deps, openConversationGuard(workspaceId, contactId, channel));
   const current = currentId ? await findConversation(deps, workspaceId, currentId, true) : undefined;
   // The contact's latest conversation on the channel says where and when they last wrote, resolved or not.
@@ -560,7 +569,7 @@ export async function sendToContact(
     caller,
     target,
     { body: input.body, note: false, attachmentIds: input.attachmentIds },
-    { ...options, route },
+    { ...options, route, prepareAttachments: preparedOnce },
   );
 }
 

@@ -42,7 +42,7 @@ export const importsRoutes = {
     refusals: {
       403: 'a member naming another user as `ownerId`',
       409: '`already_exists`: this upload was already imported',
-      422: '`invalid_reference`: nothing was uploaded for `uploadId` (or the upload expired); `limit_exceeded`: the file is over 512 MiB; `unprocessable` with `reason`: `not_csv`, `not_xlsx`, `binary`, `empty`, `unreadable`, `sheet_not_found`, `no_channel_column` (no email or phone column), `unknown_column` (the mapping names a column the file lacks)',
+      422: '`invalid_reference`: nothing was uploaded for `uploadId` (or the upload expired), `ownerId` is no active user of the workspace, or a `mapping` target `custom:<key>` names no contact custom field; `limit_exceeded`: the file is over 512 MiB; `unprocessable` with `reason`: `not_csv`, `not_xlsx`, `binary`, `empty`, `unreadable`, `sheet_not_found`, `no_channel_column` (no email or phone column), `unknown_column` (the mapping names a column the file lacks)',
     },
     response: { status: 201, description: 'The queued import job', schema: jobSchema },
   }),

@@ -23549,7 +23549,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: nothing was uploaded for `uploadId` (or the upload expired); `limit_exceeded`: the file is over 512 MiB; `unprocessable` with `reason`: `not_csv`, `not_xlsx`, `binary`, `empty`, `unreadable`, `sheet_not_found`, `no_channel_column` (no email or phone column), `unknown_column` (the mapping names a column the file lacks). `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: nothing was uploaded for `uploadId` (or the upload expired), `ownerId` is no active user of the workspace, or a `mapping` target `custom:<key>` names no contact custom field; `limit_exceeded`: the file is over 512 MiB; `unprocessable` with `reason`: `not_csv`, `not_xlsx`, `binary`, `empty`, `unreadable`, `sheet_not_found`, `no_channel_column` (no email or phone column), `unknown_column` (the mapping names a column the file lacks). `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
