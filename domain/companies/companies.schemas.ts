@@ -100,9 +100,9 @@ export type ListCompaniesQuery = z.infer<typeof listCompaniesQuery>;
 
 /**
  * The contacts list of a company: the contact list's options, the company taken from the path (a tag
- * filter is not one of them: the contact list serves a tag or a company, not both).
+ * or segment filter is not one of them: the contact list serves one of tag, segment or company).
  */
-export const listCompanyContactsQuery = listContactsQuery.omit({ companyId: true, tag: true });
+export const listCompanyContactsQuery = listContactsQuery.omit({ companyId: true, tag: true, segment: true });
 export type ListCompanyContactsQuery = z.infer<typeof listCompanyContactsQuery>;
 
 export const mergeCompaniesInput = z

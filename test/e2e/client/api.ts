@@ -12210,8 +12210,6 @@ export interface operations {
                 /** @description A user id, or `none` for unclaimed contacts */
                 ownerId?: string;
                 suppressed?: "true" | "false";
-                /** @description The members of this segment, by name (`sort` must be name); with archived, ownerId or suppressed, filtered. A page may come back short, with a cursor */
-                segment?: string;
                 createdFrom?: string;
                 createdTo?: string;
                 updatedFrom?: string;
