@@ -8,6 +8,7 @@ import type { CoreDeps } from '../shared/deps';
 import {
   conflict,
   DomainError,
+  invalid,
   invalidReference,
   isConflict,
   lostRace,
@@ -356,6 +357,13 @@ export async function sendMessage(
       assertCanReply(caller, before);
     // LinkedIn has no messaging API: a user's LinkedIn message is logged as sent (no delivery).
     const outbound = isDeliverable(before.channel) && !input.note;
+    // A connection or recipient names how a message goes out: on one that does not, it would be ignored.
+    if (!outbound && (input.connectionId !== undefined || input.to !== undefined)) {
+      throw invalid(
+        input.connectionId !== undefined ? 'body.connectionId' : 'body.to',
+        'Only a message sent out on an external channel takes a connection or a recipient: not a note, nor one in an internal or LinkedIn conversation',
+      );
+    }
     if (outbound) route ??= await routeOf(deps, before, input);
     const at = deps.clock.nowIso();
     const messageId = deps.newId('msg');

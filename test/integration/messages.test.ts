@@ -170,6 +170,19 @@ describe('replies and notes', () => {
     expect(messages.items.map((m: any) => m.id)).toEqual([note.id, res.message.id]);
   });
 
+  it('refuses a connection or recipient on a message that is not sent out, writing nothing', async () => {
+    const res = await ok(inbound({ from: 'routed@example.com' }), 201);
+    const note = await post(acme.owner.token, `/v1/conversations/${res.conversationId}/messages`, { body: 'Call them', note: true, connectionId: 'chc_01KF0E44M0AAAAAAAAAAAAAAAA' });
+    expect(note.status).toBe(400);
+    expect(note.body.errors).toEqual([{ field: 'body.connectionId', message: expect.stringMatching(/not a note/) }]);
+    const direct = await ok(post(acme.owner.token, '/v1/conversations', { kind: 'direct', userIds: [acme.admin.user.id, max.user.id] }), 201);
+    const internal = await post(acme.owner.token, `/v1/conversations/${direct.id}/messages`, { body: 'Lunch?', to: 'someone@example.com' });
+    expect(internal.status).toBe(400);
+    expect(internal.body.errors).toEqual([{ field: 'body.to', message: expect.stringMatching(/internal/) }]);
+    expect((await ok(get(acme.owner.token, `/v1/conversations/${res.conversationId}/messages`))).items.map((m: any) => m.id)).toEqual([res.message.id]);
+    expect((await ok(get(acme.owner.token, `/v1/conversations/${direct.id}/messages`))).items).toEqual([]);
+  });
+
   it('a member writes in pool conversations and their own, not in another’s', async () => {
     const res = await ok(inbound({ from: 'pool@example.com' }), 201);
     await ok(post(acme.member.token, `/v1/conversations/${res.conversationId}/messages`, { body: 'Mine?', note: true }), 201);
