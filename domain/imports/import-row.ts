@@ -29,10 +29,14 @@ export interface ImportCandidate extends RowPosition {
   fields: Partial<Record<ImportableTextField, string>>;
   /** Raw text by custom field key; the writer validates it against the workspace's catalogue. */
   customFields: Record<string, string>;
+  /** Custom field key → the header of the column its value came from, for the report. */
+  customFieldColumns?: Record<string, string>;
   /** Tags from the row's tag columns (the job's tags are the writer's to add). */
   tags: string[];
   /** An owner named in the row (a user's email or id); the writer resolves it. */
   owner?: string;
+  /** The header of the column `owner` came from, for the report. */
+  ownerColumn?: string;
   /** The record's fields as read, for the error report. */
   raw: string[];
   /**
@@ -40,7 +44,19 @@ export interface ImportCandidate extends RowPosition {
    * imported without them, and the report lists them (a row is rejected only when it has no valid
    * email or phone at all).
    */
-  dropped?: { kind: ChannelKind; column: string; value: string; message: string }[];
+  dropped?: DroppedValue[];
+}
+
+/**
+ * A value of an imported row that the contact does not get (or not all of): an invalid channel value
+ * beside a valid one, a phone's extension, an owner who is no user of the workspace. The report lists
+ * it with `code` and `rejected: false`.
+ */
+export interface DroppedValue {
+  code: RejectCode;
+  column: string;
+  value: string;
+  message: string;
 }
 
 /**
