@@ -177,6 +177,9 @@ function customTargetOf(header: string): CustomTarget | undefined {
   return customKeyPattern.test(key) ? `custom:${key}` : undefined;
 }
 
+/** Targets that take values from several columns (the others keep the first column's value). */
+const multiValueTargets = new Set<ColumnTarget>(['email', 'phone', 'whatsapp', 'telegram', 'linkedin', 'tags']);
+
 export interface PlannedColumn {
   /** 0-based position in the record. */
   index: number;
@@ -236,6 +239,13 @@ export function planColumns(headers: string[], mapping: ColumnMapping = {}): Col
   headers.forEach((header, index) => {
     const explicit = mapped.get(index);
     let target: ColumnTarget | undefined = explicit ?? recognised[index];
+    // A header cell merged over several columns ("Phone" over work and mobile) names only the first:
+    // the unnamed columns right of an email, phone or tags column hold more of the same.
+    const previous = columns.at(-1);
+    if (target === undefined && header.trim() === '' && previous?.index === index - 1 && previous.target !== undefined && multiValueTargets.has(previous.target)) {
+      columns.push({ index, header: previous.header, target: previous.target, source: previous.source });
+      return;
+    }
     let why: SkippedColumn['why'] = 'unrecognised';
     if (target === undefined && headerKey(header) === 'title') {
       if (hasJobTitle) why = 'ignored';
