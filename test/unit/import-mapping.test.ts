@@ -107,6 +107,12 @@ describe('explicit mapping', () => {
     expect(() => planColumns(['Name', 'Email'], { Phone: 'phone' })).toThrow(expect.objectContaining({ code: 'unknown_column', details: { unknownColumns: ['Phone'], headers: ['Name', 'Email'] } }));
   });
 
+  it('reads unnamed columns right of an email, phone or tags column as more of it (a header cell merged over them)', () => {
+    const plan = planColumns(['Name', 'Phone', '', '', 'Company', '', 'Email', '']);
+    expect(plan.columns.map((column) => `${column.index}:${column.target}`)).toEqual(['0:name', '1:phone', '2:phone', '3:phone', '4:company', '6:email', '7:email']);
+    expect(plan.skipped).toEqual([{ index: 5, header: '', why: 'unrecognised' }]);
+  });
+
   it('refuses a plan without an email or phone column', () => {
     expect(() => planColumns(['Name', 'Email'], { Email: 'ignore' })).toThrow(expect.objectContaining({ code: 'no_channel_column' }));
     expect(() => planColumns(['Name', 'WhatsApp'])).toThrow(expect.objectContaining({ code: 'no_channel_column' }));
