@@ -75,10 +75,12 @@ export interface DroppedValue {
  * - `not_permitted`: the job's creator may not do what the row asks (a member updating a contact
  *   claimed by someone else, giving another user as owner, or setting a `bot:` tag);
  * - `already_exists` (mode `create_only`): the row's values belong to a contact that existed before;
- * - `invalid_channel`: a WhatsApp, Telegram or LinkedIn value that is not valid.
- * A row imported without some of its channel values (`ImportCandidate.dropped`) is not rejected: each
- * value left out is listed in the error report with `invalid_email`, `invalid_phone` or
- * `invalid_channel`, and `rejected: false`.
+ * - `invalid_channel`: a WhatsApp, Telegram or LinkedIn value that is not valid;
+ * - `value_not_kept` (never a rejection): a value the contact has no place for: a phone's extension,
+ *   or a second, different value for a field that holds one (two company columns, say).
+ * A row imported without some of its values (`ImportCandidate.dropped`) is not rejected: each value
+ * left out is listed in the error report with `invalid_email`, `invalid_phone`, `invalid_channel`,
+ * `unknown_owner` or `value_not_kept`, and `rejected: false`.
  */
 export const rejectCodes = [
   'no_channel',
@@ -95,6 +97,7 @@ export const rejectCodes = [
   'not_permitted',
   'already_exists',
   'invalid_channel',
+  'value_not_kept',
 ] as const;
 export type RejectCode = (typeof rejectCodes)[number];
 

@@ -110,6 +110,18 @@ export function normaliseRecord(
   const channelDisplays: string[] = [];
   const invalid: { kind: ChannelKind; column: string; value: string; message: string }[] = [];
   const notes: DroppedValue[] = [];
+  const fieldColumns: Partial<Record<ImportableTextField, string>> = {};
+  // Two columns for one field that holds one value (two "Company" columns, "Company" and "Account
+  // Name"): the first value is kept, a different second one is listed in the report, never lost unseen.
+  const secondValue = (header: string, value: string, kept: { text: string; column: string }) => {
+    if (value.toLowerCase() === kept.text.toLowerCase()) return;
+    notes.push({
+      code: 'value_not_kept',
+      column: header,
+      value,
+      message: `The contact has one place for this value and keeps "${kept.text}" from "${kept.column}": "${value}" is not kept`,
+    });
+  };
   const fieldsOut: ImportCandidate['fields'] = {};
   const customFields: Record<string, string> = {};
   const customFieldColumns: Record<string, string> = {};
@@ -130,7 +142,9 @@ export function normaliseRecord(
       case 'lastName': {
         const text = oneLine(cell);
         if (text.length > importValueLimits.name) return tooLong(column, importValueLimits.name);
-        nameParts[target] ??= { text, column: column.header };
+        const kept = nameParts[target];
+        if (kept) secondValue(column.header, text, kept);
+        else nameParts[target] = { text, column: column.header };
         break;
       }
       case 'email':
@@ -148,7 +162,7 @@ export function normaliseRecord(
             }
             if (extension) {
               notes.push({
-                code: 'invalid_phone',
+                code: 'value_not_kept',
                 column: column.header,
                 value,
                 message: `The extension ${extension} is not kept ("${value}"): a phone channel holds the number only, ${normalised.normalized} was imported`,
@@ -169,7 +183,8 @@ export function normaliseRecord(
         break;
       case 'owner':
         if (cell.length > importValueLimits.owner) return tooLong(column, importValueLimits.owner);
-        owner ??= { text: cell, column: column.header };
+        if (owner) secondValue(column.header, cell, owner);
+        else owner = { text: cell, column: column.header };
         break;
       default: {
         if (target.startsWith('custom:')) {
@@ -178,14 +193,18 @@ export function normaliseRecord(
           if (customFields[key] === undefined) {
             customFields[key] = cell;
             customFieldColumns[key] = column.header;
-          }
+          } else secondValue(column.header, cell, { text: customFields[key], column: customFieldColumns[key]! });
           break;
         }
         const field = textTargets[target]!;
         const text = oneLine(cell);
         const limit = field === 'country' ? importValueLimits.country : importValueLimits.text;
         if (text.length > limit) return tooLong(column, limit);
-        fieldsOut[field] ??= text;
+        const keptText = fieldsOut[field];
+        if (keptText === undefined) {
+          fieldsOut[field] = text;
+          fieldColumns[field] = column.header;
+        } else secondValue(column.header, text, { text: keptText, column: fieldColumns[field]! });
       }
     }
   }

@@ -135,7 +135,7 @@ describe('HubSpot contacts export (BOM, CRLF, multi-line note, owner names, two 
 
   it('reports what it left out at the line a text editor shows and the row, past the two-line note', () => {
     expect(shortly(result.errors)).toEqual([
-      '4/2 invalid_phone (kept) [Phone Number]',
+      '4/2 value_not_kept (kept) [Phone Number]',
       '4/2 unknown_owner (kept) [Contact owner]',
       '6/4 no_channel',
     ]);
@@ -240,18 +240,24 @@ describe('Excel for Windows "CSV (Comma delimited)"', () => {
     expect(channelsOf(soren, 'phone')).toEqual(['+4532123456', '+4520123456']);
     const martin = await contact('email', 'martin.schulz@example.de');
     expect(channelsOf(martin, 'phone')).toEqual(['+447911123456', '+442079460958']);
-    expect((await contact('email', 'renee@faure.example')).name).toBe('Renée Faure');
+    expect(await contact('email', 'renee@faure.example')).toMatchObject({ name: 'Renée Faure', companyName: 'Faure & Fils' });
+  });
+
+  it('keeps the first of two "Company Name" values, and lists the second', () => {
+    const second = result.errors.find((error) => error.code === 'value_not_kept' && error.column === 'Company Name');
+    expect(second.message).toBe('The contact has one place for this value and keeps "Faure & Fils" from "Company Name": "Faure et Fils SARL" is not kept');
   });
 
   it('never imports a number Excel cut to scientific notation, and says how to get it back', () => {
     expect(shortly(result.errors)).toEqual([
       '2/1 invalid_phone (kept) [Phone]',
-      '4/3 invalid_phone (kept) [Phone]',
+      '2/1 value_not_kept (kept) [Company Name]',
+      '4/3 value_not_kept (kept) [Phone]',
       '6/5 invalid_phone [Phone]',
     ]);
     expect(result.errors[0].message).toMatch(/scientific notation.*Text/);
-    expect(result.errors[1].message).toMatch(/extension 123/);
-    expect(result.errors[2].message).toMatch(/scientific notation/);
+    expect(result.errors[2].message).toMatch(/extension 123/);
+    expect(result.errors[3].message).toMatch(/scientific notation/);
   });
 });
 

@@ -256,8 +256,8 @@ describe('values as other tools write them', () => {
     const c = candidate({ Email: 'a@example.com', Phone: '(415) 555-0132 ext. 45 ::: +44 20 7946 0958 x123' }, { defaultCountry: 'US' });
     expect(channels(c)).toEqual(['email a@example.com', 'phone +14155550132', 'phone +442079460958']);
     expect(c.dropped).toEqual([
-      { code: 'invalid_phone', column: 'Phone', value: '(415) 555-0132 ext. 45', message: expect.stringMatching(/^The extension 45 is not kept .*\+14155550132 was imported$/) },
-      { code: 'invalid_phone', column: 'Phone', value: '+44 20 7946 0958 x123', message: expect.stringContaining('extension 123') },
+      { code: 'value_not_kept', column: 'Phone', value: '(415) 555-0132 ext. 45', message: expect.stringMatching(/^The extension 45 is not kept .*\+14155550132 was imported$/) },
+      { code: 'value_not_kept', column: 'Phone', value: '+44 20 7946 0958 x123', message: expect.stringContaining('extension 123') },
     ]);
   });
 
@@ -271,6 +271,17 @@ describe('values as other tools write them', () => {
     expect(c.channels).toHaveLength(1);
     expect(c.dropped).toEqual([expect.objectContaining({ code: 'invalid_phone', message: expect.stringMatching(/scientific notation.*Text/) })]);
     expect(rejection({ Phone: '4,47911E+11' })).toMatchObject({ code: 'invalid_phone', column: 'Phone' });
+  });
+
+  it('keeps the first value of a one-value field given by two columns, and lists a different second one', () => {
+    const twice = planColumns(['Email', 'Company', 'Account Name', 'Name', 'Full Name']);
+    const row = normaliseRecord(['a@example.com', 'Acme', 'Acme Corp', 'Ana', 'ana'], position, twice);
+    if (row.kind !== 'candidate') throw new Error('expected a candidate');
+    expect(row.candidate).toMatchObject({ name: 'Ana', fields: { companyName: 'Acme' } });
+    // The same value again (in any case) is no loss.
+    expect(row.candidate.dropped).toEqual([
+      { code: 'value_not_kept', column: 'Account Name', value: 'Acme Corp', message: 'The contact has one place for this value and keeps "Acme" from "Company": "Acme Corp" is not kept' },
+    ]);
   });
 
   it('says which column the owner came from', () => {
