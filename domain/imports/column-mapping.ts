@@ -121,11 +121,12 @@ function keys(target: FieldTarget, list: string): Record<string, FieldTarget> {
 }
 
 const kindPrefix = '(?:primary|secondary|work|home|other|personal|business|private|main|office|direct)?';
-const kindSuffix = '(?:value|work|home|other|personal|business|private|main|office|mobile)?';
+// German Outlook: "Telefon geschäftlich", "E-Mail 2 privat".
+const kindSuffix = '(?:value|work|home|other|personal|business|private|main|office|mobile|geschaftlich|privat|dienstlich)?';
 const address = '(?:mailing|business|home|other|primary|billing|shipping|work)?(?:address\\d*)?';
 const knownPatterns: [RegExp, FieldTarget][] = [
   // "Email", "E-mail Address", "E-mail 2 Address" (Outlook), "E-mail 1 - Value" (Google), "Email - Work" (Pipedrive)
-  [new RegExp(`^${kindPrefix}e?mail\\d*(?:address(?:es)?)?\\d*${kindSuffix}$`), 'email'],
+  [new RegExp(`^${kindPrefix}e?mail\\d*(?:address(?:es)?|adresse)?\\d*${kindSuffix}$`), 'email'],
   // "Phone Number", "Mobile Phone Number" (HubSpot), "Business Phone 2" (Outlook), "Phone 1 - Value" (Google);
   // not faxes, not an assistant's or the company's number
   [
