@@ -337,3 +337,22 @@ describe('an XLSX report (hidden sheet, empty sheet, merged title and header, fo
     expect(res.body.detail ?? res.body.title).toMatch(/Sheet1.*empty/);
   });
 });
+
+describe('files it cannot read', () => {
+  it.each([
+    ['a PDF saved as .csv', Buffer.from('%PDF-1.7\n%âãÏÓ\n1 0 obj\n'), 'contacts.csv', 'binary', /PDF/],
+    ['UTF-16 text without a byte-order mark', Buffer.from('Name\tEmail\r\nAna\tana@example.com\r\n', 'utf16le'), 'contacts.csv', 'binary', /UTF-16.*save it as UTF-8/],
+    ['an .xlsx workbook named .csv', Buffer.from('PK\u0003\u0004 workbook bytes'), 'contacts.csv', 'not_csv', /upload it as XLSX/],
+    ['a CSV named .xlsx', Buffer.from('Name,Email\nAna,ana@example.com\n'), 'contacts.xlsx', 'not_xlsx', /upload it as CSV/],
+  ])('refuses %s with a 422 that says what to do', async (_what, bytes, fileName, reason, message) => {
+    const res = await refused(bytes, fileName);
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({ reason, detail: expect.stringMatching(message) });
+  });
+
+  it('refuses a legacy .xls before the upload, saying to save it as .xlsx or CSV', async () => {
+    const res = await stack.api('POST', '/v1/imports/uploads', { token: acme.owner.token, body: { fileName: 'contacts.xls', sizeBytes: 1024 } });
+    expect(res.status).toBe(422);
+    expect(res.body.detail).toMatch(/\.xlsx|CSV/);
+  });
+});
