@@ -119,8 +119,8 @@ const falseWords = new Set(['false', 'no', 'n', '0']);
 
 /**
  * A custom field value written as text (a cell of an import file) in the field's type, for
- * `validateCustomFieldValues` to check: number `1234.5` (`,` thousands separators and spaces
- * dropped); date `YYYY-MM-DD` (also the date of an ISO timestamp); boolean true/false, yes/no, y/n,
+ * `validateCustomFieldValues` to check: number `1234.5` in any locale's form (see `plainNumber`);
+ * date `YYYY-MM-DD` from the forms exports write (see `isoDateOf`); boolean true/false, yes/no, y/n,
  * 1/0 in any case; select an option's value, or its value or label in any case; text as given.
  * Text this cannot read comes back unchanged: validation then names the problem.
  */
@@ -133,13 +133,11 @@ export function customFieldValueFromText(
     case 'text':
       return text;
     case 'number': {
-      const compact = trimmed.replace(/[\s,]/g, '');
-      return numberText.test(compact) ? Number(compact) : text;
+      const plain = plainNumber(trimmed);
+      return plain !== undefined && numberText.test(plain) ? Number(plain) : text;
     }
-    case 'date': {
-      const date = /^(\d{4}-\d{2}-\d{2})(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(trimmed);
-      return date ? date[1] : text;
-    }
+    case 'date':
+      return isoDateOf(trimmed) ?? text;
     case 'boolean': {
       const word = trimmed.toLowerCase();
       return trueWords.has(word) ? true : falseWords.has(word) ? false : text;
@@ -155,6 +153,71 @@ export function customFieldValueFromText(
       return option ? option.value : text;
     }
   }
+}
+
+/**
+ * A number as spreadsheets of any locale write it, in plain `1234.5` form: thousands separators
+ * (`,` `.` space, `'`) dropped, the decimal comma read. With both `,` and `.`, the later one is the
+ * decimal separator (`1,234.56`, `1.234,56`); a lone `,` is thousands when followed by groups of
+ * three digits (`1,234`, `12,345,678`), else decimal (`99,9`, `12,50`); several `.` are thousands.
+ */
+function plainNumber(text: string): string | undefined {
+  const compact = text.replace(/[\s\u00a0\u202f']/g, '');
+  const lastComma = compact.lastIndexOf(',');
+  const lastDot = compact.lastIndexOf('.');
+  if (lastComma >= 0 && lastDot >= 0) {
+    const [thousands, decimal] = lastComma > lastDot ? ['.', ','] : [',', '.'];
+    return compact.split(thousands).join('').replace(decimal, '.');
+  }
+  if (lastComma >= 0) return /^[+-]?\d{1,3}(?:,\d{3})+$/.test(compact) ? compact.replace(/,/g, '') : compact.includes(',', compact.indexOf(',') + 1) ? undefined : compact.replace(',', '.');
+  if (compact.indexOf('.') !== lastDot) return /^[+-]?\d{1,3}(?:\.\d{3})+$/.test(compact) ? compact.replace(/\./g, '') : undefined;
+  return compact;
+}
+
+const monthNames = 'january february march april may june july august september october november december'.split(' ');
+const pad = (n: number) => String(n).padStart(2, '0');
+const ymd = (year: number, month: number, day: number) => `${String(year).padStart(4, '0')}-${pad(month)}-${pad(day)}`;
+// A time of day after the date, as exports add it ("2024-03-15 10:22", "03/15/2024 09:15:00 AM", ISO's "T10:22:00Z").
+const timeOfDay = String.raw`(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s?[AP]M)?(?:Z|\s?[+-]\d{2}:?\d{2})?)?`;
+
+/**
+ * A date as exports and spreadsheets write it, as `YYYY-MM-DD`: ISO (with a time, `T` or space);
+ * `YYYY/MM/DD` and `YYYY.MM.DD`; `DD.MM.YYYY` (the dotted form is day first everywhere); `D/M/YYYY`
+ * and `M/D/YYYY` (also with `-`) when one of the first two numbers is over 12 and so names the day;
+ * `15 Mar 2024`, `15-Mar-2024`, `Mar 15, 2024`, `March 15 2024`. Undefined for anything else, and for
+ * `03/04/2024`, which is 3 April or 4 March depending on who wrote it: the value is not guessed.
+ */
+function isoDateOf(text: string): string | undefined {
+  let match = new RegExp(`^(\\d{4})[-/.](\\d{1,2})[-/.](\\d{1,2})${timeOfDay}$`, 'i').exec(text);
+  if (match) return ymd(Number(match[1]), Number(match[2]), Number(match[3]));
+  match = new RegExp(`^(\\d{1,2})\\.(\\d{1,2})\\.(\\d{4})${timeOfDay}$`, 'i').exec(text);
+  if (match) return ymd(Number(match[3]), Number(match[2]), Number(match[1]));
+  match = new RegExp(`^(\\d{1,2})[/-](\\d{1,2})[/-](\\d{4})${timeOfDay}$`, 'i').exec(text);
+  if (match) {
+    const [first, second, year] = [Number(match[1]), Number(match[2]), Number(match[3])];
+    if (first > 12 && second <= 12) return ymd(year, second, first);
+    if (second > 12 && first <= 12) return ymd(year, first, second);
+    if (first === second) return ymd(year, first, second);
+    return undefined;
+  }
+  match = /^(\d{1,2})[\s-]+([a-z]{3,9})\.?[\s-]+(\d{4})$/i.exec(text);
+  if (match) {
+    const month = monthNumber(match[2]!);
+    return month ? ymd(Number(match[3]), month, Number(match[1])) : undefined;
+  }
+  match = /^([a-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})$/i.exec(text);
+  if (match) {
+    const month = monthNumber(match[1]!);
+    return month ? ymd(Number(match[3]), month, Number(match[2])) : undefined;
+  }
+  return undefined;
+}
+
+/** A month's English name or its abbreviation (3 letters or more: `Mar`, `Sept`, `March`), as 1–12. */
+function monthNumber(name: string): number | undefined {
+  const lower = name.toLowerCase();
+  const index = monthNames.findIndex((month) => lower.length >= 3 && month.startsWith(lower));
+  return index >= 0 ? index + 1 : undefined;
 }
 
 /** `YYYY-MM-DD` naming a day that exists (leap years included), years 0001 to 9999. */

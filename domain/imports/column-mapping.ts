@@ -121,11 +121,12 @@ function keys(target: FieldTarget, list: string): Record<string, FieldTarget> {
 }
 
 const kindPrefix = '(?:primary|secondary|work|home|other|personal|business|private|main|office|direct)?';
-const kindSuffix = '(?:value|work|home|other|personal|business|private|main|office|mobile)?';
+// German Outlook: "Telefon geschäftlich", "E-Mail 2 privat".
+const kindSuffix = '(?:value|work|home|other|personal|business|private|main|office|mobile|geschaftlich|privat|dienstlich)?';
 const address = '(?:mailing|business|home|other|primary|billing|shipping|work)?(?:address\\d*)?';
 const knownPatterns: [RegExp, FieldTarget][] = [
   // "Email", "E-mail Address", "E-mail 2 Address" (Outlook), "E-mail 1 - Value" (Google), "Email - Work" (Pipedrive)
-  [new RegExp(`^${kindPrefix}e?mail\\d*(?:address(?:es)?)?\\d*${kindSuffix}$`), 'email'],
+  [new RegExp(`^${kindPrefix}e?mail\\d*(?:address(?:es)?|adresse)?\\d*${kindSuffix}$`), 'email'],
   // "Phone Number", "Mobile Phone Number" (HubSpot), "Business Phone 2" (Outlook), "Phone 1 - Value" (Google);
   // not faxes, not an assistant's or the company's number
   [
@@ -176,6 +177,9 @@ function customTargetOf(header: string): CustomTarget | undefined {
   const key = match[1]!.toLowerCase();
   return customKeyPattern.test(key) ? `custom:${key}` : undefined;
 }
+
+/** Targets that take values from several columns (the others keep the first column's value). */
+const multiValueTargets = new Set<ColumnTarget>(['email', 'phone', 'whatsapp', 'telegram', 'linkedin', 'tags']);
 
 export interface PlannedColumn {
   /** 0-based position in the record. */
@@ -236,6 +240,13 @@ export function planColumns(headers: string[], mapping: ColumnMapping = {}): Col
   headers.forEach((header, index) => {
     const explicit = mapped.get(index);
     let target: ColumnTarget | undefined = explicit ?? recognised[index];
+    // A header cell merged over several columns ("Phone" over work and mobile) names only the first:
+    // the unnamed columns right of an email, phone or tags column hold more of the same.
+    const previous = columns.at(-1);
+    if (target === undefined && header.trim() === '' && previous?.index === index - 1 && previous.target !== undefined && multiValueTargets.has(previous.target)) {
+      columns.push({ index, header: previous.header, target: previous.target, source: previous.source });
+      return;
+    }
     let why: SkippedColumn['why'] = 'unrecognised';
     if (target === undefined && headerKey(header) === 'title') {
       if (hasJobTitle) why = 'ignored';

@@ -109,21 +109,42 @@ export function sniffImportFile(head: Uint8Array, claimed: ImportFormat, whole: 
   return { format: 'csv', encoding, settled, bomBytes, delimiter, sepLine: sep !== null };
 }
 
-/** The delimiter of the first non-blank line: the most frequent of `,` `;` tab outside quotes (`,` on ties or none). */
+/**
+ * The delimiter of the header: the most frequent of `,` `;` tab outside quotes (`,` on ties or none)
+ * on the first non-blank line that has at least two of one, i.e. three columns or more; else on the
+ * first non-blank line. Lines of one or two "columns" above that are a report's title and filters
+ * ("Contacts by Account", "Filtered By: Lead Source equals Web"), not the header.
+ */
 export function detectDelimiter(text: string): CsvDelimiter {
-  const counts: Record<CsvDelimiter, number> = { ',': 0, ';': 0, '\t': 0 };
+  const lines = lineDelimiterCounts(text, 50);
+  const header = lines.find((counts) => Math.max(...Object.values(counts)) >= 2) ?? lines[0];
+  if (!header) return ',';
+  return csvDelimiters.reduce((best, candidate) => (header[candidate] > header[best] ? candidate : best), ',');
+}
+
+/** Delimiter counts outside quotes of the first `most` non-blank lines (a quoted line break stays in its line). */
+function lineDelimiterCounts(text: string, most: number): Record<CsvDelimiter, number>[] {
+  const lines: Record<CsvDelimiter, number>[] = [];
+  let counts: Record<CsvDelimiter, number> = { ',': 0, ';': 0, '\t': 0 };
   let quoted = false;
   let seenText = false;
   for (const char of text) {
     if (char === '"') quoted = !quoted;
     else if (!quoted && (char === '\n' || char === '\r')) {
-      if (seenText) break;
+      if (seenText) {
+        lines.push(counts);
+        if (lines.length === most) return lines;
+      }
+      counts = { ',': 0, ';': 0, '\t': 0 };
+      seenText = false;
+      continue;
     } else if (!quoted && (char === ',' || char === ';' || char === '\t')) {
       counts[char]++;
     }
-    if (char !== '\n' && char !== '\r' && char !== ' ') seenText = true;
+    if (char !== ' ') seenText = true;
   }
-  return csvDelimiters.reduce((best, candidate) => (counts[candidate] > counts[best] ? candidate : best), ',');
+  if (seenText) lines.push(counts);
+  return lines;
 }
 
 /** How many well-formed multi-byte UTF-8 sequences, and how many bytes outside any, `bytes` holds. */

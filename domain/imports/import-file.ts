@@ -186,21 +186,21 @@ async function openCsvFile(
   };
 
   let records: AsyncGenerator<CsvRecord> = readCsvRecords(open, { offset: sniff.bomBytes, line: 1 }, settings, start.rest(sniff.bomBytes));
-  let header: CsvRecord | undefined;
   try {
+    const search = new HeaderSearch(options.mapping, 'line');
     for (;;) {
       const next = await records.next();
       if (next.done) break;
       const record = next.value;
       if (sniff.sepLine && record.line === 1) continue;
       if (record.fields.every((field) => field.trim() === '')) continue;
-      if (record.problem) throw new ImportFileError('unreadable', `The header line cannot be read: ${record.problem}`);
-      header = record;
-      break;
+      if (record.problem) {
+        if (search.tried === 0) throw new ImportFileError('unreadable', `The header line cannot be read: ${record.problem}`);
+        continue;
+      }
+      if (search.consider(record.fields, record.line) || search.done) break;
     }
-    if (!header) throw new ImportFileError('empty', 'The file has no header line (and no rows)');
-    const headers = header.fields.map((field) => field.normalize('NFC').trim());
-    const plan = planColumns(headers, options.mapping);
+    const { plan, number: headerLine } = search.result('The file has no header line (and no rows)');
     if (resumed) {
       await records.return(undefined);
       records = readCsvRecords(open, { offset: resumed.offset, line: resumed.line }, settings);
@@ -213,7 +213,7 @@ async function openCsvFile(
         return decoder?.encoding ?? sniff.encoding;
       },
       delimiter: sniff.delimiter,
-      ...planInfo(header.line, plan),
+      ...planInfo(headerLine, plan),
     };
     const source = records;
     return fileOf(info, plan, options, maxRows, async function* () {
@@ -253,7 +253,7 @@ async function openXlsxFile(open: Open, size: number, maxRows: number, options: 
   });
   const visible = book.sheets.filter((sheet) => !sheet.hidden);
   const sheetNames = book.sheets.map((sheet) => sheet.name);
-  let sheet: string;
+  let sheets: string[];
   if (options.sheet !== undefined) {
     const wanted = options.sheet;
     const match =
@@ -266,48 +266,114 @@ async function openXlsxFile(open: Open, size: number, maxRows: number, options: 
         { sheets: sheetNames },
       );
     }
-    sheet = match.name;
+    sheets = [match.name];
   } else {
-    sheet = (visible[0] ?? book.sheets[0]!).name;
+    // The first visible sheet with contacts: a workbook often starts with an empty or a notes sheet.
+    sheets = (visible.length > 0 ? visible : book.sheets).map((candidate) => candidate.name);
   }
   const resumed = options.cursor?.format === 'xlsx' ? options.cursor : undefined;
-  if (resumed && resumed.sheet !== sheet) throw new ImportFileError('file_changed', 'The sheet changed since the import started');
+  if (resumed) sheets = sheets.includes(resumed.sheet) ? [resumed.sheet] : [];
+  if (sheets.length === 0) throw new ImportFileError('file_changed', 'The sheet changed since the import started');
 
-  const rows: AsyncGenerator<XlsxRow> = book.rows(sheet);
-  let header: XlsxRow | undefined;
-  try {
-    for (;;) {
-      const next = await rows.next();
-      if (next.done) break;
-      if (next.value.cells.some((cell) => cell.trim() !== '')) {
-        header = next.value;
-        break;
+  let firstProblem: ImportFileError | undefined;
+  for (const sheet of sheets) {
+    const rows: AsyncGenerator<XlsxRow> = book.rows(sheet);
+    let found: { plan: ColumnPlan; number: number };
+    try {
+      const search = new HeaderSearch(options.mapping, 'row');
+      for (;;) {
+        const next = await rows.next();
+        if (next.done) break;
+        if (next.value.cells.every((cell) => cell.trim() === '')) continue;
+        if (search.consider(next.value.cells, next.value.number) || search.done) break;
       }
+      found = search.result(`The sheet "${sheet}" is empty`);
+    } catch (error) {
+      await rows.return(undefined);
+      if (!(error instanceof ImportFileError) || sheets.length === 1) throw error;
+      firstProblem ??= error;
+      continue;
     }
-    if (!header) throw new ImportFileError('empty', `The sheet "${sheet}" is empty`);
-    const headers = header.cells.map((cell) => cell.normalize('NFC').trim());
-    const plan = planColumns(headers, options.mapping);
-    const headerRow = header.number;
-    const info: ImportFileInfo = { format: 'xlsx', sizeBytes: size, sheet, sheets: sheetNames, ...planInfo(headerRow, plan) };
-    return fileOf(info, plan, options, maxRows, async function* () {
-      let last = Math.max(headerRow, resumed?.sheetRow ?? 0);
-      const record = (sheetRow: number, fields: string[]): SourceRecord => ({
-        fields,
-        position: { row: sheetRow - headerRow, line: sheetRow },
-        cursor: { format: 'xlsx', size, sheet, sheetRow, row: sheetRow - headerRow },
-        fraction: Math.min(1, sheetBytes / sheetSize),
-      });
-      for await (const { number, cells } of rows) {
-        if (number <= last) continue;
-        // Rows a sheet does not store are empty rows: blank, so that row numbers match the sheet.
-        for (let gap = last + 1; gap < number; gap++) yield record(gap, []);
-        last = number;
-        yield record(number, cells);
-      }
-    }, rows);
-  } catch (error) {
-    await rows.return(undefined);
-    throw error;
+    return xlsxFile(sheet, rows, found, { size, maxRows, options, sheetNames, resumed, progress: () => Math.min(1, sheetBytes / sheetSize) });
+  }
+  throw firstProblem!.code === 'empty'
+    ? new ImportFileError('empty', `Every sheet of the workbook is empty: ${sheets.map((name) => JSON.stringify(name)).join(', ')}`, { sheets: sheetNames })
+    : firstProblem!;
+}
+
+function xlsxFile(
+  sheet: string,
+  rows: AsyncGenerator<XlsxRow>,
+  { plan, number: headerRow }: { plan: ColumnPlan; number: number },
+  context: { size: number; maxRows: number; options: OpenImportFileOptions; sheetNames: string[]; resumed: ImportCursor | undefined; progress: () => number },
+): ImportFile {
+  const { size, maxRows, options, sheetNames, progress } = context;
+  const resumed = context.resumed?.format === 'xlsx' ? context.resumed : undefined;
+  const info: ImportFileInfo = { format: 'xlsx', sizeBytes: size, sheet, sheets: sheetNames, ...planInfo(headerRow, plan) };
+  return fileOf(info, plan, options, maxRows, async function* () {
+    let last = Math.max(headerRow, resumed?.sheetRow ?? 0);
+    const record = (sheetRow: number, fields: string[]): SourceRecord => ({
+      fields,
+      position: { row: sheetRow - headerRow, line: sheetRow },
+      cursor: { format: 'xlsx', size, sheet, sheetRow, row: sheetRow - headerRow },
+      fraction: progress(),
+    });
+    for await (const { number, cells } of rows) {
+      if (number <= last) continue;
+      // Rows a sheet does not store are empty rows: blank, so that row numbers match the sheet.
+      for (let gap = last + 1; gap < number; gap++) yield record(gap, []);
+      last = number;
+      yield record(number, cells);
+    }
+  }, rows);
+}
+
+/** How many non-blank lines (rows) before the header a file may have: a report's title, its filters. */
+export const maxLinesAboveHeader = 10;
+
+/**
+ * Finds the header: the first non-blank record that has an email or phone column (by recognition or
+ * by the mapping), among the first `maxLinesAboveHeader + 1` non-blank ones, as report exports put a
+ * title and their filters above the header. When none has, the file is refused with the first
+ * record's problem (in a file with its header on top, the header's), saying where it looked.
+ */
+class HeaderSearch {
+  tried = 0;
+  private firstProblem: ImportFileError | undefined;
+  private found: { plan: ColumnPlan; number: number } | undefined;
+
+  constructor(
+    private readonly mapping: ColumnMapping | undefined,
+    private readonly unit: 'line' | 'row',
+  ) {}
+
+  get done(): boolean {
+    return this.found !== undefined || this.tried > maxLinesAboveHeader;
+  }
+
+  /** Tries a record as the header; true when it is. */
+  consider(fields: string[], number: number): boolean {
+    this.tried += 1;
+    try {
+      this.found = { plan: planColumns(fields.map((field) => field.normalize('NFC').trim()), this.mapping), number };
+      return true;
+    } catch (error) {
+      if (!(error instanceof ImportFileError)) throw error;
+      this.firstProblem ??= error;
+      return false;
+    }
+  }
+
+  result(whenEmpty: string): { plan: ColumnPlan; number: number } {
+    if (this.found) return this.found;
+    const problem = this.firstProblem;
+    if (!problem) throw new ImportFileError('empty', whenEmpty);
+    if (this.tried === 1) throw problem;
+    throw new ImportFileError(
+      problem.code,
+      `${problem.message}. (No ${this.unit} of the first ${this.tried} that hold text is a header with an email or phone column: put the header on the first ${this.unit}, or name the columns in the mapping.)`,
+      problem.details,
+    );
   }
 }
 

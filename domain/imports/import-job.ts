@@ -46,6 +46,8 @@ const fileSummary = (info: ImportFileInfo) => ({
   ...(info.encoding ? { encoding: info.encoding } : {}),
   ...(info.delimiter ? { delimiter: info.delimiter } : {}),
   ...(info.sheet ? { sheet: info.sheet } : {}),
+  /** Where the header was found: a report's title lines may sit above it. */
+  headerLine: info.headerLine,
   headers: info.headers,
   columns: info.columns.map((column) => ({ header: column.header, target: column.target, source: column.source })),
   skippedColumns: info.skippedColumns,

@@ -29,10 +29,14 @@ export interface ImportCandidate extends RowPosition {
   fields: Partial<Record<ImportableTextField, string>>;
   /** Raw text by custom field key; the writer validates it against the workspace's catalogue. */
   customFields: Record<string, string>;
+  /** Custom field key → the header of the column its value came from, for the report. */
+  customFieldColumns?: Record<string, string>;
   /** Tags from the row's tag columns (the job's tags are the writer's to add). */
   tags: string[];
   /** An owner named in the row (a user's email or id); the writer resolves it. */
   owner?: string;
+  /** The header of the column `owner` came from, for the report. */
+  ownerColumn?: string;
   /** The record's fields as read, for the error report. */
   raw: string[];
   /**
@@ -40,7 +44,19 @@ export interface ImportCandidate extends RowPosition {
    * imported without them, and the report lists them (a row is rejected only when it has no valid
    * email or phone at all).
    */
-  dropped?: { kind: ChannelKind; column: string; value: string; message: string }[];
+  dropped?: DroppedValue[];
+}
+
+/**
+ * A value of an imported row that the contact does not get (or not all of): an invalid channel value
+ * beside a valid one, a phone's extension, an owner who is no user of the workspace. The report lists
+ * it with `code` and `rejected: false`.
+ */
+export interface DroppedValue {
+  code: RejectCode;
+  column: string;
+  value: string;
+  message: string;
 }
 
 /**
@@ -59,10 +75,12 @@ export interface ImportCandidate extends RowPosition {
  * - `not_permitted`: the job's creator may not do what the row asks (a member updating a contact
  *   claimed by someone else, giving another user as owner, or setting a `bot:` tag);
  * - `already_exists` (mode `create_only`): the row's values belong to a contact that existed before;
- * - `invalid_channel`: a WhatsApp, Telegram or LinkedIn value that is not valid.
- * A row imported without some of its channel values (`ImportCandidate.dropped`) is not rejected: each
- * value left out is listed in the error report with `invalid_email`, `invalid_phone` or
- * `invalid_channel`, and `rejected: false`.
+ * - `invalid_channel`: a WhatsApp, Telegram or LinkedIn value that is not valid;
+ * - `value_not_kept` (never a rejection): a value the contact has no place for: a phone's extension,
+ *   or a second, different value for a field that holds one (two company columns, say).
+ * A row imported without some of its values (`ImportCandidate.dropped`) is not rejected: each value
+ * left out is listed in the error report with `invalid_email`, `invalid_phone`, `invalid_channel`,
+ * `unknown_owner` or `value_not_kept`, and `rejected: false`.
  */
 export const rejectCodes = [
   'no_channel',
@@ -79,6 +97,7 @@ export const rejectCodes = [
   'not_permitted',
   'already_exists',
   'invalid_channel',
+  'value_not_kept',
 ] as const;
 export type RejectCode = (typeof rejectCodes)[number];
 

@@ -31,6 +31,7 @@ import { ensureTags } from '../tags/tag-record';
 import type { UserItem } from '../users/users.service';
 import {
   importableTextFields,
+  type DroppedValue,
   type ImportCandidate,
   type ImportableTextField,
   type NormalisedRow,
@@ -160,8 +161,8 @@ function droppedEntries(candidate: ImportCandidate): DroppedEntry[] {
     return {
       part: index + 1,
       column: value.column,
-      code: value.kind === 'email' ? 'invalid_email' : value.kind === 'phone' || value.kind === 'whatsapp' ? 'invalid_phone' : 'invalid_channel',
-      message: `${value.message} ("${value.value}"): left out, the row was imported without it${more}`,
+      code: value.code,
+      message: `${value.message}${more}`,
     };
   });
 }
@@ -195,6 +196,43 @@ export async function writeImportChunk(
 const rowNumber = (row: NormalisedRow) =>
   row.kind === 'blank' ? row.position.row : row.kind === 'candidate' ? row.candidate.row : row.rejection.row;
 
+const foldName = (name: string) => name.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
+
+function uniqueBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T> {
+  const found = new Map<string, T | undefined>();
+  for (const item of items) {
+    const key = keyOf(item);
+    found.set(key, found.has(key) ? undefined : item);
+  }
+  return new Map([...found].filter((entry): entry is [string, T] => entry[1] !== undefined));
+}
+
+/**
+ * The user an owner cell names: by id, by email, or by name (the owner column of HubSpot, Salesforce,
+ * Pipedrive and Zoho exports holds the owner's full name) when exactly one active user has it.
+ */
+function findOwner(named: string, context: ChunkContext): UserItem | undefined {
+  return context.usersById.get(named) ?? context.usersByEmail.get(named.toLowerCase()) ?? context.usersByName.get(foldName(named));
+}
+
+/**
+ * A row whose owner is no active user of the workspace (someone who left, a user of the CRM the file
+ * came from, an id of that CRM) is imported as if it named none: losing the contact for it would lose
+ * more than it keeps. The report lists the owner left out (`unknown_owner`, not rejected).
+ */
+function withKnownOwner(candidate: ImportCandidate, context: ChunkContext): ImportCandidate {
+  const named = candidate.owner?.trim();
+  if (!named || findOwner(named, context)) return candidate;
+  const { owner: _owner, ...rest } = candidate;
+  const dropped: DroppedValue = {
+    code: 'unknown_owner',
+    column: candidate.ownerColumn ?? 'Owner',
+    value: named,
+    message: `No active user of the workspace is "${named}": the contact was imported without this owner`,
+  };
+  return { ...rest, dropped: [...(candidate.dropped ?? []), dropped] };
+}
+
 class ChunkRaced extends LostRace {
   constructor() {
     super('Contacts this import chunk writes');
@@ -218,14 +256,15 @@ async function runChunk(
   if (pending.length === 0) return counts;
 
   const decisions: RowDecision[] = [];
-  const candidates: ImportCandidate[] = [];
+  const rawCandidates: ImportCandidate[] = [];
   for (const row of pending) {
     if (row.kind === 'blank') decisions.push({ row: row.position.row, outcome: 'blank', droppedValues: 0 });
     else if (row.kind === 'rejected') decisions.push({ row: row.rejection.row, rejection: row.rejection });
-    else candidates.push(row.candidate);
+    else rawCandidates.push(row.candidate);
   }
   const now = deps.clock.nowIso();
-  const context = await loadContext(deps, job, candidates);
+  const context = await loadContext(deps, job, rawCandidates);
+  const candidates = job.options.ownerId === null ? rawCandidates : rawCandidates.map((candidate) => withKnownOwner(candidate, context));
   const simulation = new Simulation(deps, job, context, now);
   for (const candidate of candidates) decisions.push(simulation.apply(candidate));
 
@@ -270,6 +309,8 @@ async function readDoneRows(deps: CoreDeps, job: ImportJobRef, first: number, la
 interface ChunkContext {
   usersById: Map<string, UserItem>;
   usersByEmail: Map<string, UserItem>;
+  /** Folded name → the one active user with it (names two users share are not here). */
+  usersByName: Map<string, UserItem>;
   definitions: Map<string, CustomField>;
   /** Tag key → the tag to write (a tag being renamed resolves to its new name), or why not. */
   tags: Map<string, { name: string; key: string } | { problem: string }>;
@@ -344,6 +385,7 @@ async function loadContext(deps: CoreDeps, job: ImportWriteJob, candidates: Impo
   return {
     usersById: new Map(active.map((user) => [user.userId, user])),
     usersByEmail: new Map(active.map((user) => [user.email.trim().toLowerCase(), user])),
+    usersByName: uniqueBy(active, (user) => foldName(user.name)),
     definitions: new Map(definitions.map((definition) => [definition.key, definition])),
     tags,
     holders,
@@ -529,8 +571,8 @@ class Simulation {
     const named = candidate.owner?.trim();
     if (options.ownerId === null) ownerId = undefined;
     else if (named) {
-      const user = this.context.usersById.get(named) ?? this.context.usersByEmail.get(named.toLowerCase());
-      if (!user) throw new Rejected('unknown_owner', `No active user of the workspace is "${named}"`, 'Owner');
+      const user = findOwner(named, this.context);
+      if (!user) throw new Rejected('unknown_owner', `No active user of the workspace is "${named}"`, candidate.ownerColumn ?? 'Owner');
       ownerId = user.userId;
     } else if (options.ownerId) {
       if (!this.context.usersById.has(options.ownerId)) {
@@ -539,7 +581,7 @@ class Simulation {
       ownerId = options.ownerId;
     }
     if (ownerId && !isManager(caller) && ownerId !== caller.userId) {
-      throw new Rejected('not_permitted', 'A member can only make themselves the owner', 'Owner');
+      throw new Rejected('not_permitted', 'A member can only make themselves the owner', candidate.ownerColumn ?? 'Owner');
     }
 
     const customFields: Record<string, unknown> = {};
@@ -611,7 +653,7 @@ class Simulation {
         );
       }
     }
-    const customFields = this.validateCustomFields(plan.customFields, 'update');
+    const customFields = this.validateCustomFields(plan, 'update');
     const overwrite = !working.ownJob && this.job.options.overwrite;
     let next = this.applyRow(working.state, plan, customFields, overwrite);
     const changed = fingerprint(next) !== fingerprint(working.state);
@@ -642,7 +684,7 @@ class Simulation {
   private create(plan: RowPlan): Applied {
     const { candidate } = plan;
     const { caller, workspaceId, jobId } = this.job;
-    const customFields = this.validateCustomFields(plan.customFields, 'create');
+    const customFields = this.validateCustomFields(plan, 'create');
     const item: ContactItem = {
       workspaceId,
       contactId: this.deps.newId('ct'),
@@ -738,14 +780,17 @@ class Simulation {
     return domain ? this.context.links.get(domain) : undefined;
   }
 
-  private validateCustomFields(values: Record<string, unknown>, mode: 'create' | 'update') {
+  private validateCustomFields(plan: RowPlan, mode: 'create' | 'update') {
     try {
-      return validateCustomFieldValues([...this.context.definitions.values()], values, mode);
+      return validateCustomFieldValues([...this.context.definitions.values()], plan.customFields, mode);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       const issue = error.details.fields?.[0];
       const key = issue?.field.replace(/^body\.customFields\.?/, '');
-      throw new Rejected('invalid_custom_field', issue?.message ?? error.message, key ? `Custom: ${key}` : undefined);
+      // Say which value, in which of the file's columns: the user fixes the file, not the API call.
+      const given = key ? plan.candidate.customFields[key] : undefined;
+      const message = `${issue?.message ?? error.message}${given === undefined ? '' : ` ("${given}")`}`;
+      throw new Rejected('invalid_custom_field', message, key ? (plan.candidate.customFieldColumns?.[key] ?? `Custom: ${key}`) : undefined);
     }
   }
 

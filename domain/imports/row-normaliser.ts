@@ -5,7 +5,7 @@ import { maxTextValueLength } from '../custom-fields/custom-field-values';
 import { distinctTags, maxTagNameLength } from '../tags/tag-names';
 import type { ColumnPlan, PlannedColumn } from './column-mapping';
 import { unguardCell } from './formula-guard';
-import type { ImportCandidate, ImportableTextField, NormalisedRow, RejectCode, RowPosition } from './import-row';
+import type { DroppedValue, ImportCandidate, ImportableTextField, NormalisedRow, RejectCode, RowPosition } from './import-row';
 
 export interface RowNormaliseOptions {
   /** Country for phone numbers written without `+` (or `00`) and a country code. */
@@ -49,6 +49,17 @@ export function cleanCell(text: string): string {
 export const splitValues = (cell: string): string[] =>
   cell
     .split(':::')
+    .map((value) => value.trim())
+    .filter((value) => value !== '');
+
+/**
+ * Values of an email or phone cell: ` ::: ` as in any multi-value cell, and also `;`, `,` and line
+ * breaks, which other exports put between a person's addresses or numbers (HubSpot, Pipedrive, Outlook
+ * copies, hand-kept sheets). Neither an email address nor a phone number holds one of those.
+ */
+export const splitChannelValues = (cell: string): string[] =>
+  splitValues(cell)
+    .flatMap((value) => value.split(/[;,\r\n]+/))
     .map((value) => value.trim())
     .filter((value) => value !== '');
 
@@ -98,10 +109,24 @@ export function normaliseRecord(
   const channels: ImportCandidate['channels'] = [];
   const channelDisplays: string[] = [];
   const invalid: { kind: ChannelKind; column: string; value: string; message: string }[] = [];
+  const notes: DroppedValue[] = [];
+  const fieldColumns: Partial<Record<ImportableTextField, string>> = {};
+  // Two columns for one field that holds one value (two "Company" columns, "Company" and "Account
+  // Name"): the first value is kept, a different second one is listed in the report, never lost unseen.
+  const secondValue = (header: string, value: string, kept: { text: string; column: string }) => {
+    if (value.toLowerCase() === kept.text.toLowerCase()) return;
+    notes.push({
+      code: 'value_not_kept',
+      column: header,
+      value,
+      message: `The contact has one place for this value and keeps "${kept.text}" from "${kept.column}": "${value}" is not kept`,
+    });
+  };
   const fieldsOut: ImportCandidate['fields'] = {};
   const customFields: Record<string, string> = {};
+  const customFieldColumns: Record<string, string> = {};
   const tags: string[] = [];
-  let owner: string | undefined;
+  let owner: { text: string; column: string } | undefined;
 
   const tooLong = (column: PlannedColumn, limit: number) =>
     reject('too_long', `The value in "${column.header}" is longer than ${limit} characters`, column.header);
@@ -117,7 +142,9 @@ export function normaliseRecord(
       case 'lastName': {
         const text = oneLine(cell);
         if (text.length > importValueLimits.name) return tooLong(column, importValueLimits.name);
-        nameParts[target] ??= { text, column: column.header };
+        const kept = nameParts[target];
+        if (kept) secondValue(column.header, text, kept);
+        else nameParts[target] = { text, column: column.header };
         break;
       }
       case 'email':
@@ -125,13 +152,21 @@ export function normaliseRecord(
       case 'whatsapp':
       case 'telegram':
       case 'linkedin':
-        for (const value of splitValues(cell)) {
+        for (const value of target === 'email' || target === 'phone' || target === 'whatsapp' ? splitChannelValues(cell) : splitValues(cell)) {
           if (value.length > importValueLimits.channel) return tooLong(column, importValueLimits.channel);
           try {
-            const normalised = normaliseChannel(target, value, options);
+            const { normalised, extension } = normaliseChannel(target, value, options);
             if (!channels.some((c) => c.kind === target && c.value === normalised.normalized)) {
               channels.push({ kind: target, value: normalised.normalized });
               channelDisplays.push(target === 'phone' || target === 'whatsapp' ? normalised.display : normalised.normalized);
+            }
+            if (extension) {
+              notes.push({
+                code: 'value_not_kept',
+                column: column.header,
+                value,
+                message: `The extension ${extension} is not kept ("${value}"): a phone channel holds the number only, ${normalised.normalized} was imported`,
+              });
             }
           } catch (error) {
             invalid.push({ kind: target, column: column.header, value, message: (error as Error).message });
@@ -148,19 +183,28 @@ export function normaliseRecord(
         break;
       case 'owner':
         if (cell.length > importValueLimits.owner) return tooLong(column, importValueLimits.owner);
-        owner ??= cell;
+        if (owner) secondValue(column.header, cell, owner);
+        else owner = { text: cell, column: column.header };
         break;
       default: {
         if (target.startsWith('custom:')) {
           if (cell.length > importValueLimits.custom) return tooLong(column, importValueLimits.custom);
-          customFields[target.slice('custom:'.length)] ??= cell;
+          const key = target.slice('custom:'.length);
+          if (customFields[key] === undefined) {
+            customFields[key] = cell;
+            customFieldColumns[key] = column.header;
+          } else secondValue(column.header, cell, { text: customFields[key], column: customFieldColumns[key]! });
           break;
         }
         const field = textTargets[target]!;
         const text = oneLine(cell);
         const limit = field === 'country' ? importValueLimits.country : importValueLimits.text;
         if (text.length > limit) return tooLong(column, limit);
-        fieldsOut[field] ??= text;
+        const keptText = fieldsOut[field];
+        if (keptText === undefined) {
+          fieldsOut[field] = text;
+          fieldColumns[field] = column.header;
+        } else secondValue(column.header, text, { text: keptText, column: fieldColumns[field]! });
       }
     }
   }
@@ -203,14 +247,50 @@ export function normaliseRecord(
     channels,
     fields: fieldsOut,
     customFields,
+    ...(Object.keys(customFieldColumns).length > 0 ? { customFieldColumns } : {}),
     tags: distinctTags(tags).map((tag) => tag.name),
-    ...(owner === undefined ? {} : { owner }),
+    ...(owner === undefined ? {} : { owner: owner.text, ownerColumn: owner.column }),
     raw,
-    ...(invalid.length > 0
-      ? { dropped: invalid.map(({ kind, column, value, message }) => ({ kind, column, value, message })) }
-      : {}),
+    ...(invalid.length + notes.length > 0 ? { dropped: [...invalid.map(droppedValue), ...notes] } : {}),
   };
   return { kind: 'candidate', candidate };
+}
+
+const droppedValue = ({ kind, column, value, message }: { kind: ChannelKind; column: string; value: string; message: string }): DroppedValue => ({
+  code: kind === 'email' ? 'invalid_email' : kind === 'phone' || kind === 'whatsapp' ? 'invalid_phone' : 'invalid_channel',
+  column,
+  value,
+  message: `${message} ("${value}"): left out, the row was imported without it`,
+});
+
+// "4.47911E+11": what Excel shows, and writes to CSV, for a long number in a General cell.
+const scientificNotation = /^[+-]?\d+(?:[.,]\d+)?e[+-]?\d+$/i;
+// "(415) 555-0132 ext. 45", "020 7946 0958 x123", "+49 30 1234-0 Durchwahl 12", "555-0100 #7"
+const phoneExtension = /^(.*\d[\s)]*?)[\s,;]*(?:ext\.?|extn\.?|extension|x|#|durchwahl|dw\.?|poste|доб\.?)\s*:?\s*(\d{1,7})$/iu;
+// `"Ana Lima" <ana@example.com>`, `<ana@example.com>`, `Ana Lima (ana@example.com)` as address books copy them
+const emailInBrackets = /^[^<>()]*[<(]\s*([^<>()\s]+@[^<>()\s]+)\s*[>)]\s*$/;
+
+/**
+ * One channel value by the contact rules, with the forms other tools write around it taken off:
+ * an email's `mailto:` or display name; a phone's extension (returned apart: the contact keeps the
+ * number, the report the extension) and the `'` that makes Excel keep `'+44 …` or `'0049 …` as text.
+ * A phone in scientific notation is refused with how to get its digits back: Excel cut them.
+ */
+function normaliseChannel(kind: ChannelKind, value: string, options: RowNormaliseOptions): { normalised: ReturnType<typeof normaliseChannelValue>; extension?: string } {
+  if (kind === 'email') {
+    const bare = value.replace(/^mailto:/i, '');
+    return { normalised: normaliseChannelValue(kind, emailInBrackets.exec(bare)?.[1] ?? bare, options.defaultCountry ? { defaultCountry: options.defaultCountry } : {}) };
+  }
+  if (kind !== 'phone' && kind !== 'whatsapp') return { normalised: normaliseChannelNumber(kind, value, options) };
+  const text = value.normalize('NFKC').replace(/^'+/, '').trim();
+  if (scientificNotation.test(text)) {
+    throw new Error(
+      'Excel wrote this number in scientific notation and lost its last digits: format the column as Text in the spreadsheet, type the numbers again (or export them from where they came) and save the file again',
+    );
+  }
+  const withExtension = phoneExtension.exec(text);
+  if (withExtension) return { normalised: normaliseChannelNumber(kind, withExtension[1]!.trim(), options), extension: withExtension[2]! };
+  return { normalised: normaliseChannelNumber(kind, text, options) };
 }
 
 /**
@@ -221,7 +301,7 @@ export function normaliseRecord(
  * 33612345678 (and a CSV saved from that sheet has the same digits). A number valid in the default
  * country keeps that reading. Throws the first reading's error when neither is valid.
  */
-function normaliseChannel(kind: ChannelKind, value: string, options: RowNormaliseOptions) {
+function normaliseChannelNumber(kind: ChannelKind, value: string, options: RowNormaliseOptions) {
   const defaults = options.defaultCountry ? { defaultCountry: options.defaultCountry } : {};
   if (kind !== 'phone' && kind !== 'whatsapp') return normaliseChannelValue(kind, value, defaults);
   const text = value.normalize('NFKC');

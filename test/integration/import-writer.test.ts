@@ -56,7 +56,7 @@ function person(row: number, p: Person): NormalisedRow {
       tags: p.tags ?? [],
       ...(p.owner ? { owner: p.owner } : {}),
       ...(p.droppedPhones
-        ? { dropped: p.droppedPhones.map((value) => ({ kind: 'phone' as const, column: 'Phone', value, message: 'That is not a valid phone number' })) }
+        ? { dropped: p.droppedPhones.map((value) => ({ code: 'invalid_phone' as const, column: 'Phone', value, message: `That is not a valid phone number ("${value}"): left out, the row was imported without it` })) }
         : {}),
       raw: [p.name ?? '', (p.emails ?? []).join(' ::: '), (p.phones ?? []).join(' ::: '), (p.tags ?? []).join(' ::: ')],
     },
@@ -354,17 +354,24 @@ describe('owner, tags, custom fields, company', () => {
     expect((await contactsOf(ws2))[0]).toMatchObject({ ownerId: null });
   });
 
-  it('rejects an owner who is not an active user of the workspace (unknown_owner)', async () => {
+  it('imports a row whose owner is no active user of the workspace without that owner, and lists it (unknown_owner)', async () => {
     const ws = await fresh('Unknown owner');
     const other = await fresh('Other owners');
     const job = newJob(ws);
     const total = await runJob(job, [
       person(1, { name: 'Pia', emails: ['pia@x.test'], owner: 'nobody@x.test' }),
       person(2, { name: 'Quin', emails: ['quin@x.test'], owner: other.owner.user.id }),
+      // Other CRMs' exports name the owner: a name one active user has is that user.
+      person(3, { name: 'Rui', emails: ['rui@x.test'], owner: ' adam  ADMIN ' }),
     ]);
-    expect(total).toEqual(counts({ rowsRead: 2, rejected: 2, rejectedByCode: { unknown_owner: 2 } }));
+    expect(total).toEqual(counts({ rowsRead: 3, created: 3, droppedValues: 2 }));
     const errors = await listImportErrors(stack.deps, job, { limit: 10 });
-    expect(errors.items.map((error) => error.column)).toEqual(['Owner', 'Owner']);
+    expect(errors.items.map(({ row, code, column, rejected }) => ({ row, code, column, rejected }))).toEqual([
+      { row: 1, code: 'unknown_owner', column: 'Owner', rejected: false },
+      { row: 2, code: 'unknown_owner', column: 'Owner', rejected: false },
+    ]);
+    const byName = Object.fromEntries((await contactsOf(ws)).map((contact) => [contact.name, contact.ownerId ?? null]));
+    expect(byName).toEqual({ Pia: null, Quin: null, Rui: ws.admin.user.id });
   });
 
   it('holds a member to their rights (not_permitted)', async () => {
@@ -476,14 +483,16 @@ async function messyWorkspace(name: string) {
 const messyCounts = counts({
   rowsRead: 43,
   blank: 2,
-  rejected: 5,
-  rejectedByCode: { invalid_email: 1, no_channel: 1, channel_conflict: 1, unknown_owner: 1, too_many_tags: 1 },
-  created: 12 + 4 + 1,
+  rejected: 4,
+  rejectedByCode: { invalid_email: 1, no_channel: 1, channel_conflict: 1, too_many_tags: 1 },
+  // The row naming an unknown owner is imported without one.
+  created: 12 + 4 + 1 + 1,
   merged: 6 + 6 + 4,
   updated: 2,
   unchanged: 1,
-  // Values left out of imported rows: one of a created row, two of a merged one, one of an unchanged one.
-  droppedValues: 4,
+  // Values left out of imported rows: one of a created row, two of a merged one, one of an unchanged one,
+  // the unknown owner.
+  droppedValues: 5,
 });
 
 describe('the report is exact', () => {
@@ -500,8 +509,8 @@ describe('the report is exact', () => {
     for (const result of results) {
       expect(result.total).toEqual(messyCounts);
       expect(result.tally).toEqual(messyCounts);
-      // 17 created + the 2 that existed.
-      expect(result.contacts).toBe(19);
+      // 18 created + the 2 that existed.
+      expect(result.contacts).toBe(20);
     }
   });
 
@@ -511,7 +520,7 @@ describe('the report is exact', () => {
     const before = await contactsOf(ws);
     const again = await runJob(newJob(ws), messyFile(), 7);
     expect(again).toEqual(
-      counts({ rowsRead: 43, blank: 2, rejected: 5, rejectedByCode: messyCounts.rejectedByCode, unchanged: 43 - 2 - 5, droppedValues: 4 }),
+      counts({ rowsRead: 43, blank: 2, rejected: 4, rejectedByCode: messyCounts.rejectedByCode, unchanged: 43 - 2 - 4, droppedValues: 5 }),
     );
     const after = await contactsOf(ws);
     expect(after.map(({ id, version, updatedAt }) => ({ id, version, updatedAt }))).toEqual(
@@ -530,7 +539,7 @@ describe('the report is exact', () => {
     expect(first).toEqual(messyCounts);
     // Each chunk read its rows' outcomes (two Queries) and did nothing else.
     expect(stack.calls.counts).toEqual({ QueryCommand: 3 * 2 });
-    expect(await contactsOf(ws)).toHaveLength(19);
+    expect(await contactsOf(ws)).toHaveLength(20);
     expect(await tallyImportRows(stack.deps, job)).toEqual(messyCounts);
   });
 
@@ -547,12 +556,12 @@ describe('the report is exact', () => {
     await expect(writeImportChunk(stack.deps, job, rows, crash)).rejects.toThrow('Lambda timed out');
     const partial = await contactsOf(ws);
     expect(partial.length).toBeGreaterThan(2);
-    expect(partial.length).toBeLessThan(19);
+    expect(partial.length).toBeLessThan(20);
     // Resumed with another chunking: the rows done are counted from their outcomes, the rest applied.
     expect(await runJob(job, rows, 10)).toEqual(messyCounts);
     expect(await tallyImportRows(stack.deps, job)).toEqual(messyCounts);
     const contacts = await contactsOf(ws);
-    expect(contacts).toHaveLength(19);
+    expect(contacts).toHaveLength(20);
     expectOneContactPerValue(contacts);
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  customFieldValueFromText,
   isCalendarDate,
   validateCustomFieldValues,
   type CustomFieldRule,
@@ -166,5 +167,47 @@ describe('isCalendarDate', () => {
     ['9999-12-31', true],
   ])('%s → %s', (value, expected) => {
     expect(isCalendarDate(value)).toBe(expected);
+  });
+});
+
+describe('customFieldValueFromText: what spreadsheets and exports write', () => {
+  it.each([
+    ['2024-03-15', '2024-03-15'],
+    ['2024-03-15 10:22', '2024-03-15'],
+    ['2024-03-15T10:22:00Z', '2024-03-15'],
+    ['2024/3/5', '2024-03-05'],
+    ['15.03.1985', '1985-03-15'],
+    ['03/15/1985', '1985-03-15'],
+    ['15/03/1985', '1985-03-15'],
+    ['15-03-1985 09:15:00', '1985-03-15'],
+    ['15 Mar 2024', '2024-03-15'],
+    ['15-Mar-2024', '2024-03-15'],
+    ['Mar 15, 2024', '2024-03-15'],
+    ['September 3 2020', '2020-09-03'],
+    ['03/03/2020', '2020-03-03'],
+    // Not guessed: 11 February or 2 November; no year; no date.
+    ['11/02/1979', '11/02/1979'],
+    ['--12-25', '--12-25'],
+    ['Smarch 3, 2020', 'Smarch 3, 2020'],
+  ])('date %s → %s', (text, expected) => {
+    expect(customFieldValueFromText({ type: 'date' }, text)).toBe(expected);
+  });
+
+  it.each([
+    ['1234.5', 1234.5],
+    ['1,234', 1234],
+    ['1,234.56', 1234.56],
+    ['12,345,678', 12345678],
+    ['1.234,56', 1234.56],
+    ['1 234,56', 1234.56],
+    ["1'234.50", 1234.5],
+    ['1.234.567', 1234567],
+    ['99,9', 99.9],
+    ['-12,50', -12.5],
+    ['1e3', 1000],
+    ['1,2,3', '1,2,3'],
+    ['12 apples', '12 apples'],
+  ])('number %s → %s', (text, expected) => {
+    expect(customFieldValueFromText({ type: 'number' }, text)).toBe(expected);
   });
 });

@@ -339,3 +339,31 @@ describe('CSV limits and wrong files', () => {
     expect(mapped.rows.map(summary)).toEqual(['1@2 Ana | a@example.com']);
   });
 });
+
+describe('a header below a report title', () => {
+  it('skips the title and filter lines above the header, counting lines from the top, continuing from a cursor', async () => {
+    const file = 'Contacts by Account\r\nFiltered By: Source equals Web\r\n\r\nName\tEmail\tPhone\r\nAna\tana@example.com\t\r\nBo\tbo@example.com\t\r\n';
+    const { file: opened, reads, rows } = await readRows(file);
+    expect(opened.info).toMatchObject({ delimiter: '\t', headerLine: 4, headers: ['Name', 'Email', 'Phone'] });
+    expect(rows.map(summary)).toEqual(['1@5 Ana | ana@example.com', '2@6 Bo | bo@example.com']);
+    const resumed = await readRows(file, { cursor: reads[0]!.cursor });
+    expect(resumed.rows.map(summary)).toEqual(['2@6 Bo | bo@example.com']);
+  });
+
+  it('looks at most 10 lines down, then says where it looked', async () => {
+    const titles = Array.from({ length: 11 }, (_, i) => `Title ${i}`).join('\n');
+    await expect(readRows(`${titles}\nName,Email\nAna,ana@example.com\n`)).rejects.toMatchObject({
+      code: 'no_channel_column',
+      message: expect.stringContaining('No line of the first 11 that hold text is a header with an email or phone column'),
+    });
+    const underTen = Array.from({ length: 10 }, (_, i) => `Title ${i}`).join('\n');
+    expect((await readRows(`${underTen}\nName,Email\nAna,ana@example.com\n`)).file.info.headerLine).toBe(11);
+  });
+
+  it('names the first line\'s columns when no line is a header with an email or phone column', async () => {
+    await expect(readRows('Name,City\nAna,Paris\n')).rejects.toMatchObject({
+      code: 'no_channel_column',
+      message: expect.stringMatching(/^No column holds emails or phone numbers.*"Name", "City"\. \(No line of the first 2 /),
+    });
+  });
+});

@@ -39,6 +39,11 @@ describe('header recognition', () => {
       { 'First Name': 'firstName', 'Middle Name': 'middleName', 'Last Name': 'lastName', Labels: 'tags', 'E-mail 1 - Value': 'email', 'Phone 1 - Value': 'phone', 'Organization Name': 'company', 'Organization Title': 'jobTitle' },
     ],
     [
+      'Outlook (German)',
+      ['Anrede', 'Vorname', 'Nachname', 'Firma', 'Position', 'Telefon geschäftlich', 'Telefon privat', 'Mobiltelefon', 'Fax geschäftlich', 'E-Mail-Adresse', 'E-Mail 2: Adresse'],
+      { Vorname: 'firstName', Nachname: 'lastName', Firma: 'company', Position: 'jobTitle', 'Telefon geschäftlich': 'phone', 'Telefon privat': 'phone', Mobiltelefon: 'phone', 'E-Mail-Adresse': 'email', 'E-Mail 2: Adresse': 'email' },
+    ],
+    [
       'Outlook',
       ['Title', 'First Name', 'Middle Name', 'Last Name', 'Suffix', 'Company', 'Department', 'Job Title', 'Business City', 'Business State', 'Business Country/Region', 'Business Fax', 'Business Phone', 'Business Phone 2', 'Home Phone', 'Mobile Phone', "Assistant's Phone", 'Categories', 'E-mail Address', 'E-mail Type', 'E-mail Display Name', 'E-mail 2 Address', 'E-mail 3 Address'],
       { 'First Name': 'firstName', 'Middle Name': 'middleName', 'Last Name': 'lastName', Company: 'company', 'Job Title': 'jobTitle', 'Business City': 'city', 'Business State': 'state', 'Business Country/Region': 'country', 'Business Phone': 'phone', 'Business Phone 2': 'phone', 'Home Phone': 'phone', 'Mobile Phone': 'phone', Categories: 'tags', 'E-mail Address': 'email', 'E-mail 2 Address': 'email', 'E-mail 3 Address': 'email' },
@@ -105,6 +110,12 @@ describe('explicit mapping', () => {
 
   it('refuses a mapping naming an absent column, listing the file’s columns', () => {
     expect(() => planColumns(['Name', 'Email'], { Phone: 'phone' })).toThrow(expect.objectContaining({ code: 'unknown_column', details: { unknownColumns: ['Phone'], headers: ['Name', 'Email'] } }));
+  });
+
+  it('reads unnamed columns right of an email, phone or tags column as more of it (a header cell merged over them)', () => {
+    const plan = planColumns(['Name', 'Phone', '', '', 'Company', '', 'Email', '']);
+    expect(plan.columns.map((column) => `${column.index}:${column.target}`)).toEqual(['0:name', '1:phone', '2:phone', '3:phone', '4:company', '6:email', '7:email']);
+    expect(plan.skipped).toEqual([{ index: 5, header: '', why: 'unrecognised' }]);
   });
 
   it('refuses a plan without an email or phone column', () => {

@@ -139,7 +139,7 @@ describe('row rules', () => {
     for (const column of ['Phone', 'WhatsApp']) {
       const row = normalise({ Email: 'a@example.com', [column]: phone }, options);
       const kind = column === 'Phone' ? 'phone' : 'whatsapp';
-      if (expected === undefined) expect(row).toMatchObject({ kind: 'candidate', candidate: { channels: [{ kind: 'email' }], dropped: [{ kind, value: phone }] } });
+      if (expected === undefined) expect(row).toMatchObject({ kind: 'candidate', candidate: { channels: [{ kind: 'email' }], dropped: [{ code: 'invalid_phone', value: phone }] } });
       else expect(row).toMatchObject({ kind: 'candidate', candidate: { channels: [{ kind: 'email' }, { kind, value: expected }] } });
     }
   });
@@ -164,9 +164,9 @@ describe('row rules', () => {
 
     expect(c.channels).toEqual([{ kind: 'email', value: 'ana@example.com' }]);
     expect(c.dropped).toEqual([
-      { kind: 'email', column: 'Email', value: 'not-an-email', message: expect.stringContaining('@') },
-      { kind: 'phone', column: 'Phone', value: 'call reception', message: expect.any(String) },
-      { kind: 'linkedin', column: 'LinkedIn', value: 'https://example.com/ana', message: expect.any(String) },
+      { code: 'invalid_email', column: 'Email', value: 'not-an-email', message: expect.stringContaining('@') },
+      { code: 'invalid_phone', column: 'Phone', value: 'call reception', message: expect.any(String) },
+      { code: 'invalid_channel', column: 'LinkedIn', value: 'https://example.com/ana', message: expect.any(String) },
     ]);
   });
 
@@ -226,5 +226,65 @@ describe('row rules', () => {
     const row = normaliseRecord(fields, position, plan);
 
     expect(row).toMatchObject({ kind: 'rejected', rejection: { row: 7, line: 9, raw: fields, code: 'invalid_email' } });
+  });
+});
+
+describe('values as other tools write them', () => {
+  const channels = (c: ImportCandidate) => c.channels.map(({ kind, value }) => `${kind} ${value}`);
+
+  it('splits email and phone cells on ; , and line breaks as well as :::', () => {
+    const c = candidate({ Email: 'a@example.com; b@example.com,c@example.com\nd@example.com', Phone: '07911 123456, 020 7946 0958' }, { defaultCountry: 'GB' });
+    expect(channels(c)).toEqual([
+      'email a@example.com',
+      'email b@example.com',
+      'email c@example.com',
+      'email d@example.com',
+      'phone +447911123456',
+      'phone +442079460958',
+    ]);
+    // Other cells keep their commas.
+    expect(candidate({ Email: 'a@example.com', Company: 'Acme, Inc.' }).fields.companyName).toBe('Acme, Inc.');
+  });
+
+  it('takes the address out of a display form or a mailto: link', () => {
+    for (const written of ['"Ana Lima" <ana@example.com>', '<ana@example.com>', 'Ana Lima (ana@example.com)', 'mailto:ana@example.com']) {
+      expect(channels(candidate({ Email: written })), written).toEqual(['email ana@example.com']);
+    }
+  });
+
+  it('keeps a phone without its extension, and lists the extension', () => {
+    const c = candidate({ Email: 'a@example.com', Phone: '(415) 555-0132 ext. 45 ::: +44 20 7946 0958 x123' }, { defaultCountry: 'US' });
+    expect(channels(c)).toEqual(['email a@example.com', 'phone +14155550132', 'phone +442079460958']);
+    expect(c.dropped).toEqual([
+      { code: 'value_not_kept', column: 'Phone', value: '(415) 555-0132 ext. 45', message: expect.stringMatching(/^The extension 45 is not kept .*\+14155550132 was imported$/) },
+      { code: 'value_not_kept', column: 'Phone', value: '+44 20 7946 0958 x123', message: expect.stringContaining('extension 123') },
+    ]);
+  });
+
+  it("reads a phone behind Excel's text apostrophe", () => {
+    expect(channels(candidate({ Phone: "'07911 123456" }, { defaultCountry: 'GB' }))).toEqual(['phone +447911123456']);
+    expect(channels(candidate({ Phone: "'+45 32 12 34 56" }))).toEqual(['phone +4532123456']);
+  });
+
+  it('never reads a number Excel wrote in scientific notation (its digits are gone), and says how to fix the sheet', () => {
+    const c = candidate({ Email: 'a@example.com', Phone: '4.47911E+11' });
+    expect(c.channels).toHaveLength(1);
+    expect(c.dropped).toEqual([expect.objectContaining({ code: 'invalid_phone', message: expect.stringMatching(/scientific notation.*Text/) })]);
+    expect(rejection({ Phone: '4,47911E+11' })).toMatchObject({ code: 'invalid_phone', column: 'Phone' });
+  });
+
+  it('keeps the first value of a one-value field given by two columns, and lists a different second one', () => {
+    const twice = planColumns(['Email', 'Company', 'Account Name', 'Name', 'Full Name']);
+    const row = normaliseRecord(['a@example.com', 'Acme', 'Acme Corp', 'Ana', 'ana'], position, twice);
+    if (row.kind !== 'candidate') throw new Error('expected a candidate');
+    expect(row.candidate).toMatchObject({ name: 'Ana', fields: { companyName: 'Acme' } });
+    // The same value again (in any case) is no loss.
+    expect(row.candidate.dropped).toEqual([
+      { code: 'value_not_kept', column: 'Account Name', value: 'Acme Corp', message: 'The contact has one place for this value and keeps "Acme" from "Company": "Acme Corp" is not kept' },
+    ]);
+  });
+
+  it('says which column the owner came from', () => {
+    expect(candidate({ Email: 'a@example.com', Owner: 'Olivia Owner' })).toMatchObject({ owner: 'Olivia Owner', ownerColumn: 'Owner' });
   });
 });

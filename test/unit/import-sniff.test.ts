@@ -28,6 +28,12 @@ describe('sniffing an import file', () => {
     expect(detectDelimiter('Email')).toBe(',');
   });
 
+  it('reads the delimiter on the header, not on a report title above it', () => {
+    expect(detectDelimiter('Contacts by Account\r\nFiltered By: Source, Web\r\n\r\nName\tEmail\tPhone\r\n')).toBe('\t');
+    // Two columns and no title: the first line decides, as before.
+    expect(detectDelimiter('Name;Email\r\nAna, Bo;a@example.com\r\n')).toBe(';');
+  });
+
   it('says what a file is when it is not what it claims', () => {
     expect(() => sniffImportFile(bytes('Name,Email\n'), 'xlsx', true)).toThrow(expect.objectContaining({ code: 'not_xlsx', message: expect.stringContaining('upload it as CSV') }));
     expect(() => sniffImportFile(bytes('PK\x03\x04rest', 'latin1'), 'csv', false)).toThrow(expect.objectContaining({ code: 'not_csv', message: expect.stringContaining('upload it as XLSX') }));

@@ -52,7 +52,7 @@ export const importsRoutes = {
     path: '/v1/imports/{jobId}/errors',
     summary: 'The rows an import rejected, in row order: line, row, column, reason code and the raw record',
     description:
-      'Codes: `no_channel`, `invalid_email`, `invalid_phone`, `too_long`, `too_many_channels`, `unknown_owner`, `invalid_custom_field`, `channel_conflict`, `malformed_record`, `not_permitted`, `already_exists`, `too_many_tags`, `invalid_tag`, `invalid_channel`; values left out of an imported row are listed too. The same list is the job’s `errors.csv` file once it has finished.',
+      'Codes: `no_channel`, `invalid_email`, `invalid_phone`, `too_long`, `too_many_channels`, `unknown_owner`, `invalid_custom_field`, `channel_conflict`, `malformed_record`, `not_permitted`, `already_exists`, `too_many_tags`, `invalid_tag`, `invalid_channel`; values left out of an imported row are listed too, with `rejected: false` (an invalid email, phone or profile beside a valid one, an owner who is no user here as `unknown_owner`, a phone’s extension or a second value for a one-value field as `value_not_kept`). The same list is the job’s `errors.csv` file once it has finished.',
     params: importJobParams,
     query: listImportErrorsQuery,
     response: { status: 200, description: 'A page of rejected rows', schema: pageOf(importRowErrorSchema, 'ImportRowErrorPage') },

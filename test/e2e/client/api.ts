@@ -2027,7 +2027,7 @@ export interface paths {
         };
         /**
          * The rows an import rejected, in row order: line, row, column, reason code and the raw record
-         * @description Codes: `no_channel`, `invalid_email`, `invalid_phone`, `too_long`, `too_many_channels`, `unknown_owner`, `invalid_custom_field`, `channel_conflict`, `malformed_record`, `not_permitted`, `already_exists`, `too_many_tags`, `invalid_tag`, `invalid_channel`; values left out of an imported row are listed too. The same list is the job’s `errors.csv` file once it has finished.
+         * @description Codes: `no_channel`, `invalid_email`, `invalid_phone`, `too_long`, `too_many_channels`, `unknown_owner`, `invalid_custom_field`, `channel_conflict`, `malformed_record`, `not_permitted`, `already_exists`, `too_many_tags`, `invalid_tag`, `invalid_channel`; values left out of an imported row are listed too, with `rejected: false` (an invalid email, phone or profile beside a valid one, an owner who is no user here as `unknown_owner`, a phone’s extension or a second value for a one-value field as `value_not_kept`). The same list is the job’s `errors.csv` file once it has finished.
          */
         get: operations["listImportErrors"];
         put?: never;
@@ -4626,7 +4626,7 @@ export interface components {
             /** @description true: the row was not imported; false: the row was imported, without the value this entry names */
             rejected: boolean;
             /** @enum {string} */
-            code: "no_channel" | "invalid_email" | "invalid_phone" | "too_long" | "too_many_channels" | "unknown_owner" | "invalid_custom_field" | "channel_conflict" | "malformed_record" | "too_many_tags" | "invalid_tag" | "not_permitted" | "already_exists" | "invalid_channel";
+            code: "no_channel" | "invalid_email" | "invalid_phone" | "too_long" | "too_many_channels" | "unknown_owner" | "invalid_custom_field" | "channel_conflict" | "malformed_record" | "too_many_tags" | "invalid_tag" | "not_permitted" | "already_exists" | "invalid_channel" | "value_not_kept";
             message: string;
             /** @description The record’s fields as read (each at most 2,000 characters) */
             raw: string[];

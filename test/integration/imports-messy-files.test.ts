@@ -1,0 +1,358 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { csvFixtures, fixturesDirectory } from '../fixtures/imports/csv-fixtures';
+import { crmReportWorkbook, emptyWorkbook } from '../fixtures/imports/xlsx-fixtures';
+import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
+import { startTestJobs, type TestJobs } from '../support/test-jobs';
+
+/**
+ * Files exported from other CRMs, address books and spreadsheets (test/fixtures/imports/), imported
+ * the way a user does: upload, `POST /v1/imports`, the job, then what the user sees: the counts, the
+ * contacts, and each row the import rejected or imported without some value, at the line and row of
+ * the file.
+ */
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies */
+
+let stack: TestStack;
+let acme: Awaited<ReturnType<typeof seedWorkspace>>;
+let jobs: TestJobs;
+
+beforeAll(async () => {
+  stack = await createTestStack();
+  acme = await seedWorkspace(stack, 'Acme');
+  jobs = await startTestJobs(stack, ['import_contacts']);
+  const token = acme.owner.token;
+  for (const field of [
+    { key: 'birthday', label: 'Birthday', type: 'date' },
+    { key: 'revenue', label: 'Revenue', type: 'number' },
+  ]) {
+    await ok(stack.api('POST', '/v1/custom-fields', { token, body: { entityType: 'contact', ...field } }), 201);
+  }
+});
+afterAll(async () => {
+  await jobs?.stop();
+  await stack?.destroy();
+});
+
+const ok = async (promise: Promise<{ status: number; body: any }>, status = 200) => {
+  const res = await promise;
+  expect(res.status, JSON.stringify(res.body)).toBe(status);
+  return res.body;
+};
+
+const fixture = (name: keyof typeof csvFixtures) => {
+  const { file } = csvFixtures[name];
+  return { file, bytes: readFileSync(join(fixturesDirectory, file)) };
+};
+
+async function upload(bytes: Uint8Array, fileName: string) {
+  const body = Buffer.from(bytes);
+  const created = await ok(
+    stack.api('POST', '/v1/imports/uploads', {
+      token: acme.owner.token,
+      body: { fileName, sizeBytes: body.length, ...(/\.(csv|xlsx)$/.test(fileName) ? {} : { format: 'csv' }) },
+    }),
+    201,
+  );
+  const put = await fetch(created.uploadUrl, { method: 'PUT', headers: created.uploadHeaders, body });
+  expect(put.status).toBe(200);
+  return created as { uploadId: string; format: 'csv' | 'xlsx' };
+}
+
+/** Uploads and imports a file, waits for the job, returns it as the API shows it, with its error report. */
+async function importFile(bytes: Uint8Array, fileName: string, options: Record<string, unknown> = {}) {
+  const { uploadId, format } = await upload(bytes, fileName);
+  const started = await ok(stack.api('POST', '/v1/imports', { token: acme.owner.token, body: { uploadId, format, ...options } }), 201);
+  await jobs.finished(acme.workspace.id, started.id);
+  const job = await ok(stack.api('GET', `/v1/jobs/${started.id}`, { token: acme.owner.token }));
+  expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+  const counts = job.result.counts;
+  expect(counts.blank + counts.rejected + counts.created + counts.updated + counts.unchanged + counts.skipped + counts.merged).toBe(counts.rowsRead);
+  return { job, counts, errors: await errorsOf(job.id) };
+}
+
+/** Refused before any job: the status and the problem's body. */
+async function refused(bytes: Uint8Array, fileName: string, options: Record<string, unknown> = {}) {
+  const { uploadId, format } = await upload(bytes, fileName);
+  const res = await stack.api('POST', '/v1/imports', { token: acme.owner.token, body: { uploadId, format, ...options } });
+  expect(res.status, JSON.stringify(res.body)).toBeGreaterThanOrEqual(400);
+  expect(res.status).toBeLessThan(500);
+  return res;
+}
+
+const errorsOf = async (jobId: string) => {
+  const items: any[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await ok(stack.api('GET', `/v1/imports/${jobId}/errors`, { token: acme.owner.token, query: { limit: '50', ...(cursor ? { cursor } : {}) } }));
+    items.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return items;
+};
+
+const contact = async (kind: 'email' | 'phone', value: string) => {
+  const res = await stack.api('GET', '/v1/contacts/lookup', { token: acme.owner.token, query: { kind, value } });
+  expect(res.status, `${kind} ${value}: ${JSON.stringify(res.body)}`).toBe(200);
+  return res.body;
+};
+
+const channelsOf = (found: any, kind?: string) =>
+  found.channels.filter((c: any) => kind === undefined || c.kind === kind).map((c: any) => (kind ? c.normalized : `${c.kind} ${c.normalized}`));
+
+/** The error report's entries, as `line/row code` (rejected) or `line/row code (kept)`, plus the column. */
+const shortly = (errors: any[]) =>
+  errors.map((e) => `${e.line}/${e.row} ${e.code}${e.rejected ? '' : ' (kept)'}${e.column ? ` [${e.column}]` : ''}`);
+
+describe('HubSpot contacts export (BOM, CRLF, multi-line note, owner names, two emails in a cell)', () => {
+  let result: Awaited<ReturnType<typeof importFile>>;
+  beforeAll(async () => {
+    const { bytes, file } = fixture('hubspot');
+    result = await importFile(bytes, file, { defaultCountry: 'US' });
+  });
+
+  it('creates a contact per person, skips the blank record, rejects the one without email or phone', () => {
+    expect(result.counts).toMatchObject({ rowsRead: 6, created: 3, blank: 2, rejected: 1, rejectedByCode: { no_channel: 1 } });
+    expect(result.job.result.file).toMatchObject({ encoding: 'utf-8', delimiter: ',', headerLine: 1 });
+    expect(result.job.result.file.skippedColumns.map((c: any) => c.header)).toEqual(['Record ID', 'Lifecycle Stage', 'Create Date', 'Notes']);
+  });
+
+  it('joins first and last name, keeps the company with its comma, and gives the contact to the owner named', async () => {
+    const anna = await contact('email', 'anna.schmidt@example.de');
+    expect(anna).toMatchObject({ name: 'Anna Schmidt', companyName: 'Schmidt & Söhne, GmbH', jobTitle: 'CEO', ownerId: acme.owner.user.id });
+    expect(channelsOf(anna, 'phone')).toEqual(['+49301234567', '+4915123456789']);
+  });
+
+  it('takes both emails of a `;`-separated cell, and the number before its extension', async () => {
+    const bob = await contact('email', 'bob.oneil@example.net');
+    expect(bob).toMatchObject({ name: "Bob O'Neil", companyName: 'Acme Inc', jobTitle: 'VP, Sales' });
+    expect(channelsOf(bob, 'email')).toEqual(['bob@example.com', 'bob.oneil@example.net']);
+    expect(channelsOf(bob, 'phone')).toEqual(['+14155550132']);
+    expect((await contact('email', 'chloe.durand@example.fr')).name).toBe('Chloé Durand');
+  });
+
+  it('reports what it left out at the line a text editor shows and the row, past the two-line note', () => {
+    expect(shortly(result.errors)).toEqual([
+      '4/2 value_not_kept (kept) [Phone Number]',
+      '4/2 unknown_owner (kept) [Contact owner]',
+      '6/4 no_channel',
+    ]);
+    const [extension, owner] = result.errors;
+    expect(extension.message).toMatch(/extension 45/);
+    expect(owner.message).toMatch(/Someone Who Left/);
+    expect(result.errors[2].raw.slice(0, 7)).toEqual(['1003', '', '', '', '', '', 'Ghost Corp']);
+  });
+});
+
+describe('Salesforce report export (all quoted, LF inside a value, footer)', () => {
+  let result: Awaited<ReturnType<typeof importFile>>;
+  beforeAll(async () => {
+    const { bytes, file } = fixture('salesforceReport');
+    result = await importFile(bytes, file, { defaultCountry: 'GB' });
+  });
+
+  it('imports the three people, the footer lines being rows without email or phone', async () => {
+    expect(result.counts).toMatchObject({ created: 3, rejected: 4, rejectedByCode: { no_channel: 4 } });
+    const maria = await contact('email', 'maria.garcia@iberia.example');
+    expect(maria).toMatchObject({ name: 'Maria García López', jobTitle: 'Directora Comercial', companyName: 'Iberia Foods S.A.', city: 'Madrid', country: 'Spain', ownerId: acme.owner.user.id });
+    const tom = await contact('email', 'tom@bakerandsons.example');
+    expect(channelsOf(tom, 'phone')).toEqual(['+442079460018', '+447400123456']);
+    expect(tom.ownerId).toBe(acme.admin.user.id);
+    expect(channelsOf(await contact('email', 'priya@cloudnine.example'), 'phone')).toEqual(['+919845012345']);
+  });
+
+  it('puts the footer lines at their lines, after the address that spans two', () => {
+    expect(shortly(result.errors)).toEqual(['8/6 no_channel', '9/7 no_channel', '10/8 no_channel', '11/9 no_channel']);
+    expect(result.errors[0].raw[0]).toMatch(/^Copyright/);
+  });
+});
+
+describe('Pipedrive people export (Person - … headers, ", "-separated values, owner names)', () => {
+  it('takes every email and phone, the labels as tags, the owner by name', async () => {
+    const { bytes, file } = fixture('pipedrive');
+    const result = await importFile(bytes, file, { defaultCountry: 'JP' });
+    expect(result.counts).toMatchObject({ rowsRead: 2, created: 2, rejected: 0 });
+    expect(result.errors).toEqual([]);
+    const lars = await contact('email', 'lars.private@example.com');
+    expect(lars).toMatchObject({ name: 'Lars Øberg', companyName: 'Nordlys AS', ownerId: acme.member.user.id });
+    expect(channelsOf(lars, 'email')).toEqual(['lars@nordlys.example', 'lars.oberg@nordlys.example', 'lars.private@example.com']);
+    expect(channelsOf(lars, 'phone')).toEqual(['+4722123456', '+4741234567']);
+    expect(lars.tags).toContain('Hot lead');
+    expect(channelsOf(await contact('email', 'keiko@tanaka.example'), 'phone')).toEqual(['+81312345678', '+819012345678']);
+  });
+});
+
+describe('Zoho CRM contacts export (MM/dd/yyyy dates, Secondary Email, Record Id)', () => {
+  it('reads an unambiguous date into a date field, and refuses to guess an ambiguous one, saying how to write it', async () => {
+    const { bytes, file } = fixture('zoho');
+    const result = await importFile(bytes, file, { defaultCountry: 'IT', mapping: { 'Date of Birth': 'custom:birthday' } });
+    expect(result.counts).toMatchObject({ rowsRead: 2, created: 1, rejected: 1, rejectedByCode: { invalid_custom_field: 1 } });
+    const sofia = await contact('email', 'sofia.rossi@example.it');
+    expect(sofia).toMatchObject({ name: 'Sofia Rossi', jobTitle: 'Buyer', companyName: 'Rossi SRL', city: 'Roma', ownerId: acme.owner.user.id, customFields: { birthday: '1985-03-15' } });
+    expect(channelsOf(sofia, 'email')).toEqual(['sofia.rossi@example.it', 's.rossi@example.com']);
+    expect(sofia.tags).toContain('VIP');
+    expect(shortly(result.errors)).toEqual(['3/2 invalid_custom_field [Date of Birth]']);
+    expect(result.errors[0].message).toMatch(/YYYY-MM-DD.*11\/02\/1979/);
+  });
+});
+
+describe('Google Contacts CSV (::: values, system labels)', () => {
+  it('splits ::: cells into channels and tags, leaves the system label out, joins three name parts', async () => {
+    const { bytes, file } = fixture('google');
+    const result = await importFile(bytes, file);
+    expect(result.counts).toMatchObject({ rowsRead: 2, created: 2, rejected: 0 });
+    const ana = await contact('email', 'ana@pereira.example');
+    expect(ana).toMatchObject({ name: 'Ana Maria Pereira', companyName: 'Pereira Lda', jobTitle: 'Sócia', city: 'São Paulo', country: 'Brazil' });
+    expect(channelsOf(ana)).toEqual(['email ana@pereira.example', 'email ana.pereira@example.com', 'phone +5511912345678', 'phone +551134567890']);
+    expect(ana.tags).toEqual(['Clients']);
+    expect((await contact('phone', '+861065529988')).name).toBe('Wei Zhang');
+  });
+});
+
+describe('Outlook contacts CSV (Windows-1252, all quoted)', () => {
+  it('reads the accents and the euro sign, the name without its prefix, the job title', async () => {
+    const { bytes, file } = fixture('outlook');
+    const result = await importFile(bytes, file, { defaultCountry: 'IE' });
+    expect(result.counts).toMatchObject({ rowsRead: 2, created: 2, rejected: 0 });
+    expect(result.job.result.file.encoding).toBe('windows-1252');
+    const jose = await contact('email', 'jose.mueller@cafe-mueller.example');
+    expect(jose).toMatchObject({ name: 'José Müller', companyName: 'Café Müller & Söhne', jobTitle: 'Geschäftsführer', city: 'München' });
+    expect(channelsOf(jose, 'phone')).toEqual(['+49891234567', '+491712345678']);
+    const zoe = await contact('email', 'zoe@brasserie.example');
+    expect(zoe).toMatchObject({ name: 'Zoë O’Brien', companyName: 'Brasserie Zoë' });
+    expect(channelsOf(zoe, 'phone')).toEqual(['+353871234567']);
+  });
+});
+
+describe('Excel for Windows "CSV (Comma delimited)"', () => {
+  let result: Awaited<ReturnType<typeof importFile>>;
+  beforeAll(async () => {
+    const { bytes, file } = fixture('excelWindows');
+    result = await importFile(bytes, file, { defaultCountry: 'GB' });
+  });
+
+  it('reads both "Phone" columns, the \'+ text form, national numbers with extensions; trailing delimiters are no data', async () => {
+    expect(result.counts).toMatchObject({ rowsRead: 7, created: 3, blank: 3, rejected: 1 });
+    const soren = await contact('email', 'soren@example.dk');
+    expect(soren.name).toBe('Søren Kierkegaard');
+    expect(channelsOf(soren, 'phone')).toEqual(['+4532123456', '+4520123456']);
+    const martin = await contact('email', 'martin.schulz@example.de');
+    expect(channelsOf(martin, 'phone')).toEqual(['+447911123456', '+442079460958']);
+    expect(await contact('email', 'renee@faure.example')).toMatchObject({ name: 'Renée Faure', companyName: 'Faure & Fils' });
+  });
+
+  it('keeps the first of two "Company Name" values, and lists the second', () => {
+    const second = result.errors.find((error) => error.code === 'value_not_kept' && error.column === 'Company Name');
+    expect(second.message).toBe('The contact has one place for this value and keeps "Faure & Fils" from "Company Name": "Faure et Fils SARL" is not kept');
+  });
+
+  it('never imports a number Excel cut to scientific notation, and says how to get it back', () => {
+    expect(shortly(result.errors)).toEqual([
+      '2/1 invalid_phone (kept) [Phone]',
+      '2/1 value_not_kept (kept) [Company Name]',
+      '4/3 value_not_kept (kept) [Phone]',
+      '6/5 invalid_phone [Phone]',
+    ]);
+    expect(result.errors[0].message).toMatch(/scientific notation.*Text/);
+    expect(result.errors[2].message).toMatch(/extension 123/);
+    expect(result.errors[3].message).toMatch(/scientific notation/);
+  });
+});
+
+describe('Excel for Mac, German locale (semicolons, lone CR, decimal commas, dd.mm.yyyy)', () => {
+  it('reads German headers, decimal-comma amounts and dotted dates into custom fields', async () => {
+    const { bytes, file } = fixture('excelMacGerman');
+    const result = await importFile(bytes, file, { defaultCountry: 'DE', mapping: { Umsatz: 'custom:revenue', Geburtstag: 'custom:birthday' } });
+    expect(result.job.result.file).toMatchObject({ delimiter: ';', encoding: 'utf-8' });
+    expect(result.counts).toMatchObject({ rowsRead: 2, created: 2, rejected: 0 });
+    const juergen = await contact('email', 'juergen.gross@example.de');
+    expect(juergen).toMatchObject({ name: 'Jürgen Groß', companyName: 'Groß & Partner GmbH', customFields: { revenue: 1234.56, birthday: '1985-03-15' } });
+    expect(channelsOf(juergen, 'phone')).toEqual(['+49307654321', '+4915198765432']);
+    const aenne = await contact('email', 'aenne@example.at');
+    expect(aenne).toMatchObject({ name: 'Änne Weiß', companyName: 'Weiß; Söhne', customFields: { revenue: 99.9, birthday: '1990-12-01' } });
+  });
+});
+
+describe('Excel "Unicode Text" (UTF-16LE, tabs)', () => {
+  it('reads it as tab-separated UTF-16, with the multi-line job title as one line', async () => {
+    const { bytes, file } = fixture('excelUnicodeText');
+    const result = await importFile(bytes, file);
+    expect(result.job.result.file).toMatchObject({ encoding: 'utf-16le', delimiter: '\t' });
+    expect(result.counts).toMatchObject({ rowsRead: 3, created: 3, rejected: 0 });
+    expect(await contact('email', 'lukasz@example.pl')).toMatchObject({ name: 'Łukasz Wiśniewski', jobTitle: 'Kierownik sprzedaży' });
+    expect(await contact('email', 'wang.fang@example.cn')).toMatchObject({ name: '王芳', companyName: '北京科技' });
+    expect((await contact('phone', '+306912345678')).name).toBe('Ολυμπία Παπαδοπούλου');
+  });
+});
+
+describe('a report with its title above the header', () => {
+  it('finds the header below the title lines, and counts lines from the top of the file', async () => {
+    const { bytes, file } = fixture('reportWithTitle');
+    const result = await importFile(bytes, file);
+    expect(result.job.result.file).toMatchObject({ delimiter: '\t', headerLine: 4 });
+    expect(result.counts).toMatchObject({ rowsRead: 2, created: 2, rejected: 0 });
+    expect(await contact('email', 'hana@novak.example')).toMatchObject({ name: 'Hana Novák', companyName: 'Novák s.r.o.' });
+  });
+
+  it('refuses a file with no header it can find, naming the lines it looked at', async () => {
+    const res = await refused(Buffer.from('Quarterly report\r\nNothing to see\r\n'), 'report.csv');
+    expect(res.status).toBe(422);
+    expect(res.body.reason).toBe('no_channel_column');
+    expect(res.body.detail ?? res.body.title).toMatch(/email or phone/i);
+  });
+});
+
+describe('an XLSX report (hidden sheet, empty sheet, merged title and header, formulas, dates, rich text)', () => {
+  let result: Awaited<ReturnType<typeof importFile>>;
+  beforeAll(async () => {
+    result = await importFile(await crmReportWorkbook(), 'report.xlsx', { defaultCountry: 'GB', mapping: { Birthday: 'custom:birthday' } });
+  });
+
+  it('reads the first visible sheet with data, below its merged title', () => {
+    expect(result.job.result.file).toMatchObject({ sheet: 'Contacts', headerLine: 2 });
+    expect(result.counts).toMatchObject({ rowsRead: 4, created: 2, blank: 1, rejected: 1 });
+  });
+
+  it('takes formulas’ results, rich text, numbers as phones, a date cell, trimmed cells, both columns under the merged "Phone"', async () => {
+    const grace = await contact('email', 'grace@navy.example');
+    expect(grace).toMatchObject({ name: 'Grace Hopper', companyName: 'US NAVY', ownerId: acme.owner.user.id, customFields: { birthday: '1906-12-09' } });
+    expect(channelsOf(grace, 'phone')).toEqual(['+447400123457', '+12025550143']);
+    const alan = await contact('email', 'alan@bletchley.example');
+    expect(alan).toMatchObject({ name: 'Alan Turing', companyName: 'Bletchley Park', customFields: { birthday: '1912-06-23' } });
+    expect(channelsOf(alan, 'phone')).toEqual(['+442079460017']);
+  });
+
+  it('reports the row without a channel at its sheet row, and never reads the hidden sheet', async () => {
+    expect(shortly(result.errors)).toEqual(['6/4 no_channel']);
+    const hidden = await stack.api('GET', '/v1/contacts/lookup', { token: acme.owner.token, query: { kind: 'email', value: 'hidden@lookup.example' } });
+    expect(hidden.status).toBe(404);
+  });
+
+  it('refuses a workbook with nothing in it, saying so', async () => {
+    const res = await refused(await emptyWorkbook(), 'empty.xlsx');
+    expect(res.status).toBe(422);
+    expect(res.body.reason).toBe('empty');
+    expect(res.body.detail ?? res.body.title).toMatch(/Sheet1.*empty/);
+  });
+});
+
+describe('files it cannot read', () => {
+  it.each([
+    ['a PDF saved as .csv', Buffer.from('%PDF-1.7\n%âãÏÓ\n1 0 obj\n'), 'contacts.csv', 'binary', /PDF/],
+    ['UTF-16 text without a byte-order mark', Buffer.from('Name\tEmail\r\nAna\tana@example.com\r\n', 'utf16le'), 'contacts.csv', 'binary', /UTF-16.*save it as UTF-8/],
+    ['an .xlsx workbook named .csv', Buffer.from('PK\u0003\u0004 workbook bytes'), 'contacts.csv', 'not_csv', /upload it as XLSX/],
+    ['a CSV named .xlsx', Buffer.from('Name,Email\nAna,ana@example.com\n'), 'contacts.xlsx', 'not_xlsx', /upload it as CSV/],
+  ])('refuses %s with a 422 that says what to do', async (_what, bytes, fileName, reason, message) => {
+    const res = await refused(bytes, fileName);
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({ reason, detail: expect.stringMatching(message) });
+  });
+
+  it('refuses a legacy .xls before the upload, saying to save it as .xlsx or CSV', async () => {
+    const res = await stack.api('POST', '/v1/imports/uploads', { token: acme.owner.token, body: { fileName: 'contacts.xls', sizeBytes: 1024 } });
+    expect(res.status).toBe(422);
+    expect(res.body.detail).toMatch(/\.xlsx|CSV/);
+  });
+});
