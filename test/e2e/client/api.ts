@@ -5758,9 +5758,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *         "id": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-b9c9cd@example.com",
+                     *         "email": "owner-a0c1f6@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -5768,7 +5768,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0CNQR0HYY4NQHDP8S",
+                     *         "id": "ws_01KF0E44M0F35F1T9G9VWP3C34",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -5825,7 +5825,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0CNQR0HYY4NQHDP8S",
+                     *       "id": "ws_01KF0E44M0F35F1T9G9VWP3C34",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -5893,7 +5893,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0CNQR0HYY4NQHDP8S",
+                     *       "id": "ws_01KF0E44M0F35F1T9G9VWP3C34",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -6019,9 +6019,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "id": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-b9c9cd@example.com",
+                     *           "email": "owner-a0c1f6@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -6029,9 +6029,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *           "id": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-178842@example.com",
+                     *           "email": "admin-ada147@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -6039,7 +6039,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AbvNwTteSDHzR4IRohycLNLKJqB3OKDiMmWev6TIYywETUZOXNXwu44A7K0pcus9nfA9tkvsDhDFXUzY0FqMGrsbsGCohghAHH5awtjK4EKc4t8t2ffnxJUGoz2WTCY3dLehbHYNLTj27uqWyxhSywPF"
+                     *       "nextCursor": "AQ3u5nDp22HyryNUZ7DIMWzHimoRhWRKc3euXisxjG_XfrvI50fwRe1boTTcilZwbtJMyOS1ZpNbSvUUrgtDKcJ_Vj0tpYvSlvnWntiZHb6wICmJUI2nwBQHlwy1SLtKck2tXd61pZrPVSdTm9T_kZJx"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -6095,7 +6095,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-09bdb850@example.com",
+                 *       "email": "n-14d9f897@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -6119,9 +6119,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0CNQR0HYY4NQHDP9P",
+                     *       "id": "usr_01KF0E44M0F35F1T9G9VWP3C41",
                      *       "name": "Nia New",
-                     *       "email": "n-09bdb850@example.com",
+                     *       "email": "n-14d9f897@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -6248,9 +6248,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0CNQR0HYY4NQHDP9D",
+                     *       "id": "usr_01KF0E44M0F35F1T9G9VWP3C3R",
                      *       "name": "Mia Member",
-                     *       "email": "member-7dc87f@example.com",
+                     *       "email": "member-6d31f2@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -6343,9 +6343,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0CNQR0HYY4NQHDP9Y",
+                     *       "id": "usr_01KF0E44M0F35F1T9G9VWP3C49",
                      *       "name": "Renamed",
-                     *       "email": "u-e1afd173@example.com",
+                     *       "email": "u-e4a33206@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -6483,16 +6483,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0CNQR0HYY4NQHDP8V",
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "id": "tok_01KF0E44M0F35F1T9G9VWP3C36",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_hE_zQv",
+                     *           "prefix": "crm_nC5Fia",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AS5aE4fdrUH808XKV0wNLx5426ueIdO8Od1R2nKW2une5GhlNQ6U4Yz2s_a531pP_d3Ru28s-jdErHDRtn54qqNM5brSriFs9eFkZLb7QVce-rxHErgNgcxkmJ1_nOQhUmtGO0BsmyiRv1HxkmBvTA03-sr0WsOqwMQeUMR4oqATPCS8b7swd_4NjmzEhy0LeW9N08H46bf_POp3ljAiaP3SCcbB6Dhf-Yi9Sd8Pi93DDu4vDbefOGpWatoqBU1PaVkwINfHe1DZWQf9ZHsOzWcJ6c2F_WwTLw-ul1vfWrWmykp0RG5Ur497fjLT4h6b6xyjlh9V"
+                     *       "nextCursor": "AUdf7boEJnDh__e9dZ9TkFOwxPitBJVy30cDf7oYtWmfL4hnUas12cKnmg1MDI-XdJoqHYEXEs-qg_ZJAFsl8s6HxzXmdqKUmvJYwLsCkV45F2PeqbmUkovsFCSw3KFXxvdrckYMlpFJGVpjHWkM8xPBZi3aj0f7XOKbpc4ag5VYoOZTKlXxpjoBP4K9rxr2NltOndLjRtyxD5jmUyMxYExzqcyXondH3JqdYTvz6pzTL-0OscwsFtZbXHIAyyEs3Bt5Jx0P1E4DmHAkNEhX4Qcv5GSk_9LpOQyTwOnasyKVNbgQsnwknGPKE4NgeL8QkjVWnMP6"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -6579,10 +6579,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0CNQR0HYY4NQHDPAJ",
-                     *       "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "id": "tok_01KF0E44M0F35F1T9G9VWP3C4X",
+                     *       "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "name": "CI",
-                     *       "prefix": "crm_Xrynyv",
+                     *       "prefix": "crm_iJWm-s",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -6706,10 +6706,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0CNQR0HYY4NQHDPAS",
-                     *       "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "id": "tok_01KF0E44M0F35F1T9G9VWP3C54",
+                     *       "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "name": "gone",
-                     *       "prefix": "crm_LXQDxC",
+                     *       "prefix": "crm_EZ3I5D",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -6855,7 +6855,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_bd91c459",
+                 *       "key": "k_a867e180",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -6887,7 +6887,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_bd91c459",
+                     *       "key": "k_a867e180",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -7038,7 +7038,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_aecbec9e",
+                     *       "key": "f_b743e0b9",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -7181,40 +7181,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0CNQR0HYY4NQHDPBR",
+                     *           "id": "evt_01KF0E44M0F35F1T9G9VWP3C63",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0CNQR0HYY4NQHDPBN",
+                     *           "entityId": "ct_01KF0E44M0F35F1T9G9VWP3C60",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "actorUserId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
-                     *             "assignedBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *             "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *             "assignedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDPBN",
+                     *           "contactId": "ct_01KF0E44M0F35F1T9G9VWP3C60",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0CNQR0HYY4NQHDPBQ",
+                     *           "id": "evt_01KF0E44M0F35F1T9G9VWP3C62",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0CNQR0HYY4NQHDPBN",
+                     *           "entityId": "ct_01KF0E44M0F35F1T9G9VWP3C60",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "actorUserId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *             "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-b5c81ae4@example.com"
+                     *                 "normalized": "c-9593137e@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDPBN",
+                     *           "contactId": "ct_01KF0E44M0F35F1T9G9VWP3C60",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -7405,31 +7405,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0CNQR0HYY4NQHDPBN",
+                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3C60",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-b5c81ae4@example.com",
+                     *           "email": "c-9593137e@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0CNQR0HYY4NQHDPBS",
+                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3C64",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-ae1bb1a1@example.com",
+                     *           "email": "c-3efecb37@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AcxQ2o16kULqlmzSz6GVANt7OmSg4ZsMdLmyIzGqIJLso3aWueD1MSqtumr_B-Ms0vOTra7m5xy91xLb5GEWNmSwHuK1bhzbPLeMOEAI-xJCWhW98-RIA2OQqhT6FeLyDlvhDSZNUOz3IrlJbZYhjpeywC02C_rAhan1Y-nBAzlESxOGN8w"
+                     *       "nextCursor": "AUBl20gAY2MeOGQp7WTbshSuIL2Irrx2tik68WhmgUFbnikp145GLs2lbwhnpTxSFqbrRK_gVRQ-5KWSL4RiYOwMVpGxC7zEpUl3jZSBfTmVIaY0lMIxkfcF4pXVXerrgecUPIL2zr-Px09VBYLSto4qURtGAkPhb_Lbj4Fe8Uu-QbW6yxY"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -7489,7 +7489,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-f1df6683@navy.example"
+                 *           "value": "g-5e69e255@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -7518,7 +7518,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPCN",
+                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3C70",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -7536,19 +7536,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-f1df6683@navy.example",
+                     *       "email": "g-5e69e255@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPCP",
+                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3C71",
                      *           "kind": "email",
-                     *           "value": "g-f1df6683@navy.example",
-                     *           "normalized": "g-f1df6683@navy.example",
+                     *           "value": "g-5e69e255@navy.example",
+                     *           "normalized": "g-5e69e255@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPCQ",
+                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3C72",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -7561,7 +7561,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7692,46 +7692,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0CNQR0HYY4NQHDPBN",
+                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3C60",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-b5c81ae4@example.com",
+                     *           "email": "c-9593137e@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0CNQR0HYY4NQHDPBS",
+                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3C64",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-ae1bb1a1@example.com",
+                     *           "email": "c-3efecb37@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0CNQR0HYY4NQHDPBX",
+                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3C68",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-1e284135@example.com",
+                     *           "email": "c-cd96a219@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0CNQR0HYY4NQHDPC1",
+                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3C6C",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-12e5b964@example.com",
+                     *           "email": "c-c68aa834@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -7803,7 +7803,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPC5",
+                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3C6G",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7813,7 +7813,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7821,14 +7821,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-8221e092@example.com",
+                     *       "email": "c-ab5e17f8@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPC6",
+                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3C6H",
                      *           "kind": "email",
-                     *           "value": "c-8221e092@example.com",
-                     *           "normalized": "c-8221e092@example.com",
+                     *           "value": "c-ab5e17f8@example.com",
+                     *           "normalized": "c-ab5e17f8@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7838,7 +7838,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7917,7 +7917,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPD5",
+                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3C7G",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7927,7 +7927,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7935,14 +7935,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-b4f5481a@example.com",
+                     *       "email": "c-849fbbbb@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPD6",
+                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3C7H",
                      *           "kind": "email",
-                     *           "value": "c-b4f5481a@example.com",
-                     *           "normalized": "c-b4f5481a@example.com",
+                     *           "value": "c-849fbbbb@example.com",
+                     *           "normalized": "c-849fbbbb@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7952,7 +7952,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8044,7 +8044,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPDX",
+                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3C88",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8054,7 +8054,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8062,14 +8062,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-da9d8185@example.com",
+                     *       "email": "c-3507910d@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPDY",
+                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3C89",
                      *           "kind": "email",
-                     *           "value": "c-da9d8185@example.com",
-                     *           "normalized": "c-da9d8185@example.com",
+                     *           "value": "c-3507910d@example.com",
+                     *           "normalized": "c-3507910d@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8079,7 +8079,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8238,7 +8238,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPFM",
+                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3C9Z",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8248,7 +8248,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8256,19 +8256,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-e2e266f9@example.com",
+                     *       "email": "c-618fc55b@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPFN",
+                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CA0",
                      *           "kind": "email",
-                     *           "value": "c-e2e266f9@example.com",
-                     *           "normalized": "c-e2e266f9@example.com",
+                     *           "value": "c-618fc55b@example.com",
+                     *           "normalized": "c-618fc55b@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPFR",
+                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CA3",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -8281,7 +8281,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8431,7 +8431,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPHN",
+                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CC0",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8441,7 +8441,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8457,7 +8457,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8572,7 +8572,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPJP",
+                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CD1",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8582,7 +8582,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -8590,14 +8590,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-667542db@example.com",
+                     *       "email": "c-b01549b9@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPJQ",
+                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CD2",
                      *           "kind": "email",
-                     *           "value": "c-667542db@example.com",
-                     *           "normalized": "c-667542db@example.com",
+                     *           "value": "c-b01549b9@example.com",
+                     *           "normalized": "c-b01549b9@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8607,7 +8607,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8722,7 +8722,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPKQ",
+                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CE2",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8732,7 +8732,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8740,14 +8740,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-63a30240@example.com",
+                     *       "email": "c-282f10bf@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPKR",
+                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CE3",
                      *           "kind": "email",
-                     *           "value": "c-63a30240@example.com",
-                     *           "normalized": "c-63a30240@example.com",
+                     *           "value": "c-282f10bf@example.com",
+                     *           "normalized": "c-282f10bf@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8757,7 +8757,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8881,7 +8881,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPNA",
+                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CFN",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8891,7 +8891,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8899,14 +8899,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-bc04cf5d@example.com",
+                     *       "email": "c-c555357c@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPNB",
+                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CFP",
                      *           "kind": "email",
-                     *           "value": "c-bc04cf5d@example.com",
-                     *           "normalized": "c-bc04cf5d@example.com",
+                     *           "value": "c-c555357c@example.com",
+                     *           "normalized": "c-c555357c@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8916,7 +8916,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9053,7 +9053,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPPK",
+                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CGY",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9063,7 +9063,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9071,14 +9071,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-c4c06cc4@example.com",
+                     *       "email": "c-ca33d6ba@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPPM",
+                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CGZ",
                      *           "kind": "email",
-                     *           "value": "c-c4c06cc4@example.com",
-                     *           "normalized": "c-c4c06cc4@example.com",
+                     *           "value": "c-ca33d6ba@example.com",
+                     *           "normalized": "c-ca33d6ba@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9088,7 +9088,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9203,7 +9203,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPQV",
+                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CJ6",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9213,7 +9213,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP9D",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9221,14 +9221,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-f00fa1a9@example.com",
+                     *       "email": "c-c9d13f3c@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPQW",
+                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CJ7",
                      *           "kind": "email",
-                     *           "value": "c-f00fa1a9@example.com",
-                     *           "normalized": "c-f00fa1a9@example.com",
+                     *           "value": "c-c9d13f3c@example.com",
+                     *           "normalized": "c-c9d13f3c@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9238,7 +9238,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9342,7 +9342,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPRN",
+                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CK0",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9360,14 +9360,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-e6cb56b2@example.com",
+                     *       "email": "c-7d7cccac@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPRP",
+                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CK1",
                      *           "kind": "email",
-                     *           "value": "c-e6cb56b2@example.com",
-                     *           "normalized": "c-e6cb56b2@example.com",
+                     *           "value": "c-7d7cccac@example.com",
+                     *           "normalized": "c-7d7cccac@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9377,7 +9377,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9482,7 +9482,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP9D"
+                 *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3R"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -9501,7 +9501,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDPSP",
+                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CM1",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9511,7 +9511,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP9D",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3R",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9519,14 +9519,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-b70b7caa@example.com",
+                     *       "email": "c-06927a14@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDPSQ",
+                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CM2",
                      *           "kind": "email",
-                     *           "value": "c-b70b7caa@example.com",
-                     *           "normalized": "c-b70b7caa@example.com",
+                     *           "value": "c-06927a14@example.com",
+                     *           "normalized": "c-06927a14@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9536,7 +9536,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9775,15 +9775,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0CNQR0HYY4NQHDPV6",
-                     *         "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDPV2",
+                     *         "id": "scr_01KF0E44M0F35F1T9G9VWP3CNH",
+                     *         "contactId": "ct_01KF0E44M0F35F1T9G9VWP3CND",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *         "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0CNQR0HYY4NQHDPV2",
+                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3CND",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -9793,7 +9793,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *         "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -9801,14 +9801,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-db4e0c1d@example.com",
+                     *         "email": "c-5e862222@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0CNQR0HYY4NQHDPV3",
+                     *             "id": "ch_01KF0E44M0F35F1T9G9VWP3CNE",
                      *             "kind": "email",
-                     *             "value": "c-db4e0c1d@example.com",
-                     *             "normalized": "c-db4e0c1d@example.com",
+                     *             "value": "c-5e862222@example.com",
+                     *             "normalized": "c-5e862222@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -9816,15 +9816,15 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0CNQR0HYY4NQHDPV6",
+                     *           "id": "scr_01KF0E44M0F35F1T9G9VWP3CNH",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
                      *         "fitScores": {},
-                     *         "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *         "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10050,18 +10050,18 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0CNQR0HYY4NQHDPXD",
-                     *         "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDPX9",
+                     *         "id": "qual_01KF0E44M0F35F1T9G9VWP3CQR",
+                     *         "contactId": "ct_01KF0E44M0F35F1T9G9VWP3CQM",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
                      *         "confidence": null,
                      *         "reasons": [],
-                     *         "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *         "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0CNQR0HYY4NQHDPX9",
+                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3CQM",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -10071,7 +10071,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *         "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -10079,14 +10079,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-ffa2695a@example.com",
+                     *         "email": "c-6028fb45@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0CNQR0HYY4NQHDPXA",
+                     *             "id": "ch_01KF0E44M0F35F1T9G9VWP3CQN",
                      *             "kind": "email",
-                     *             "value": "c-ffa2695a@example.com",
-                     *             "normalized": "c-ffa2695a@example.com",
+                     *             "value": "c-6028fb45@example.com",
+                     *             "normalized": "c-6028fb45@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -10095,16 +10095,16 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0CNQR0HYY4NQHDPXD",
+                     *           "id": "qual_01KF0E44M0F35F1T9G9VWP3CQR",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "confidence": null
                      *         },
                      *         "fitScores": {},
-                     *         "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *         "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10243,23 +10243,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0CNQR0HYY4NQHDPYM",
+                     *             "id": "evt_01KF0E44M0F35F1T9G9VWP3CRZ",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0CNQR0HYY4NQHDPYJ",
+                     *             "entityId": "ct_01KF0E44M0F35F1T9G9VWP3CRX",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *             "actorUserId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *               "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-3f0b85d9@example.com"
+                     *                   "normalized": "c-46ae20df@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDPYJ",
+                     *             "contactId": "ct_01KF0E44M0F35F1T9G9VWP3CRX",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -10357,7 +10357,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDQ02",
+                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CTD",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -10367,7 +10367,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -10375,14 +10375,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-392f735c@example.com",
+                     *       "email": "c-5b6a0014@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDQ03",
+                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CTE",
                      *           "kind": "email",
-                     *           "value": "c-392f735c@example.com",
-                     *           "normalized": "c-392f735c@example.com",
+                     *           "value": "c-5b6a0014@example.com",
+                     *           "normalized": "c-5b6a0014@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -10395,7 +10395,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10545,7 +10545,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDQ57",
+                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CZJ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -10555,7 +10555,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -10563,14 +10563,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-269bd690@example.com",
+                     *       "email": "c-0904e931@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDQ58",
+                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CZK",
                      *           "kind": "email",
-                     *           "value": "c-269bd690@example.com",
-                     *           "normalized": "c-269bd690@example.com",
+                     *           "value": "c-0904e931@example.com",
+                     *           "normalized": "c-0904e931@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -10580,7 +10580,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10681,8 +10681,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0CNQR0HYY4NQHDQ6E",
-                 *         "ct_01KF0E44M0CNQR0HYY4NQHDQ6J"
+                 *         "ct_01KF0E44M0F35F1T9G9VWP3D0S",
+                 *         "ct_01KF0E44M0F35F1T9G9VWP3D0X"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -10705,12 +10705,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDQ6E",
+                     *           "contactId": "ct_01KF0E44M0F35F1T9G9VWP3D0S",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDQ6J",
+                     *           "contactId": "ct_01KF0E44M0F35F1T9G9VWP3D0X",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -10831,7 +10831,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0CNQR0HYY4NQHDQ8X"
+                 *         "ct_01KF0E44M0F35F1T9G9VWP3D38"
                  *       ]
                  *     }
                  */
@@ -10849,7 +10849,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0CNQR0HYY4NQHDQ8S",
+                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3D34",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -10859,19 +10859,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDQ8X",
+                     *           "contactId": "ct_01KF0E44M0F35F1T9G9VWP3D38",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-4697ec13@example.com"
+                     *               "normalized": "c-31425ed0@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -10882,22 +10882,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-2425be91@example.com",
+                     *       "email": "c-a4cd6620@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDQ8T",
+                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3D35",
                      *           "kind": "email",
-                     *           "value": "c-2425be91@example.com",
-                     *           "normalized": "c-2425be91@example.com",
+                     *           "value": "c-a4cd6620@example.com",
+                     *           "normalized": "c-a4cd6620@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0CNQR0HYY4NQHDQ8Y",
+                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3D39",
                      *           "kind": "email",
-                     *           "value": "c-4697ec13@example.com",
-                     *           "normalized": "c-4697ec13@example.com",
+                     *           "value": "c-31425ed0@example.com",
+                     *           "normalized": "c-31425ed0@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -10907,7 +10907,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11091,7 +11091,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDQC4"
+                 *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3D6F"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -11109,15 +11109,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDQC4",
+                     *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3D6F",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0CNQR0HYY4NQHDQC4",
+                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3D6F",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *         "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-5df7a50b@example.com",
+                     *         "email": "c-7955ce95@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11358,9 +11358,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-db816c39",
+                 *       "name": "Initech-b04f8201",
                  *       "domains": [
-                 *         "initech-6dc81518.example"
+                 *         "initech-d88d91b4.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -11385,10 +11385,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0CNQR0HYY4NQHDQD4",
-                     *       "name": "Initech-db816c39",
+                     *       "id": "co_01KF0E44M0F35F1T9G9VWP3D7F",
+                     *       "name": "Initech-b04f8201",
                      *       "domains": [
-                     *         "initech-6dc81518.example"
+                     *         "initech-d88d91b4.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -11400,7 +11400,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11525,8 +11525,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0CNQR0HYY4NQHDQDC",
-                     *       "name": "Co-f3f216c5",
+                     *       "id": "co_01KF0E44M0F35F1T9G9VWP3D7Q",
+                     *       "name": "Co-b1bba07c",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -11534,11 +11534,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11629,8 +11629,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0CNQR0HYY4NQHDQDR",
-                     *       "name": "Co-6a1ad664",
+                     *       "id": "co_01KF0E44M0F35F1T9G9VWP3D83",
+                     *       "name": "Co-7a40110b",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -11638,11 +11638,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11790,8 +11790,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0CNQR0HYY4NQHDQEM",
-                     *       "name": "Co-d78221d7",
+                     *       "id": "co_01KF0E44M0F35F1T9G9VWP3D8Z",
+                     *       "name": "Co-e05f0292",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -11799,11 +11799,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11918,8 +11918,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0CNQR0HYY4NQHDQF5",
-                     *       "name": "Co-b91b56ad",
+                     *       "id": "co_01KF0E44M0F35F1T9G9VWP3D9G",
+                     *       "name": "Co-6d119bb3",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -11927,11 +11927,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12034,7 +12034,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0CNQR0HYY4NQHDQG6"
+                 *         "co_01KF0E44M0F35F1T9G9VWP3DAH"
                  *       ]
                  *     }
                  */
@@ -12054,8 +12054,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0CNQR0HYY4NQHDQG4",
-                     *         "name": "Co-d3f1d6b4",
+                     *         "id": "co_01KF0E44M0F35F1T9G9VWP3DAF",
+                     *         "name": "Co-f2d4a7bd",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -12063,11 +12063,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *         "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *         "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12075,7 +12075,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0CNQR0HYY4NQHDQG6",
+                     *           "id": "co_01KF0E44M0F35F1T9G9VWP3DAH",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -12314,15 +12314,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0CNQR0HYY4NQHDQJH",
+                     *           "id": "note_01KF0E44M0F35F1T9G9VWP3DCW",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0CNQR0HYY4NQHDQJD"
+                     *             "id": "ct_01KF0E44M0F35F1T9G9VWP3DCR"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
-                     *           "updatedBy": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *           "authorId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "updatedBy": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -12397,7 +12397,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0CNQR0HYY4NQHDQK5"
+                 *         "id": "ct_01KF0E44M0F35F1T9G9VWP3DDG"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -12422,15 +12422,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0CNQR0HYY4NQHDQK9",
+                     *       "id": "note_01KF0E44M0F35F1T9G9VWP3DDM",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0CNQR0HYY4NQHDQK5"
+                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3DDG"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
-                     *       "updatedBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "authorId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "updatedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -12545,15 +12545,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0CNQR0HYY4NQHDQM9",
+                     *       "id": "note_01KF0E44M0F35F1T9G9VWP3DEM",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0CNQR0HYY4NQHDQM5"
+                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3DEG"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
-                     *       "updatedBy": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "authorId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "updatedBy": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -12748,15 +12748,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0CNQR0HYY4NQHDQND",
+                     *       "id": "note_01KF0E44M0F35F1T9G9VWP3DFR",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0CNQR0HYY4NQHDQN9"
+                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3DFM"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
-                     *       "updatedBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "authorId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "updatedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -13045,7 +13045,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0CNQR0HYY4NQHDQTC"
+                 *         "id": "ct_01KF0E44M0F35F1T9G9VWP3DMQ"
                  *       }
                  *     }
                  */
@@ -13069,7 +13069,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0CNQR0HYY4NQHDQTG",
+                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DMV",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13080,11 +13080,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0CNQR0HYY4NQHDQTC"
+                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3DMQ"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13478,7 +13478,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0CNQR0HYY4NQHDQVC",
+                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DNQ",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13486,11 +13486,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13582,7 +13582,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0CNQR0HYY4NQHDQVR",
+                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DP3",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13590,11 +13590,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13742,7 +13742,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0CNQR0HYY4NQHDQWF",
+                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DPT",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13750,11 +13750,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0CNQR0HYY4NQHDP9D",
+                     *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3R",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13848,7 +13848,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0CNQR0HYY4NQHDP9D"
+                 *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3R"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -13867,7 +13867,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0CNQR0HYY4NQHDQX0",
+                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DQB",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13875,11 +13875,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0CNQR0HYY4NQHDP9D",
+                     *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3R",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14027,7 +14027,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0CNQR0HYY4NQHDQXT",
+                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DR5",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -14035,11 +14035,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "completedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14154,7 +14154,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0CNQR0HYY4NQHDQYB",
+                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DRP",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -14162,11 +14162,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14377,7 +14377,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-d188cdb7",
+                 *       "name": "Renewals-1a34090e",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -14413,12 +14413,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0CNQR0HYY4NQHDQZ4",
-                     *       "name": "Renewals-d188cdb7",
+                     *       "id": "pl_01KF0E44M0F35F1T9G9VWP3DSF",
+                     *       "name": "Renewals-1a34090e",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDQZ5",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DSG",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14426,7 +14426,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDQZ6",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DSH",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -14434,7 +14434,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDQZ7",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DSJ",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -14442,7 +14442,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14567,12 +14567,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0CNQR0HYY4NQHDQZE",
-                     *       "name": "Pipe-da9e6169",
+                     *       "id": "pl_01KF0E44M0F35F1T9G9VWP3DSS",
+                     *       "name": "Pipe-edb779ce",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDQZF",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DST",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14580,7 +14580,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDQZG",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DSV",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14588,7 +14588,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDQZH",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DSW",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14596,7 +14596,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDQZJ",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DSX",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14604,7 +14604,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14676,7 +14676,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-264957e7"
+                 *       "name": "Renamed-7a7579aa"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -14695,12 +14695,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0CNQR0HYY4NQHDR0J",
-                     *       "name": "Renamed-264957e7",
+                     *       "id": "pl_01KF0E44M0F35F1T9G9VWP3DTX",
+                     *       "name": "Renamed-7a7579aa",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR0K",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DTY",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14708,7 +14708,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR0M",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DTZ",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14716,7 +14716,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR0N",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DV0",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14724,7 +14724,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR0P",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DV1",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14732,7 +14732,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14860,10 +14860,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0CNQR0HYY4NQHDR5F",
-                 *         "st_01KF0E44M0CNQR0HYY4NQHDR5E",
-                 *         "st_01KF0E44M0CNQR0HYY4NQHDR5G",
-                 *         "st_01KF0E44M0CNQR0HYY4NQHDR5H"
+                 *         "st_01KF0E44M0F35F1T9G9VWP3DZT",
+                 *         "st_01KF0E44M0F35F1T9G9VWP3DZS",
+                 *         "st_01KF0E44M0F35F1T9G9VWP3DZV",
+                 *         "st_01KF0E44M0F35F1T9G9VWP3DZW"
                  *       ]
                  *     }
                  */
@@ -14883,12 +14883,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0CNQR0HYY4NQHDR5D",
-                     *       "name": "Pipe-6a4a3017",
+                     *       "id": "pl_01KF0E44M0F35F1T9G9VWP3DZR",
+                     *       "name": "Pipe-b0a8b76a",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR5F",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DZT",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14896,7 +14896,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR5E",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DZS",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14904,7 +14904,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR5G",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DZV",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14912,7 +14912,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR5H",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DZW",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14920,7 +14920,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15077,12 +15077,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0CNQR0HYY4NQHDR2F",
-                     *       "name": "Pipe-8c47b73d",
+                     *       "id": "pl_01KF0E44M0F35F1T9G9VWP3DWT",
+                     *       "name": "Pipe-b0a07282",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR2G",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DWV",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -15090,7 +15090,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR2H",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DWW",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -15098,7 +15098,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR2N",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DX0",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -15106,7 +15106,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR2J",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DWX",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -15114,7 +15114,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR2K",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DWY",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -15122,7 +15122,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15273,12 +15273,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0CNQR0HYY4NQHDR9D",
-                     *         "name": "Pipe-bad82e9b",
+                     *         "id": "pl_01KF0E44M0F35F1T9G9VWP3E3R",
+                     *         "name": "Pipe-20bc0fcf",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDR9E",
+                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E3S",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -15286,7 +15286,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDR9G",
+                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E3V",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -15294,7 +15294,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDR9H",
+                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E3W",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -15302,7 +15302,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *         "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15440,12 +15440,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0CNQR0HYY4NQHDR7G",
-                     *       "name": "Pipe-7f7ad370",
+                     *       "id": "pl_01KF0E44M0F35F1T9G9VWP3E1V",
+                     *       "name": "Pipe-aec07127",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR7H",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3E1W",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -15453,7 +15453,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR7J",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3E1X",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -15461,7 +15461,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR7K",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3E1Y",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -15469,7 +15469,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0CNQR0HYY4NQHDR7M",
+                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3E1Z",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -15477,7 +15477,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15613,12 +15613,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0CNQR0HYY4NQHDRBM",
-                     *         "name": "Pipe-a76c0046",
+                     *         "id": "pl_01KF0E44M0F35F1T9G9VWP3E5Z",
+                     *         "name": "Pipe-cb8071f5",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDRBN",
+                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E60",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -15626,7 +15626,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDRBP",
+                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E61",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -15634,7 +15634,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDRBQ",
+                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E62",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -15642,7 +15642,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDRBR",
+                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E63",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -15650,7 +15650,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *         "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15658,7 +15658,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDRBN",
+                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E60",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -15672,7 +15672,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDRBP",
+                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E61",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -15686,7 +15686,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDRBQ",
+                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E62",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -15700,7 +15700,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0CNQR0HYY4NQHDRBR",
+                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E63",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -15890,20 +15890,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0CNQR0HYY4NQHDRAE",
+                     *           "pipelineId": "pl_01KF0E44M0F35F1T9G9VWP3E4S",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0CNQR0HYY4NQHDRAM",
+                     *           "id": "dl_01KF0E44M0F35F1T9G9VWP3E4Z",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0CNQR0HYY4NQHDRAG",
+                     *           "stageId": "st_01KF0E44M0F35F1T9G9VWP3E4V",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15911,20 +15911,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0CNQR0HYY4NQHDR9W",
+                     *           "pipelineId": "pl_01KF0E44M0F35F1T9G9VWP3E47",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0CNQR0HYY4NQHDRA4",
+                     *           "id": "dl_01KF0E44M0F35F1T9G9VWP3E4F",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0CNQR0HYY4NQHDR9Y",
+                     *           "stageId": "st_01KF0E44M0F35F1T9G9VWP3E49",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15932,20 +15932,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0CNQR0HYY4NQHDR9W",
+                     *           "pipelineId": "pl_01KF0E44M0F35F1T9G9VWP3E47",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0CNQR0HYY4NQHDRA2",
+                     *           "id": "dl_01KF0E44M0F35F1T9G9VWP3E4D",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0CNQR0HYY4NQHDR9X",
+                     *           "stageId": "st_01KF0E44M0F35F1T9G9VWP3E48",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15953,20 +15953,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0CNQR0HYY4NQHDR9M",
+                     *           "pipelineId": "pl_01KF0E44M0F35F1T9G9VWP3E3Z",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0CNQR0HYY4NQHDR9T",
+                     *           "id": "dl_01KF0E44M0F35F1T9G9VWP3E45",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0CNQR0HYY4NQHDR9P",
+                     *           "stageId": "st_01KF0E44M0F35F1T9G9VWP3E41",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16029,7 +16029,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDRDW"
+                 *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3E87"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -16052,12 +16052,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0CNQR0HYY4NQHDRE0",
+                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3E8B",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDRDW",
+                     *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3E87",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -16067,7 +16067,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16192,14 +16192,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0CNQR0HYY4NQHDRF8",
+                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3E9K",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -16207,7 +16207,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16299,14 +16299,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0CNQR0HYY4NQHDRFM",
+                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3E9Z",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -16314,7 +16314,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16471,14 +16471,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0CNQR0HYY4NQHDRGB",
+                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3EAP",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -16486,7 +16486,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16634,14 +16634,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0CNQR0HYY4NQHDRHG",
+                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3EBV",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -16649,7 +16649,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16773,14 +16773,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0CNQR0HYY4NQHDRJ2",
+                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3ECD",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -16788,7 +16788,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16934,14 +16934,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0CNQR0HYY4NQHDRJR",
+                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3ED3",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -16949,7 +16949,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17106,7 +17106,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -17167,7 +17167,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-1bfb57b2",
+                 *       "name": "Partner-d279774a",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -17192,16 +17192,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-1bfb57b2",
-                     *       "ref": "partner-1bfb57b2",
-                     *       "name": "Partner-1bfb57b2",
+                     *       "key": "partner-d279774a",
+                     *       "ref": "partner-d279774a",
+                     *       "name": "Partner-d279774a",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -17326,16 +17326,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-b6d711b6",
-                     *       "ref": "tag-b6d711b6",
-                     *       "name": "tag-b6d711b6",
+                     *       "key": "tag-5c463a90",
+                     *       "ref": "tag-5c463a90",
+                     *       "name": "tag-5c463a90",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -17526,16 +17526,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-fd9df03f",
-                     *       "ref": "tag-fd9df03f",
-                     *       "name": "tag-fd9df03f",
+                     *       "key": "tag-8e65ccd4",
+                     *       "ref": "tag-8e65ccd4",
+                     *       "name": "tag-8e65ccd4",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -17815,7 +17815,7 @@ export interface operations {
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17829,7 +17829,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17843,7 +17843,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP9D",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C3R",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17857,7 +17857,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP9P",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C41",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17871,7 +17871,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP9R",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C43",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17885,7 +17885,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP9W",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C47",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17899,7 +17899,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP9Y",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C49",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17913,7 +17913,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDPA2",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4D",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17927,7 +17927,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDPA4",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4F",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17941,7 +17941,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDPA6",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4H",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17955,7 +17955,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDPA8",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4K",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17969,7 +17969,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDPAA",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4N",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17983,7 +17983,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDPAC",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4Q",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17997,7 +17997,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDPAE",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4S",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -18011,7 +18011,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDPAG",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4V",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -18025,7 +18025,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDPAM",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4Z",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -18128,7 +18128,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M00WS2B5TZRRF612R7",
+                     *           "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9RA",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -18140,17 +18140,17 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *           "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *           "lastInboundAt": null,
                      *           "replyWindow": null,
-                     *           "id": "cv_01KF0E44M00WS2B5TZRRF612RB",
+                     *           "id": "cv_01KF0E44M0FYVKGXDNAXGQK9RE",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M00WS2B5TZRRF612R7",
-                     *               "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC"
+                     *               "id": "ct_01KF0E44M0FYVKGXDNAXGQK9RA",
+                     *               "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18212,7 +18212,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M00WS2B5TZRRF612RZ",
+                 *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9S2",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -18250,10 +18250,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M00WS2B5TZRRF612S3",
+                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQK9S6",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M00WS2B5TZRRF612RZ",
+                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9S2",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18261,8 +18261,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M00WS2B5TZRRF612RZ",
-                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQK9S2",
+                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18275,7 +18275,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18457,10 +18457,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M00WS2B5TZRRF612TN",
+                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQK9TR",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M00WS2B5TZRRF612TH",
+                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9TM",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18469,8 +18469,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M00WS2B5TZRRF612TH",
-                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC"
+                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQK9TM",
+                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18482,7 +18482,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18574,10 +18574,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M00WS2B5TZRRF612VV",
+                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQK9VY",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M00WS2B5TZRRF612VQ",
+                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9VT",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -18586,8 +18586,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M00WS2B5TZRRF612VQ",
-                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC"
+                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQK9VT",
+                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18599,7 +18599,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18747,25 +18747,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M00WS2B5TZRRF612XZ",
+                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQK9Y2",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M00WS2B5TZRRF612XV",
+                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9XY",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M00WS2B5TZRRF612R1",
+                     *       "assigneeId": "usr_01KF0E44M0FYVKGXDNAXGQK9R2",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M00WS2B5TZRRF612XV",
-                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC"
+                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQK9XY",
+                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M00WS2B5TZRRF612R1",
-                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612R1",
+                     *           "id": "usr_01KF0E44M0FYVKGXDNAXGQK9R2",
+                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9R2",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18778,7 +18778,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18893,10 +18893,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M00WS2B5TZRRF612ZH",
+                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQK9ZM",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M00WS2B5TZRRF612ZD",
+                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9ZG",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18905,14 +18905,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M00WS2B5TZRRF612ZD",
-                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC"
+                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQK9ZG",
+                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M00WS2B5TZRRF612QQ",
-                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC"
+                     *           "id": "usr_01KF0E44M0FYVKGXDNAXGQK9QT",
+                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18924,7 +18924,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -19040,7 +19040,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M00WS2B5TZRRF612R1"
+                 *       "assigneeId": "usr_01KF0E44M0FYVKGXDNAXGQK9R2"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -19059,25 +19059,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M00WS2B5TZRRF6131A",
+                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQKA1D",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M00WS2B5TZRRF61316",
+                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQKA19",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M00WS2B5TZRRF612R1",
+                     *       "assigneeId": "usr_01KF0E44M0FYVKGXDNAXGQK9R2",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M00WS2B5TZRRF61316",
-                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC"
+                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQKA19",
+                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M00WS2B5TZRRF612R1",
-                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *           "id": "usr_01KF0E44M0FYVKGXDNAXGQK9R2",
+                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19090,7 +19090,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -19229,7 +19229,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M00WS2B5TZRRF612QQ"
+                 *       "id": "usr_01KF0E44M0FYVKGXDNAXGQK9QT"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -19248,10 +19248,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M00WS2B5TZRRF6133M",
+                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQKA3Q",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M00WS2B5TZRRF6133G",
+                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQKA3K",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -19260,13 +19260,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M00WS2B5TZRRF6133G",
-                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC"
+                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQKA3K",
+                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M00WS2B5TZRRF612QQ",
-                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *           "id": "usr_01KF0E44M0FYVKGXDNAXGQK9QT",
+                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19279,7 +19279,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -19429,10 +19429,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M00WS2B5TZRRF6135R",
+                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQKA5V",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M00WS2B5TZRRF6135M",
+                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQKA5Q",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -19441,8 +19441,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M00WS2B5TZRRF6135M",
-                     *           "addedBy": "usr_01KF0E44M00WS2B5TZRRF612QC"
+                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQKA5Q",
+                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
                      *         }
                      *       ],
                      *       "score": null,
@@ -19454,7 +19454,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -19581,11 +19581,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M00WS2B5TZRRF613AA",
-                     *           "conversationId": "cv_01KF0E44M00WS2B5TZRRF613A8",
+                     *           "id": "scr_01KF0E44M0FYVKGXDNAXGQKAAD",
+                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAAB",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *           "userId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19679,11 +19679,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M00WS2B5TZRRF61386",
-                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF61384",
+                     *       "id": "scr_01KF0E44M0FYVKGXDNAXGQKA89",
+                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKA87",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "userId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -19821,14 +19821,14 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M00WS2B5TZRRF613DY",
-                     *           "conversationId": "cv_01KF0E44M00WS2B5TZRRF613DW",
+                     *           "id": "qual_01KF0E44M0FYVKGXDNAXGQKAE1",
+                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKADZ",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
                      *           "confidence": null,
                      *           "reasons": [],
-                     *           "userId": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *           "userId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19923,14 +19923,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M00WS2B5TZRRF613BT",
-                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF613BR",
+                     *       "id": "qual_01KF0E44M0FYVKGXDNAXGQKABX",
+                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKABV",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
                      *       "confidence": null,
                      *       "reasons": [],
-                     *       "userId": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "userId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -20078,13 +20078,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M00WS2B5TZRRF613FE",
+                     *       "id": "job_01KF0E44M0FYVKGXDNAXGQKAFH",
                      *       "kind": "classify_conversation",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "input": {
                      *         "mode": "conversation",
-                     *         "conversationId": "cv_01KF0E44M00WS2B5TZRRF613FC",
+                     *         "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAFF",
                      *         "contact": true,
                      *         "trigger": "request",
                      *         "requestedAt": "2026-01-15T09:00:00.000Z"
@@ -20225,7 +20225,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "segmentId": "seg_01KF0E44M00WS2B5TZRRF613H7",
+                 *       "segmentId": "seg_01KF0E44M0FYVKGXDNAXGQKAHA",
                  *       "contact": true
                  *     }
                  */
@@ -20247,13 +20247,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M00WS2B5TZRRF613HG",
+                     *       "id": "job_01KF0E44M0FYVKGXDNAXGQKAHK",
                      *       "kind": "classify_conversation",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "input": {
                      *         "mode": "segment",
-                     *         "segmentId": "seg_01KF0E44M00WS2B5TZRRF613H7",
+                     *         "segmentId": "seg_01KF0E44M0FYVKGXDNAXGQKAHA",
                      *         "contact": true,
                      *         "requestedAt": "2026-01-15T09:00:00.000Z"
                      *       },
@@ -20396,10 +20396,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M00WS2B5TZRRF613KA",
-                     *           "conversationId": "cv_01KF0E44M00WS2B5TZRRF613K8",
+                     *           "id": "msg_01KF0E44M0FYVKGXDNAXGQKAKD",
+                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAKB",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *           "authorUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -20504,10 +20504,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M00WS2B5TZRRF613KP",
-                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF613K8",
+                     *       "id": "msg_01KF0E44M0FYVKGXDNAXGQKAKS",
+                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAKB",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "authorUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -20662,10 +20662,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M00WS2B5TZRRF613MM",
-                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF613MJ",
+                     *       "id": "msg_01KF0E44M0FYVKGXDNAXGQKAMQ",
+                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAMN",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "authorUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -20676,10 +20676,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M00WS2B5TZRRF613MP",
+                     *         "id": "dlv_01KF0E44M0FYVKGXDNAXGQKAMS",
                      *         "status": "sent",
-                     *         "connectionId": "chc_01KF0E44M00WS2B5TZRRF613MC",
-                     *         "to": "c-1b537e00@example.com",
+                     *         "connectionId": "chc_01KF0E44M0FYVKGXDNAXGQKAMF",
+                     *         "to": "c-284a3e79@example.com",
                      *         "attempt": 2,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -20711,7 +20711,7 @@ export interface operations {
                      *             "attempt": 2,
                      *             "calledAt": "2026-01-15T09:00:00.000Z",
                      *             "deliveredAt": null,
-                     *             "requestedBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *             "requestedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *             "queuedAt": "2026-01-15T09:00:00.000Z",
                      *             "failedAt": null,
                      *             "status": "sent",
@@ -20724,9 +20724,9 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M00WS2B5TZRRF613MC",
+                     *         "connectionId": "chc_01KF0E44M0FYVKGXDNAXGQKAMF",
                      *         "reason": "primary",
-                     *         "to": "c-1b537e00@example.com",
+                     *         "to": "c-284a3e79@example.com",
                      *         "choices": {
                      *           "channel": "conversation",
                      *           "connection": "oldest_active",
@@ -20881,10 +20881,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M00WS2B5TZRRF613RX",
-                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF613RV",
+                     *       "id": "msg_01KF0E44M0FYVKGXDNAXGQKAS0",
+                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKARY",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "authorUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -20895,10 +20895,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M00WS2B5TZRRF613RZ",
+                     *         "id": "dlv_01KF0E44M0FYVKGXDNAXGQKAS2",
                      *         "status": "queued",
-                     *         "connectionId": "chc_01KF0E44M00WS2B5TZRRF613MC",
-                     *         "to": "c-de492d04@example.com",
+                     *         "connectionId": "chc_01KF0E44M0FYVKGXDNAXGQKAMF",
+                     *         "to": "c-d88931f9@example.com",
                      *         "attempt": 1,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -20924,8 +20924,8 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M00WS2B5TZRRF613MC",
-                     *         "to": "c-de492d04@example.com",
+                     *         "connectionId": "chc_01KF0E44M0FYVKGXDNAXGQKAMF",
+                     *         "to": "c-d88931f9@example.com",
                      *         "reason": "preference_order",
                      *         "choices": {
                      *           "channel": "preference_order",
@@ -21066,10 +21066,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M00WS2B5TZRRF613V0",
-                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF613K8",
+                     *       "id": "msg_01KF0E44M0FYVKGXDNAXGQKAV3",
+                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAKB",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "authorUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -21159,7 +21159,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M00WS2B5TZRRF612QQ",
+                     *           "userId": "usr_01KF0E44M0FYVKGXDNAXGQK9QT",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -21231,9 +21231,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-e0314aef@example.com",
+                 *       "from": "in-b673bd4d@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-a35ed21e-7a2f-4c52-afdf-5bf38c19faf3",
+                 *       "externalId": "ext-41ad2bbf-53f1-442f-9a23-1de61aaeaf91",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -21269,25 +21269,25 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M00WS2B5TZRRF613VX",
-                     *         "conversationId": "cv_01KF0E44M00WS2B5TZRRF613VV",
+                     *         "id": "msg_01KF0E44M0FYVKGXDNAXGQKAW0",
+                     *         "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAVY",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M00WS2B5TZRRF613VR",
+                     *         "authorContactId": "ct_01KF0E44M0FYVKGXDNAXGQKAVV",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-a35ed21e-7a2f-4c52-afdf-5bf38c19faf3",
+                     *         "externalId": "ext-41ad2bbf-53f1-442f-9a23-1de61aaeaf91",
                      *         "attachments": [],
                      *         "delivery": null,
                      *         "routing": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF613VV",
-                     *       "contactId": "ct_01KF0E44M00WS2B5TZRRF613VR",
+                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAVY",
+                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQKAVV",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -21412,54 +21412,54 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M00WS2B5TZRRF613WD",
-                     *           "conversationId": "cv_01KF0E44M00WS2B5TZRRF613WB",
+                     *           "id": "msg_01KF0E44M0FYVKGXDNAXGQKAWG",
+                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAWE",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M00WS2B5TZRRF613W8",
+                     *           "authorContactId": "ct_01KF0E44M0FYVKGXDNAXGQKAWB",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-b1f4260c-b658-40ad-aede-8f4adc404203",
+                     *           "externalId": "ext-96573ca8-1029-4626-80bc-3f93388750ac",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M00WS2B5TZRRF613W5",
-                     *           "conversationId": "cv_01KF0E44M00WS2B5TZRRF613W3",
+                     *           "id": "msg_01KF0E44M0FYVKGXDNAXGQKAW8",
+                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAW6",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M00WS2B5TZRRF613W0",
+                     *           "authorContactId": "ct_01KF0E44M0FYVKGXDNAXGQKAW3",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-307940cd-3f62-4c25-a373-6480dfe33575",
+                     *           "externalId": "ext-abbde80b-cf4d-4d52-bb65-077123d37db6",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M00WS2B5TZRRF613VX",
-                     *           "conversationId": "cv_01KF0E44M00WS2B5TZRRF613VV",
+                     *           "id": "msg_01KF0E44M0FYVKGXDNAXGQKAW0",
+                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAVY",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M00WS2B5TZRRF613VR",
+                     *           "authorContactId": "ct_01KF0E44M0FYVKGXDNAXGQKAVV",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-a35ed21e-7a2f-4c52-afdf-5bf38c19faf3",
+                     *           "externalId": "ext-41ad2bbf-53f1-442f-9a23-1de61aaeaf91",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
@@ -21540,17 +21540,17 @@ export interface operations {
                      *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M00WS2B5TZRRF613WB",
+                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAWE",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M00WS2B5TZRRF613W3",
+                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAW6",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M00WS2B5TZRRF613VV",
+                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAVY",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -21608,7 +21608,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M00WS2B5TZRRF613WG"
+                 *         "msg_01KF0E44M0FYVKGXDNAXGQKAWK"
                  *       ]
                  *     }
                  */
@@ -21740,12 +21740,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M00WS2B5TZRRF613X4",
-                     *           "conversationId": "cv_01KF0E44M00WS2B5TZRRF613X2",
+                     *           "id": "call_01KF0E44M0FYVKGXDNAXGQKAX7",
+                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAX5",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *           "startedByUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -21853,12 +21853,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M00WS2B5TZRRF613YM",
-                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF613YJ",
+                     *       "id": "call_01KF0E44M0FYVKGXDNAXGQKAYQ",
+                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAYN",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "startedByUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -22017,12 +22017,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M00WS2B5TZRRF6140R",
-                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF6140P",
+                     *       "id": "call_01KF0E44M0FYVKGXDNAXGQKB0V",
+                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKB0S",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "startedByUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -22031,7 +22031,7 @@ export interface operations {
                      *       "endedBy": null,
                      *       "payload": {
                      *         "dial": {
-                     *           "connectionId": "chc_01KF0E44M00WS2B5TZRRF6140G",
+                     *           "connectionId": "chc_01KF0E44M0FYVKGXDNAXGQKB0K",
                      *           "agentPhone": "+14155550123",
                      *           "providerCallId": "CA-fake-1",
                      *           "to": "+12025551000",
@@ -22175,12 +22175,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M00WS2B5TZRRF6142Z",
-                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF6142X",
+                     *       "id": "call_01KF0E44M0FYVKGXDNAXGQKB32",
+                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKB30",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "startedByUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -22280,12 +22280,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M00WS2B5TZRRF6144N",
-                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF6144K",
+                     *       "id": "call_01KF0E44M0FYVKGXDNAXGQKB4R",
+                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKB4P",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "startedByUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -22436,18 +22436,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M00WS2B5TZRRF6147G",
-                     *       "conversationId": "cv_01KF0E44M00WS2B5TZRRF6147E",
+                     *       "id": "call_01KF0E44M0FYVKGXDNAXGQKB7K",
+                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKB7H",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "startedByUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "endedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22606,14 +22606,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M00WS2B5TZRRF614AP",
+                     *       "id": "att_01KF0E44M0FYVKGXDNAXGQKBAS",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M00WS2B5TZRRF612QB/att_01KF0E44M00WS2B5TZRRF614AP?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T210057Z&X-Amz-Expires=900&X-Amz-Signature=cb16cd575a7b8b9dc3130c1945ecc9a0b432a20d77dbe7b0b6703f709d0de16e&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0FYVKGXDNAXGQK9QE/att_01KF0E44M0FYVKGXDNAXGQKBAS?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T234515Z&X-Amz-Expires=900&X-Amz-Signature=4c5f2d2f9390ca6fe948f9ca81b23716a023941e162ad3a84fb660524a0e5de4&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -22727,17 +22727,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M00WS2B5TZRRF614AR",
+                     *       "id": "att_01KF0E44M0FYVKGXDNAXGQKBAV",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M00WS2B5TZRRF612QC",
+                     *       "uploadedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M00WS2B5TZRRF612QB/att_01KF0E44M00WS2B5TZRRF614AR?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T210057Z&X-Amz-Expires=300&X-Amz-Signature=428af69d860d752b6e1891015a512ad0d2347b8c360dbed61b073fcf7e8bc9c1&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0FYVKGXDNAXGQK9QE/att_01KF0E44M0FYVKGXDNAXGQKBAV?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T234516Z&X-Amz-Expires=300&X-Amz-Signature=c5d5801cfc98a82d69f1a96d671dade368a8a527d1ee0437cc566b227ff809de&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -22819,10 +22819,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "job_01KF0E44M0CNQR0HYY4NQHDRPV",
+                     *           "id": "job_01KF0E44M0F35F1T9G9VWP3EH6",
                      *           "kind": "export_contacts",
                      *           "status": "queued",
-                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "input": {
                      *             "format": "csv"
                      *           },
@@ -22905,10 +22905,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0CNQR0HYY4NQHDRPY",
+                     *       "id": "job_01KF0E44M0F35F1T9G9VWP3EH9",
                      *       "kind": "export_contacts",
                      *       "status": "succeeded",
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -23003,10 +23003,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0CNQR0HYY4NQHDRQ4",
+                     *       "id": "job_01KF0E44M0F35F1T9G9VWP3EHF",
                      *       "kind": "export_contacts",
                      *       "status": "canceled",
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -23108,10 +23108,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0CNQR0HYY4NQHDRQD",
+                     *       "id": "job_01KF0E44M0F35F1T9G9VWP3EHR",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -23216,7 +23216,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "name": "contacts.csv",
-                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0CNQR0HYY4NQHDP8S/jobs/job_01KF0E44M0CNQR0HYY4NQHDRQN/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T210259Z&X-Amz-Expires=300&X-Amz-Signature=977136d2321f1bf96efb34c08c4887c01e8a82bfad2d29338af78b86abf0f910&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0F35F1T9G9VWP3C34/jobs/job_01KF0E44M0F35F1T9G9VWP3EJ0/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T233836Z&X-Amz-Expires=300&X-Amz-Signature=4d4636810751f62aedd95fafc1d8095c14ac62f08d5cf0fe16b9bc8d4668ea95&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "expiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -23305,9 +23305,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "uploadId": "job_01KF0E44M0CNQR0HYY4NQHDRQW",
+                     *       "uploadId": "job_01KF0E44M0F35F1T9G9VWP3EJ7",
                      *       "format": "csv",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0CNQR0HYY4NQHDP8S/jobs/job_01KF0E44M0CNQR0HYY4NQHDRQW/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T210300Z&X-Amz-Expires=3600&X-Amz-Signature=73489c479efc7151aeda392907a0263f643a145a0780e963719cee363cd8beb3&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0F35F1T9G9VWP3C34/jobs/job_01KF0E44M0F35F1T9G9VWP3EJ7/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T233837Z&X-Amz-Expires=3600&X-Amz-Signature=e3c04d1c8741df388720fa0c7e77c9e3b051f41ae14bb48bc5491fe93ae96bfb&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "text/csv"
@@ -23413,7 +23413,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "uploadId": "job_01KF0E44M0CNQR0HYY4NQHDRQY",
+                 *       "uploadId": "job_01KF0E44M0F35F1T9G9VWP3EJ9",
                  *       "format": "csv",
                  *       "mode": "create_and_update",
                  *       "tags": [
@@ -23440,10 +23440,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0CNQR0HYY4NQHDRQY",
+                     *       "id": "job_01KF0E44M0F35F1T9G9VWP3EJ9",
                      *       "kind": "import_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "input": {
                      *         "format": "csv",
                      *         "defaultCountry": "GB",
@@ -23744,10 +23744,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0CNQR0HYY4NQHDRRD",
+                     *       "id": "job_01KF0E44M0F35F1T9G9VWP3EJR",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "input": {
                      *         "format": "csv",
                      *         "filters": {
@@ -23881,9 +23881,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "chc_01KF0E44M0CNQR0HYY4NQHDRRF",
+                     *           "id": "chc_01KF0E44M0F35F1T9G9VWP3EJT",
                      *           "kind": "whatsapp",
-                     *           "name": "WhatsApp-6b9dd79a",
+                     *           "name": "WhatsApp-2aa75799",
                      *           "status": "active",
                      *           "settings": {
                      *             "phoneNumberId": "106540352242922"
@@ -23894,10 +23894,10 @@ export interface operations {
                      *             "verifyToken": true
                      *           },
                      *           "webhook": {
-                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0CNQR0HYY4NQHDRRF",
+                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EJT",
                      *             "url": null
                      *           },
-                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "disconnectedAt": null,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23971,7 +23971,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "WhatsApp-ddb96c0e",
+                 *       "name": "WhatsApp-103e1c31",
                  *       "settings": {
                  *         "phoneNumberId": "106540352242922"
                  *       },
@@ -24002,9 +24002,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0CNQR0HYY4NQHDRRQ",
+                     *       "id": "chc_01KF0E44M0F35F1T9G9VWP3EK2",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-ddb96c0e",
+                     *       "name": "WhatsApp-103e1c31",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24015,10 +24015,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0CNQR0HYY4NQHDRRQ",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EK2",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24144,9 +24144,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0CNQR0HYY4NQHDRRW",
+                     *       "id": "chc_01KF0E44M0F35F1T9G9VWP3EK7",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-7a513a44",
+                     *       "name": "WhatsApp-e0f8adbc",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24157,10 +24157,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0CNQR0HYY4NQHDRRW",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0CNQR0HYY4NQHDRRW"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EK7",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EK7"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24245,7 +24245,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "Renamed-f89887b4",
+                 *       "name": "Renamed-41fdbf86",
                  *       "secrets": {
                  *         "accessToken": "EAAGreplacedAccessToken987654321"
                  *       }
@@ -24267,9 +24267,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0CNQR0HYY4NQHDRSA",
+                     *       "id": "chc_01KF0E44M0F35F1T9G9VWP3EKN",
                      *       "kind": "whatsapp",
-                     *       "name": "Renamed-f89887b4",
+                     *       "name": "Renamed-41fdbf86",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24280,10 +24280,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0CNQR0HYY4NQHDRSA",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0CNQR0HYY4NQHDRSA"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EKN",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EKN"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "disconnectedAt": null,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24432,9 +24432,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0CNQR0HYY4NQHDRT1",
+                     *       "id": "chc_01KF0E44M0F35F1T9G9VWP3EMC",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-6a64daf8",
+                     *       "name": "WhatsApp-00b81b99",
                      *       "status": "disconnected",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24445,10 +24445,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0CNQR0HYY4NQHDRT1",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0CNQR0HYY4NQHDRT1"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EMC",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EMC"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "disconnectedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24564,9 +24564,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0CNQR0HYY4NQHDRTJ",
+                     *       "id": "chc_01KF0E44M0F35F1T9G9VWP3EMX",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-60786d77",
+                     *       "name": "WhatsApp-cf5dc0a7",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24577,10 +24577,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0CNQR0HYY4NQHDRTJ",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0CNQR0HYY4NQHDRTJ"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EMX",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EMX"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "disconnectedAt": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24707,8 +24707,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "seg_01KF0E44M0CNQR0HYY4NQHDRVE",
-                     *           "name": "Picked-fd070a9a",
+                     *           "id": "seg_01KF0E44M0F35F1T9G9VWP3ENS",
+                     *           "name": "Picked-7c4e1e34",
                      *           "description": null,
                      *           "kind": "static",
                      *           "rule": null,
@@ -24717,7 +24717,7 @@ export interface operations {
                      *           "computing": false,
                      *           "computedAt": null,
                      *           "computeJobId": null,
-                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -24778,7 +24778,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "VIPs in Berlin-f982c5ec",
+                 *       "name": "VIPs in Berlin-78591095",
                  *       "kind": "dynamic",
                  *       "rule": {
                  *         "all": [
@@ -24816,8 +24816,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0CNQR0HYY4NQHDRVM",
-                     *       "name": "VIPs in Berlin-f982c5ec",
+                     *       "id": "seg_01KF0E44M0F35F1T9G9VWP3ENZ",
+                     *       "name": "VIPs in Berlin-78591095",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -24838,8 +24838,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M0CNQR0HYY4NQHDRVN",
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "computeJobId": "job_01KF0E44M0F35F1T9G9VWP3EP0",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -24966,13 +24966,13 @@ export interface operations {
                      *       "complete": true,
                      *       "sample": [
                      *         {
-                     *           "id": "ct_01KF0E44M0CNQR0HYY4NQHDRVX",
+                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3EP8",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-c735af44@example.com",
+                     *           "email": "c-d1341cfe@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -25075,8 +25075,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0CNQR0HYY4NQHDRWH",
-                     *       "name": "Picked-72c867e4",
+                     *       "id": "seg_01KF0E44M0F35F1T9G9VWP3EPW",
+                     *       "name": "Picked-ba95c08d",
                      *       "description": null,
                      *       "kind": "static",
                      *       "rule": null,
@@ -25085,7 +25085,7 @@ export interface operations {
                      *       "computing": false,
                      *       "computedAt": null,
                      *       "computeJobId": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -25260,7 +25260,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-e7b48084",
+                 *       "name": "Renamed-ade665f1",
                  *       "rule": {
                  *         "field": "city",
                  *         "op": "in",
@@ -25287,8 +25287,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0CNQR0HYY4NQHDRWX",
-                     *       "name": "Renamed-e7b48084",
+                     *       "id": "seg_01KF0E44M0F35F1T9G9VWP3EQ8",
+                     *       "name": "Renamed-ade665f1",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -25303,8 +25303,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M0CNQR0HYY4NQHDRX0",
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "computeJobId": "job_01KF0E44M0F35F1T9G9VWP3EQB",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -25445,13 +25445,13 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "contact": {
-                     *             "id": "ct_01KF0E44M0CNQR0HYY4NQHDRYF",
+                     *             "id": "ct_01KF0E44M0F35F1T9G9VWP3ERT",
                      *             "name": "Ada Contact",
                      *             "companyName": null,
-                     *             "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                     *             "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                      *             "status": "active",
                      *             "suppressed": false,
-                     *             "email": "c-9fca522e@example.com",
+                     *             "email": "c-a661fcf5@example.com",
                      *             "phone": null,
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           },
@@ -25526,7 +25526,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0CNQR0HYY4NQHDRZM",
+                 *         "ct_01KF0E44M0F35F1T9G9VWP3ESZ",
                  *         "ct_00000000000000000000000000"
                  *       ]
                  *     }
@@ -25546,7 +25546,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M0CNQR0HYY4NQHDRZM"
+                     *         "ct_01KF0E44M0F35F1T9G9VWP3ESZ"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [
@@ -25663,7 +25663,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0CNQR0HYY4NQHDS18"
+                 *         "ct_01KF0E44M0F35F1T9G9VWP3EVK"
                  *       ]
                  *     }
                  */
@@ -25682,7 +25682,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M0CNQR0HYY4NQHDS18"
+                     *         "ct_01KF0E44M0F35F1T9G9VWP3EVK"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [],
@@ -25806,8 +25806,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "segmentId": "seg_01KF0E44M0CNQR0HYY4NQHDS36",
-                     *           "name": "Picked-414b7a20",
+                     *           "segmentId": "seg_01KF0E44M0F35F1T9G9VWP3EXH",
+                     *           "name": "Picked-be02a88d",
                      *           "kind": "static",
                      *           "joinedAt": "2026-01-15T09:00:00.000Z",
                      *           "reason": "manual"
@@ -25885,8 +25885,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "prd_01KF0E44M0CNQR0HYY4NQHDS4G",
-                     *           "name": "Product-7f5ad12c",
+                     *           "id": "prd_01KF0E44M0F35F1T9G9VWP3EYV",
+                     *           "name": "Product-5056a7af",
                      *           "description": null,
                      *           "criteria": [
                      *             {
@@ -25906,7 +25906,7 @@ export interface operations {
                      *               "otherwise": null
                      *             }
                      *           ],
-                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -25955,7 +25955,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "CRM Pro-f4ec51e1",
+                 *       "name": "CRM Pro-d6bdc81e",
                  *       "description": "Our flagship plan",
                  *       "criteria": [
                  *         {
@@ -26013,8 +26013,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0CNQR0HYY4NQHDS4P",
-                     *       "name": "CRM Pro-f4ec51e1",
+                     *       "id": "prd_01KF0E44M0F35F1T9G9VWP3EZ1",
+                     *       "name": "CRM Pro-d6bdc81e",
                      *       "description": "Our flagship plan",
                      *       "criteria": [
                      *         {
@@ -26054,7 +26054,7 @@ export interface operations {
                      *           "otherwise": 2
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -26179,8 +26179,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0CNQR0HYY4NQHDS4W",
-                     *       "name": "Product-f438fa32",
+                     *       "id": "prd_01KF0E44M0F35F1T9G9VWP3EZ7",
+                     *       "name": "Product-f70cc12d",
                      *       "description": null,
                      *       "criteria": [
                      *         {
@@ -26200,7 +26200,7 @@ export interface operations {
                      *           "otherwise": null
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -26272,7 +26272,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-605e5b02",
+                 *       "name": "Renamed-6e8253c8",
                  *       "description": null
                  *     }
                  */
@@ -26292,8 +26292,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0CNQR0HYY4NQHDS58",
-                     *       "name": "Renamed-605e5b02",
+                     *       "id": "prd_01KF0E44M0F35F1T9G9VWP3EZK",
+                     *       "name": "Renamed-6e8253c8",
                      *       "description": null,
                      *       "criteria": [
                      *         {
@@ -26313,7 +26313,7 @@ export interface operations {
                      *           "otherwise": null
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -26458,10 +26458,10 @@ export interface operations {
                      *             "phone": null,
                      *             "companyName": null,
                      *             "name": "Ada Contact",
-                     *             "id": "ct_01KF0E44M0CNQR0HYY4NQHDS5Z",
+                     *             "id": "ct_01KF0E44M0F35F1T9G9VWP3F0A",
                      *             "suppressed": false,
-                     *             "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
-                     *             "email": "c-6e1e500c@example.com",
+                     *             "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *             "email": "c-04311faf@example.com",
                      *             "status": "active"
                      *           },
                      *           "score": 75,
@@ -26540,7 +26540,7 @@ export interface operations {
                  * @example {
                  *       "status": "accepted",
                  *       "reason": "Budget confirmed",
-                 *       "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
+                 *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
                  *       "deal": {
                  *         "title": "Pilot",
                  *         "value": 100000,
@@ -26562,8 +26562,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0CNQR0HYY4NQHDS77",
-                     *       "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDS79",
+                     *       "productId": "prd_01KF0E44M0F35F1T9G9VWP3F1J",
+                     *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3F1M",
                      *       "score": 75,
                      *       "coverage": 0.75,
                      *       "criteria": [
@@ -26572,13 +26572,13 @@ export interface operations {
                      *           "name": "Budget",
                      *           "weight": 3,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0CNQR0HYY4NQHDS7D",
-                     *             "productId": "prd_01KF0E44M0CNQR0HYY4NQHDS77",
+                     *             "id": "fa_01KF0E44M0F35F1T9G9VWP3F1R",
+                     *             "productId": "prd_01KF0E44M0F35F1T9G9VWP3F1J",
                      *             "criterionId": "budget",
                      *             "value": 4,
                      *             "evidence": "Budget approved",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *             "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         },
@@ -26593,9 +26593,9 @@ export interface operations {
                      *       "review": {
                      *         "status": "accepted",
                      *         "reason": "Budget confirmed",
-                     *         "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
-                     *         "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
-                     *         "dealId": "dl_01KF0E44M0CNQR0HYY4NQHDS7F",
+                     *         "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *         "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *         "dealId": "dl_01KF0E44M0F35F1T9G9VWP3F1T",
                      *         "at": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
@@ -26734,7 +26734,7 @@ export interface operations {
                      *         {
                      *           "status": "rejected",
                      *           "reason": "Too small",
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "ownerId": null,
                      *           "dealId": null,
                      *           "at": "2026-01-15T09:00:00.000Z"
@@ -26817,8 +26817,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0CNQR0HYY4NQHDSBQ",
-                     *       "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDSBS",
+                     *       "productId": "prd_01KF0E44M0F35F1T9G9VWP3F62",
+                     *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3F64",
                      *       "score": 75,
                      *       "coverage": 0.75,
                      *       "criteria": [
@@ -26827,13 +26827,13 @@ export interface operations {
                      *           "name": "Budget",
                      *           "weight": 3,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0CNQR0HYY4NQHDSBX",
-                     *             "productId": "prd_01KF0E44M0CNQR0HYY4NQHDSBQ",
+                     *             "id": "fa_01KF0E44M0F35F1T9G9VWP3F68",
+                     *             "productId": "prd_01KF0E44M0F35F1T9G9VWP3F62",
                      *             "criterionId": "budget",
                      *             "value": 4,
                      *             "evidence": "Budget approved",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *             "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         },
@@ -26929,13 +26929,13 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "fa_01KF0E44M0CNQR0HYY4NQHDSF5",
-                     *           "productId": "prd_01KF0E44M0CNQR0HYY4NQHDSEZ",
+                     *           "id": "fa_01KF0E44M0F35F1T9G9VWP3F9G",
+                     *           "productId": "prd_01KF0E44M0F35F1T9G9VWP3F9A",
                      *           "criterionId": "budget",
                      *           "value": 4,
                      *           "evidence": "Budget approved",
                      *           "source": "user",
-                     *           "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -27026,8 +27026,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0CNQR0HYY4NQHDSDB",
-                     *       "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDSD7",
+                     *       "productId": "prd_01KF0E44M0F35F1T9G9VWP3F7P",
+                     *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3F7J",
                      *       "score": 50,
                      *       "coverage": 0.25,
                      *       "criteria": [
@@ -27042,13 +27042,13 @@ export interface operations {
                      *           "name": "Company size",
                      *           "weight": 1,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0CNQR0HYY4NQHDSDD",
-                     *             "productId": "prd_01KF0E44M0CNQR0HYY4NQHDSDB",
+                     *             "id": "fa_01KF0E44M0F35F1T9G9VWP3F7R",
+                     *             "productId": "prd_01KF0E44M0F35F1T9G9VWP3F7P",
                      *             "criterionId": "size",
                      *             "value": 3,
                      *             "evidence": "40 seats",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *             "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         }
@@ -27177,18 +27177,18 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "asr_01KF0E44M0CNQR0HYY4NQHDSGF",
-                     *           "name": "Round robin-2078b00e",
+                     *           "id": "asr_01KF0E44M0F35F1T9G9VWP3FAT",
+                     *           "name": "Round robin-77979cda",
                      *           "appliesTo": "conversations",
                      *           "channels": null,
                      *           "userIds": [
-                     *             "usr_01KF0E44M0CNQR0HYY4NQHDP95",
-                     *             "usr_01KF0E44M0CNQR0HYY4NQHDP9D"
+                     *             "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *             "usr_01KF0E44M0F35F1T9G9VWP3C3R"
                      *           ],
                      *           "capPerUser": null,
                      *           "enabled": false,
                      *           "position": 0,
-                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -27249,13 +27249,13 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Email to sales-425c4ad1",
+                 *       "name": "Email to sales-775bfba3",
                  *       "appliesTo": "conversations",
                  *       "channels": [
                  *         "email"
                  *       ],
                  *       "userIds": [
-                 *         "usr_01KF0E44M0CNQR0HYY4NQHDP95"
+                 *         "usr_01KF0E44M0F35F1T9G9VWP3C3G"
                  *       ],
                  *       "capPerUser": 5,
                  *       "enabled": false
@@ -27281,19 +27281,19 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "asr_01KF0E44M0CNQR0HYY4NQHDSGN",
-                     *       "name": "Email to sales-425c4ad1",
+                     *       "id": "asr_01KF0E44M0F35F1T9G9VWP3FB0",
+                     *       "name": "Email to sales-775bfba3",
                      *       "appliesTo": "conversations",
                      *       "channels": [
                      *         "email"
                      *       ],
                      *       "userIds": [
-                     *         "usr_01KF0E44M0CNQR0HYY4NQHDP95"
+                     *         "usr_01KF0E44M0F35F1T9G9VWP3C3G"
                      *       ],
                      *       "capPerUser": 5,
                      *       "enabled": false,
                      *       "position": 0,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -27418,18 +27418,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "asr_01KF0E44M0CNQR0HYY4NQHDSGV",
-                     *       "name": "Round robin-38353a21",
+                     *       "id": "asr_01KF0E44M0F35F1T9G9VWP3FB6",
+                     *       "name": "Round robin-e0218199",
                      *       "appliesTo": "conversations",
                      *       "channels": null,
                      *       "userIds": [
-                     *         "usr_01KF0E44M0CNQR0HYY4NQHDP95",
-                     *         "usr_01KF0E44M0CNQR0HYY4NQHDP9D"
+                     *         "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *         "usr_01KF0E44M0F35F1T9G9VWP3C3R"
                      *       ],
                      *       "capPerUser": null,
                      *       "enabled": false,
                      *       "position": 0,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -27625,18 +27625,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "asr_01KF0E44M0CNQR0HYY4NQHDSH7",
-                     *       "name": "Round robin-1f4b2856",
+                     *       "id": "asr_01KF0E44M0F35F1T9G9VWP3FBJ",
+                     *       "name": "Round robin-e2fc6bb9",
                      *       "appliesTo": "conversations",
                      *       "channels": null,
                      *       "userIds": [
-                     *         "usr_01KF0E44M0CNQR0HYY4NQHDP95",
-                     *         "usr_01KF0E44M0CNQR0HYY4NQHDP9D"
+                     *         "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *         "usr_01KF0E44M0F35F1T9G9VWP3C3R"
                      *       ],
                      *       "capPerUser": 3,
                      *       "enabled": false,
                      *       "position": 2,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -27782,7 +27782,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "whk_01KF0E44M0CNQR0HYY4NQHDSJF",
+                     *           "id": "whk_01KF0E44M0F35F1T9G9VWP3FCT",
                      *           "url": "http://127.0.0.1:9/hook",
                      *           "description": null,
                      *           "eventTypes": [
@@ -27794,7 +27794,7 @@ export interface operations {
                      *           "disabledAt": null,
                      *           "failingSince": null,
                      *           "previousSecretExpiresAt": null,
-                     *           "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -27898,7 +27898,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "whk_01KF0E44M0CNQR0HYY4NQHDSJQ",
+                     *       "id": "whk_01KF0E44M0F35F1T9G9VWP3FD2",
                      *       "url": "http://127.0.0.1:9/hook",
                      *       "description": null,
                      *       "eventTypes": [
@@ -27915,7 +27915,7 @@ export interface operations {
                      *       "disabledAt": null,
                      *       "failingSince": null,
                      *       "previousSecretExpiresAt": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1,
@@ -28041,7 +28041,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "whk_01KF0E44M0CNQR0HYY4NQHDSJY",
+                     *       "id": "whk_01KF0E44M0F35F1T9G9VWP3FD9",
                      *       "url": "http://127.0.0.1:9/hook",
                      *       "description": null,
                      *       "eventTypes": [
@@ -28053,7 +28053,7 @@ export interface operations {
                      *       "disabledAt": null,
                      *       "failingSince": null,
                      *       "previousSecretExpiresAt": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -28262,7 +28262,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "whk_01KF0E44M0CNQR0HYY4NQHDSKC",
+                     *       "id": "whk_01KF0E44M0F35F1T9G9VWP3FDQ",
                      *       "url": "http://127.0.0.1:9/hook",
                      *       "description": "All of it",
                      *       "eventTypes": [
@@ -28274,7 +28274,7 @@ export interface operations {
                      *       "disabledAt": null,
                      *       "failingSince": null,
                      *       "previousSecretExpiresAt": null,
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -28422,7 +28422,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "whk_01KF0E44M0CNQR0HYY4NQHDSN6",
+                     *       "id": "whk_01KF0E44M0F35F1T9G9VWP3FFH",
                      *       "url": "http://127.0.0.1:9/hook",
                      *       "description": null,
                      *       "eventTypes": [
@@ -28434,7 +28434,7 @@ export interface operations {
                      *       "disabledAt": null,
                      *       "failingSince": null,
                      *       "previousSecretExpiresAt": "2026-01-16T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
@@ -28551,8 +28551,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0CNQR0HYY4NQHDSPE",
-                     *           "webhookId": "msg_evt_01KF0E44M0CNQR0HYY4NQHDSPE_whk_01KF0E44M0CNQR0HYY4NQHDSP9",
+                     *           "id": "evt_01KF0E44M0F35F1T9G9VWP3FGS",
+                     *           "webhookId": "msg_evt_01KF0E44M0F35F1T9G9VWP3FGS_whk_01KF0E44M0F35F1T9G9VWP3FGM",
                      *           "eventType": "owner.claimed",
                      *           "status": "delivered",
                      *           "attemptCount": 1,
@@ -28562,19 +28562,19 @@ export interface operations {
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "event": {
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *             "actorUserId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *             "companyId": null,
                      *             "payload": {
-                     *               "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
-                     *               "assignedBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *               "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *               "assignedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *               "previousOwnerId": null
                      *             },
-                     *             "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDSPB",
+                     *             "contactId": "ct_01KF0E44M0F35F1T9G9VWP3FGP",
                      *             "entityType": "contact",
                      *             "dealId": null,
                      *             "channel": null,
-                     *             "entityId": "ct_01KF0E44M0CNQR0HYY4NQHDSPB",
-                     *             "id": "evt_01KF0E44M0CNQR0HYY4NQHDSPE",
+                     *             "entityId": "ct_01KF0E44M0F35F1T9G9VWP3FGP",
+                     *             "id": "evt_01KF0E44M0F35F1T9G9VWP3FGS",
                      *             "type": "owner.claimed"
                      *           }
                      *         }
@@ -28666,8 +28666,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "evt_01KF0E44M0CNQR0HYY4NQHDSQM",
-                     *       "webhookId": "msg_evt_01KF0E44M0CNQR0HYY4NQHDSQM_whk_01KF0E44M0CNQR0HYY4NQHDSQF",
+                     *       "id": "evt_01KF0E44M0F35F1T9G9VWP3FHZ",
+                     *       "webhookId": "msg_evt_01KF0E44M0F35F1T9G9VWP3FHZ_whk_01KF0E44M0F35F1T9G9VWP3FHT",
                      *       "eventType": "owner.claimed",
                      *       "status": "pending",
                      *       "attemptCount": 1,
@@ -28677,19 +28677,19 @@ export interface operations {
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "event": {
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
-                     *         "actorUserId": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *         "actorUserId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *         "companyId": null,
                      *         "payload": {
-                     *           "ownerId": "usr_01KF0E44M0CNQR0HYY4NQHDP95",
-                     *           "assignedBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "assignedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *           "previousOwnerId": null
                      *         },
-                     *         "contactId": "ct_01KF0E44M0CNQR0HYY4NQHDSQH",
+                     *         "contactId": "ct_01KF0E44M0F35F1T9G9VWP3FHW",
                      *         "entityType": "contact",
                      *         "dealId": null,
                      *         "channel": null,
-                     *         "entityId": "ct_01KF0E44M0CNQR0HYY4NQHDSQH",
-                     *         "id": "evt_01KF0E44M0CNQR0HYY4NQHDSQM",
+                     *         "entityId": "ct_01KF0E44M0F35F1T9G9VWP3FHW",
+                     *         "id": "evt_01KF0E44M0F35F1T9G9VWP3FHZ",
                      *         "type": "owner.claimed"
                      *       }
                      *     }
@@ -28797,12 +28797,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0CNQR0HYY4NQHDSSK",
+                     *       "id": "job_01KF0E44M0F35F1T9G9VWP3FKY",
                      *       "kind": "replay_webhook",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "input": {
-                     *         "subscriptionId": "whk_01KF0E44M0CNQR0HYY4NQHDSSH",
+                     *         "subscriptionId": "whk_01KF0E44M0F35F1T9G9VWP3FKW",
                      *         "from": "2026-01-01T00:00:00.000Z",
                      *         "to": "2026-01-20T00:00:00.000Z"
                      *       },
@@ -29135,7 +29135,7 @@ export interface operations {
                      *         "windowMinutes": 10
                      *       },
                      *       "version": 1,
-                     *       "updatedBy": "usr_01KF0E44M0CNQR0HYY4NQHDP8T",
+                     *       "updatedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -29254,7 +29254,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "conversationId": "cv_01KF0E44M0CNQR0HYY4NQHDSTB",
+                     *       "conversationId": "cv_01KF0E44M0F35F1T9G9VWP3FMP",
                      *       "active": true,
                      *       "reason": null,
                      *       "replies": 0,
@@ -29342,7 +29342,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "conversationId": "cv_01KF0E44M0CNQR0HYY4NQHDSVF",
+                     *       "conversationId": "cv_01KF0E44M0F35F1T9G9VWP3FNT",
                      *       "active": false,
                      *       "reason": "user",
                      *       "replies": 0,
