@@ -97,7 +97,15 @@ export interface InboundMessageEvent extends EventBase {
   replyToProviderMessageId: string | null;
   /** Telegram: the chat the message is in (where replies go). */
   chatId: string | null;
+  /** Telegram: the group or supergroup the message was written in (absent in a private chat). */
+  groupChat?: GroupChat;
   email: InboundEmailDetails | null;
+}
+
+/** A group chat a contact wrote in: its conversation is kept apart from their private one. */
+export interface GroupChat {
+  id: string;
+  title: string | null;
 }
 
 /** A message the contact edited (Telegram `edited_message`): its new text; the earlier text is kept by the caller. */
@@ -106,6 +114,7 @@ export interface InboundEditEvent extends EventBase {
   channel: ContactChannel;
   providerMessageId: string;
   chatId: string | null;
+  groupChat?: GroupChat;
   from: InboundParty;
   text: string;
   media: MediaReference[];

@@ -21,6 +21,7 @@ import {
   ignored,
   isoFromUnixSeconds,
   partyOf,
+  type GroupChat,
   type InboundEditEvent,
   type InboundEvent,
   type InboundMessageEvent,
@@ -75,11 +76,25 @@ const tgFile = z.object({
 
 const tgLocation = z.object({ latitude: z.number(), longitude: z.number() });
 
+/** A shared phone contact (https://core.telegram.org/bots/api#contact). */
+const tgContact = z.object({
+  phone_number: z.string(),
+  first_name: z.string(),
+  last_name: z.string().optional(),
+  user_id: z.number().optional(),
+});
+
+/** A poll sent to the chat (https://core.telegram.org/bots/api#poll): its question and option texts. */
+const tgPoll = z.object({
+  question: z.string(),
+  options: z.array(z.object({ text: z.string() })).default([]),
+});
+
 /** A Telegram `Message` (as sent in `message` and `edited_message`). */
 export const telegramMessageSchema = z.object({
   message_id: z.number(),
   from: tgUser.optional(),
-  chat: z.object({ id: z.number(), type: z.string() }),
+  chat: z.object({ id: z.number(), type: z.string(), title: z.string().optional() }),
   date: z.number(),
   edit_date: z.number().optional(),
   text: z.string().optional(),
@@ -94,6 +109,9 @@ export const telegramMessageSchema = z.object({
   animation: tgFile.optional(),
   location: tgLocation.optional(),
   venue: z.object({ location: tgLocation, title: z.string(), address: z.string() }).optional(),
+  contact: tgContact.optional(),
+  poll: tgPoll.optional(),
+  dice: z.object({ emoji: z.string(), value: z.number() }).optional(),
   reply_to_message: z.object({ message_id: z.number() }).optional(),
 });
 
@@ -141,6 +159,15 @@ const updateEvent = (item: unknown): InboundEvent => {
     : editedMessage(message.data, updateKey, item);
 };
 
+/** The group a message was written in: any chat but the private one with the user (groups and supergroups). */
+const groupChatOf = (message: TgMessage): GroupChat | undefined =>
+  message.chat.type === 'private' ? undefined : { id: String(message.chat.id), title: message.chat.title ?? null };
+
+const withGroup = (message: TgMessage) => {
+  const groupChat = groupChatOf(message);
+  return groupChat ? { groupChat } : {};
+};
+
 const senderOf = (message: TgMessage): InboundParty | null => {
   const user = message.from;
   if (!user) return null;
@@ -175,6 +202,7 @@ const newMessage = (message: TgMessage, updateKey: string, item: unknown): Inbou
     media: content.media,
     replyToProviderMessageId: message.reply_to_message ? telegramProviderMessageId(chatId, message.reply_to_message.message_id) : null,
     chatId,
+    ...withGroup(message),
     email: null,
   };
   return event;
@@ -199,6 +227,7 @@ const editedMessage = (message: TgMessage, updateKey: string, item: unknown): In
     dedupeKeys,
     providerMessageId: telegramProviderMessageId(chatId, message.message_id),
     chatId,
+    ...withGroup(message),
     from,
     text: content.text,
     media: content.media,
@@ -249,7 +278,15 @@ const messageContent = (
   if (message.location) {
     return { text: `Location: (${message.location.latitude}, ${message.location.longitude})`, media };
   }
-  return {
-    unsupported: 'A message with no text, media or location (a poll, contact, game or service message)',
-  };
+  if (message.contact) {
+    const { first_name, last_name, phone_number } = message.contact;
+    return { text: `Contact: ${[first_name, last_name].filter(Boolean).join(' ')}, ${phone_number}`, media };
+  }
+  if (message.poll) {
+    const options = message.poll.options.map((option) => option.text).join(' / ');
+    return { text: `Poll: ${message.poll.question}${options ? ` (${options})` : ''}`, media };
+  }
+  if (message.dice) return { text: `${message.dice.emoji} ${message.dice.value}`, media };
+  // Service messages (members joining, a group migrated to a supergroup, a pinned message, ...) are no one's words.
+  return { unsupported: 'A message with no text, media, location, contact or poll (a game or service message)' };
 };

@@ -23,6 +23,7 @@ import { systemActor, type CallerContext } from '../../shared/context';
 import type { CoreDeps } from '../../shared/deps';
 import { isConflict, lostRace } from '../../shared/errors';
 import type { BlobStore, SecretSealer } from '../../shared/ports';
+import type { TxEntities } from '../../store/db';
 import { retryLostRaces } from '../../shared/retry';
 import type { ChannelConnectionItem } from '../connections/channel-connections.service';
 import { applyProviderStatus } from '../deliveries/deliveries.service';
@@ -37,6 +38,7 @@ import type {
 } from '../inbound-events';
 import type { CertificateSource } from '../sns-message';
 import { fetchMediaJobOp } from './fetch-media.job';
+import { groupThread, groupThreadGuard, groupThreadOp } from './group-threads';
 import { findThread, mailIdOp, parseMail, readMime } from './inbound-email';
 
 /** Visits an SNS `SubscribeURL` (a GET) to confirm a subscription. */
@@ -163,6 +165,12 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
       extraOps = (tx, ref) => [mailIdOp(tx, connection.workspaceId, messageIdHeader, ref.conversationId, at)];
     }
   }
+  if (event.groupChat) {
+    const key = groupThreadGuard(connection.workspaceId, connection.connectionId, event.groupChat, event.from.value);
+    target = await groupThread(deps, key, event.groupChat);
+    const at = deps.clock.nowIso();
+    extraOps = (tx, ref) => [groupThreadOp(tx, key, ref.conversationId, at)];
+  }
   const replyTo = event.replyToProviderMessageId
     ? await repliedMessage(deps, connection, event.channel, event.replyToProviderMessageId)
     : undefined;
@@ -214,7 +222,12 @@ async function applyEdit(deps: InboundDeps, connection: ChannelConnectionItem, e
   );
   if (outcome === 'applied') return 'stored';
   if (outcome === 'unchanged') return 'duplicate';
-  // An edit of a message we never got (it predates the connection, or was lost): kept as a message.
+  // An edit of a message we never got (it predates the connection, or was lost): kept as a message,
+  // in the group's thread when it was written in a group.
+  const key = event.groupChat
+    ? groupThreadGuard(connection.workspaceId, connection.connectionId, event.groupChat, event.from.value)
+    : undefined;
+  const group = key && event.groupChat ? { target: await groupThread(deps, key, event.groupChat), at: deps.clock.nowIso() } : undefined;
   const { replayed } = await retryLostRaces(() =>
     ingestMessage(deps, caller, {
       channel: event.channel,
@@ -223,11 +236,20 @@ async function applyEdit(deps: InboundDeps, connection: ChannelConnectionItem, e
       body: event.text,
       messageKind: event.media.length > 0 ? 'media' : 'text',
       payload: {
-        provider: { kind: event.provider, connectionId: connection.connectionId, messageId: event.providerMessageId },
+        provider: {
+          kind: event.provider,
+          connectionId: connection.connectionId,
+          messageId: event.providerMessageId,
+          // Where a reply goes (channel-routing reads it), as on a message received unedited.
+          ...(event.chatId ? { chatId: event.chatId } : {}),
+        },
         edited: true,
         ...(event.media.length > 0 ? { media: event.media } : {}),
       },
       ...(event.editedAt ? { receivedAt: event.editedAt } : {}),
+      ...(key && group
+        ? { target: group.target, extraOps: (tx: TxEntities, ref: { conversationId: string }) => [groupThreadOp(tx, key, ref.conversationId, group.at)] }
+        : {}),
     }),
   );
   return replayed ? 'duplicate' : 'stored';

@@ -1,0 +1,125 @@
+/**
+ * Provider payload kinds seen in real traffic, each in the shape of the provider's own documentation
+ * (fixtures under test/fixtures/providers/): answered as the provider expects, stored once, in the
+ * conversation a CRM user would look for it in.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { channelScope } from '../../domain/contacts/contact-record';
+import { connectAll, hook, telegramHeaders, type Connections } from '../support/channel-hooks';
+import { fixtureText } from '../support/provider-fixtures';
+import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
+
+let stack: TestStack;
+let acme: Awaited<ReturnType<typeof seedWorkspace>>;
+let hooks: Connections;
+
+beforeAll(async () => {
+  stack = await createTestStack({ clockStart: '2027-01-15T09:00:00.000Z' });
+  acme = await seedWorkspace(stack, 'Acme');
+  hooks = await connectAll(stack, acme.owner.token);
+});
+afterAll(() => stack?.destroy());
+
+const get = (path: string) => stack.api('GET', path, { token: acme.owner.token });
+
+interface StoredMessage {
+  id: string;
+  body: string;
+  kind: string;
+  authorKind: string;
+  externalId: string;
+  payload: Record<string, unknown> & { provider: { chatId?: string } };
+}
+interface ListedConversation {
+  id: string;
+  contactId: string;
+  channel: string;
+  subject?: string;
+}
+
+/** The contact holding this channel value, its conversations (oldest first) and each one's messages. */
+async function threadsOf(kind: 'phone' | 'whatsapp' | 'telegram' | 'email', value: string) {
+  const { data: guard } = await stack.deps.db.entities.uniqueGuard
+    .get({ workspaceId: acme.workspace.id, scope: channelScope(kind), value })
+    .go({ consistent: true });
+  if (!guard) return { contactId: undefined, conversations: [] };
+  const listed = ((await get('/v1/conversations?view=all&limit=100')).body.items as ListedConversation[])
+    .filter((cv) => cv.contactId === guard.ownerId)
+    .sort((a, b) => a.id.localeCompare(b.id));
+  const conversations = await Promise.all(
+    listed.map(async (cv) => ({
+      ...cv,
+      // What the contact wrote, in the provider's order (our replies left out).
+      messages: ((await get(`/v1/conversations/${cv.id}/messages`)).body.items as StoredMessage[])
+        .filter((message) => message.authorKind === 'contact')
+        .sort((a, b) => a.externalId.localeCompare(b.externalId)),
+    })),
+  );
+  return { contactId: guard.ownerId, conversations };
+}
+
+describe('Telegram', () => {
+  it('keeps a contact’s group messages in a thread of their own, apart from their private conversation', async () => {
+    const body = fixtureText('telegram/group-and-kinds.json');
+    const first = await hook(`/hooks/telegram/${hooks.telegram}`, { body, headers: telegramHeaders() });
+    // Six messages stored; a group migration, a reaction and the bot being blocked are not messages.
+    expect(first).toMatchObject({ status: 200, body: { stored: 6, ignored: 3, duplicate: 0 } });
+    const again = await hook(`/hooks/telegram/${hooks.telegram}`, { body, headers: telegramHeaders() });
+    expect(again).toMatchObject({ status: 200, body: { stored: 0, duplicate: 6, ignored: 3 } });
+
+    // A user without username or last name: their first name, and the user id as the channel.
+    const { contactId, conversations } = await threadsOf('telegram', '6123456789');
+    expect((await get(`/v1/contacts/${contactId}`)).body).toMatchObject({ name: 'Bruno' });
+    expect(conversations).toHaveLength(2);
+    const [personal, group] = (conversations[0]!.messages.some((m) => m.payload.provider.chatId === '6123456789')
+      ? conversations
+      : [...conversations].reverse()) as [(typeof conversations)[0], (typeof conversations)[0]];
+
+    expect(personal.messages.map((m) => m.body)).toEqual([
+      'Oi! Can I get a quote for 12 seats?',
+      'Contact: Carla Souza, +5511987654321',
+      'Carla asked me to forward this: we need SSO too',
+      'Poll: Which plan? (Monthly / Annual)',
+    ]);
+    expect(personal.messages.every((m) => m.payload.provider.chatId === '6123456789')).toBe(true);
+
+    expect(group.subject).toBe('Acme customers (Telegram group)');
+    expect(group.messages.map((m) => [m.body, m.kind])).toEqual([
+      ['@acme_support_bot does the API have webhooks?', 'text'],
+      ['This is the error I get', 'media'],
+    ]);
+    expect(group.messages.every((m) => m.payload.provider.chatId === '-1001234567890')).toBe(true);
+    expect(group.messages[1]!.payload).toMatchObject({
+      media: [{ kind: 'image', providerMediaId: 'AgACAgQAAxkBAAIBg2blarge', caption: 'This is the error I get' }],
+      replyTo: { conversationId: group.id, messageId: group.messages[0]!.id },
+    });
+
+    // A reply goes to the contact, privately, from either thread: the group is not the contact's to write to.
+    const reply = (conversationId: string) =>
+      stack.api('POST', `/v1/conversations/${conversationId}/messages`, { token: acme.owner.token, body: { body: 'Thanks!' } });
+    expect((await reply(personal.id)).body.routing).toMatchObject({ channel: 'telegram', to: '6123456789' });
+    expect((await reply(group.id)).body.routing).toMatchObject({ channel: 'telegram', to: '6123456789' });
+    // A send to the contact (not to a conversation) picks their private thread, the latest they wrote in privately.
+    const toContact = await stack.api('POST', `/v1/contacts/${contactId}/messages`, {
+      token: acme.owner.token,
+      body: { body: 'Following up', channel: 'telegram' },
+    });
+    expect(toContact.body).toMatchObject({ conversationId: personal.id, routing: { to: '6123456789' } });
+
+    // The next group message finds its thread again; the next private one the private thread.
+    const later = JSON.parse(body) as { update_id: number; message?: { message_id: number; date: number; text?: string } }[];
+    const more = [later[1]!, later[0]!].map((update, i) => ({
+      ...update,
+      update_id: 748303100 + i,
+      message: { ...update.message!, message_id: update.message!.message_id + 1000, text: `later ${i}` },
+    }));
+    expect((await hook(`/hooks/telegram/${hooks.telegram}`, { body: JSON.stringify(more), headers: telegramHeaders() })).body).toMatchObject({
+      stored: 2,
+    });
+    const after = await threadsOf('telegram', '6123456789');
+    expect(after.conversations).toHaveLength(2);
+    const bodies = Object.fromEntries(after.conversations.map((cv) => [cv.id, cv.messages.map((m) => m.body)]));
+    expect(bodies[group.id]).toContain('later 0');
+    expect(bodies[personal.id]).toContain('later 1');
+  });
+});
