@@ -99,7 +99,19 @@ export interface InboundMessageEvent extends EventBase {
   chatId: string | null;
   /** Telegram: the group or supergroup the message was written in (absent in a private chat). */
   groupChat?: GroupChat;
+  /** WhatsApp: the Click to WhatsApp ad (or post) the contact came from, as Meta names it. */
+  referral?: AdReferral;
   email: InboundEmailDetails | null;
+}
+
+/** Where a contact came from when they wrote through an ad: kept on the message for attribution. */
+export interface AdReferral {
+  sourceType: string | null;
+  sourceId: string | null;
+  sourceUrl: string | null;
+  headline: string | null;
+  body: string | null;
+  clickId: string | null;
 }
 
 /** A group chat a contact wrote in: its conversation is kept apart from their private one. */

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channelScope } from '../../domain/contacts/contact-record';
-import { connectAll, hook, telegramHeaders, type Connections } from '../support/channel-hooks';
+import { connectAll, hook, telegramHeaders, whatsappHeaders, type Connections } from '../support/channel-hooks';
 import { fixtureText } from '../support/provider-fixtures';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 
@@ -121,5 +121,39 @@ describe('Telegram', () => {
     const bodies = Object.fromEntries(after.conversations.map((cv) => [cv.id, cv.messages.map((m) => m.body)]));
     expect(bodies[group.id]).toContain('later 0');
     expect(bodies[personal.id]).toContain('later 1');
+  });
+});
+
+describe('WhatsApp', () => {
+  it('stores contact cards, orders, unsupported messages and ad replies with a text a person can read; a reaction is no message', async () => {
+    const body = fixtureText('whatsapp/kinds.json');
+    const path = `/hooks/whatsapp/${hooks.whatsapp}`;
+    // Two entries, seven messages in one POST: all of it stored before the 200.
+    expect(await hook(path, { body, headers: whatsappHeaders(body) })).toMatchObject({
+      status: 200,
+      body: { stored: 6, ignored: 1, duplicate: 0 },
+    });
+    expect((await hook(path, { body, headers: whatsappHeaders(body) })).body).toMatchObject({ stored: 0, duplicate: 6, ignored: 1 });
+
+    const { conversations } = await threadsOf('whatsapp', '+16315551181');
+    expect(conversations).toHaveLength(1);
+    const byId = Object.fromEntries(conversations[0]!.messages.map((m) => [m.externalId.split(':').at(-1), m]));
+    expect(Object.keys(byId).sort()).toEqual([
+      'wamid.KINDS-AD',
+      'wamid.KINDS-CONTACTS',
+      'wamid.KINDS-LIST',
+      'wamid.KINDS-ORDER',
+      'wamid.KINDS-STICKER',
+      'wamid.KINDS-UNSUPPORTED',
+    ]);
+    expect(byId['wamid.KINDS-CONTACTS']!.body).toBe('Contact: Barbara Johnson, +1 (650) 555-1234');
+    expect(byId['wamid.KINDS-ORDER']!.body).toBe('Order: 2 × di9ozbzfi4 at 7.99 USD\nLove these!');
+    expect(byId['wamid.KINDS-UNSUPPORTED']!.body).toBe('[A message WhatsApp cannot show here (poll_creation)]');
+    expect(byId['wamid.KINDS-LIST']!.body).toBe('Priority Mail Express');
+    expect(byId['wamid.KINDS-LIST']!.payload).toMatchObject({ replyTo: { providerMessageId: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBJBQkNERUY=' } });
+    expect(byId['wamid.KINDS-STICKER']).toMatchObject({ kind: 'media', payload: { media: [{ kind: 'sticker', mimeType: 'image/webp' }] } });
+    expect(byId['wamid.KINDS-AD']!.payload).toMatchObject({
+      referral: { sourceType: 'ad', sourceId: '120226305854810726', sourceUrl: 'https://fb.me/3cr4Wqqkv', headline: 'Chat with us' },
+    });
   });
 });

@@ -183,6 +183,7 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
     },
     ...(event.media.length > 0 ? { media: event.media } : {}),
     ...(replyTo ? { replyTo } : {}),
+    ...(event.referral ? { referral: event.referral } : {}),
     ...(email ? { email } : {}),
   };
   // The files are fetched into S3 by a job written with the message (its attachment ids chosen now).
