@@ -5,20 +5,35 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channelScope } from '../../domain/contacts/contact-record';
-import { connectAll, hook, telegramHeaders, whatsappHeaders, type Connections } from '../support/channel-hooks';
-import { fixtureText } from '../support/provider-fixtures';
+import {
+  connectAll,
+  hook,
+  inboundTopic,
+  snsBody,
+  startFakeSns,
+  telegramHeaders,
+  whatsappHeaders,
+  type Connections,
+} from '../support/channel-hooks';
+import { fixtureBytes, fixtureText } from '../support/provider-fixtures';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 
 let stack: TestStack;
 let acme: Awaited<ReturnType<typeof seedWorkspace>>;
 let hooks: Connections;
+let sns: Awaited<ReturnType<typeof startFakeSns>>;
 
 beforeAll(async () => {
+  // The fixture SNS signing certificate is valid from December 2026.
   stack = await createTestStack({ clockStart: '2027-01-15T09:00:00.000Z' });
   acme = await seedWorkspace(stack, 'Acme');
   hooks = await connectAll(stack, acme.owner.token);
+  sns = await startFakeSns();
 });
-afterAll(() => stack?.destroy());
+afterAll(async () => {
+  await sns?.stop();
+  await stack?.destroy();
+});
 
 const get = (path: string) => stack.api('GET', path, { token: acme.owner.token });
 
@@ -155,5 +170,91 @@ describe('WhatsApp', () => {
     expect(byId['wamid.KINDS-AD']!.payload).toMatchObject({
       referral: { sourceType: 'ad', sourceId: '120226305854810726', sourceUrl: 'https://fb.me/3cr4Wqqkv', headline: 'Chat with us' },
     });
+  });
+});
+
+/**
+ * An SES receipt notification for a raw mail, its content inline (SNS action, Base64: the encoding
+ * AWS advises for mail that is not UTF-8), as SNS posts it, signed. The headers are given as written,
+ * RFC 2047 words undecoded.
+ */
+function receivedMail(raw: Buffer, headers: { from: string; subject: string; messageId: string | null }, sesMessageId: string) {
+  const notification = {
+    notificationType: 'Received',
+    receipt: {
+      timestamp: '2025-12-02T09:15:03.102Z',
+      processingTimeMillis: 412,
+      recipients: ['support@acme.example'],
+      spamVerdict: { status: 'PASS' },
+      virusVerdict: { status: 'PASS' },
+      spfVerdict: { status: 'PASS' },
+      dkimVerdict: { status: 'PASS' },
+      dmarcVerdict: { status: 'PASS' },
+      action: { type: 'SNS', topicArn: inboundTopic, encoding: 'BASE64' },
+    },
+    mail: {
+      timestamp: '2025-12-02T09:15:02.650Z',
+      source: /<([^>]+)>/.exec(headers.from)![1],
+      messageId: sesMessageId,
+      destination: ['support@acme.example'],
+      headersTruncated: false,
+      headers: [
+        { name: 'From', value: headers.from },
+        { name: 'To', value: 'support@acme.example' },
+        { name: 'Subject', value: headers.subject },
+        ...(headers.messageId ? [{ name: 'Message-ID', value: headers.messageId }] : []),
+      ],
+      commonHeaders: {
+        from: [headers.from],
+        to: ['support@acme.example'],
+        ...(headers.messageId ? { messageId: headers.messageId } : {}),
+        subject: headers.subject,
+        date: 'Tue, 2 Dec 2025 10:15:00 +0100',
+      },
+    },
+    content: raw.toString('base64'),
+  };
+  return snsBody({ TopicArn: inboundTopic, Message: JSON.stringify(notification) });
+}
+
+const postMail = (body: string) => hook(`/hooks/ses/${hooks.email}`, { body, headers: { 'content-type': 'text/plain; charset=UTF-8' } });
+
+describe('inbound mail', () => {
+  it('reads a windows-1251 mail: its body, its subject and its sender’s name decoded', async () => {
+    const raw = fixtureBytes('ses/mime/cp1251.eml');
+    const body = receivedMail(
+      raw,
+      { from: '=?windows-1251?B?0eXw4+XpIMji4O3u4g==?= <sergey@example.ru>', subject: '=?windows-1251?B?0fe48iDt4CAxMiDs5fHy?=', messageId: '<cp1251-1@mail.example.ru>' },
+      'ses-cp1251-1',
+    );
+    expect(await postMail(body)).toMatchObject({ status: 200, body: { stored: 1 } });
+    expect((await postMail(body)).body).toMatchObject({ stored: 0, duplicate: 1 });
+    const { contactId, conversations } = await threadsOf('email', 'sergey@example.ru');
+    expect((await get(`/v1/contacts/${contactId}`)).body.name).toBe('Сергей Иванов');
+    expect(conversations).toMatchObject([{ subject: 'Счёт на 12 мест' }]);
+    expect(conversations[0]!.messages[0]!.body).toBe('Здравствуйте!\nНам нужен счёт на 12 мест.\nСергей');
+  });
+
+  it('keeps a mail’s files (an attached PDF, an inline image) as its message’s attachments, once', async () => {
+    const raw = fixtureBytes('ses/mime/attachments.eml');
+    const body = receivedMail(
+      raw,
+      { from: 'Ana Lopez <ana.lopez@example.com>', subject: 'Signed contract and our logo', messageId: '<attachments-1@mail.example.com>' },
+      'ses-attachments-1',
+    );
+    expect(await postMail(body)).toMatchObject({ status: 200, body: { stored: 1 } });
+    expect((await postMail(body)).body).toMatchObject({ stored: 0, duplicate: 1 });
+
+    const { conversations } = await threadsOf('email', 'ana.lopez@example.com');
+    const message = conversations.flatMap((cv) => cv.messages).find((m) => m.body.startsWith('Here is the signed contract'))!;
+    const stored = (await get(`/v1/conversations/${conversations[0]!.id}/messages/${message.id}`)).body;
+    expect(stored.kind).toBe('media');
+    expect(stored.attachments).toEqual([
+      { id: expect.any(String), kind: 'image', fileName: 'logo.png', contentType: 'image/png', sizeBytes: 70 },
+      { id: expect.any(String), kind: 'document', fileName: 'contrato firmadoñ.pdf', contentType: 'application/pdf', sizeBytes: 125 },
+    ]);
+    // The bytes are in the bucket, under each attachment, as the mail carried them.
+    const pdf = await stack.blobs.get(`attachments/${acme.workspace.id}/${stored.attachments[1].id}`);
+    expect(Buffer.from(pdf!).toString('latin1')).toMatch(/^%PDF-1.4/);
   });
 });

@@ -39,7 +39,8 @@ import type {
 import type { CertificateSource } from '../sns-message';
 import { fetchMediaJobOp } from './fetch-media.job';
 import { groupThread, groupThreadGuard, groupThreadOp } from './group-threads';
-import { findThread, mailIdOp, parseMail, readMime } from './inbound-email';
+import { planMailFiles, storeMailFiles, type MailFilePlan, type PlannedMailFile } from './mail-attachments';
+import { findThread, mailIdOp, parseMail, readMime, type ParsedMail } from './inbound-email';
 
 /** Visits an SNS `SubscribeURL` (a GET) to confirm a subscription. */
 export interface SubscriptionConfirmer {
@@ -143,9 +144,18 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
   let target: InboundThread = { thread: 'latest' };
   let email: Record<string, unknown> | undefined;
   let extraOps: InboundMessageSpec['extraOps'];
+  let sender = senderOf(event.from);
+  let mail: ParsedMail | undefined;
+  let mailFiles: MailFilePlan = { files: [], skipped: 0 };
   if (event.email) {
-    const mail = await parseMail(await readMime(deps.blobs, event.email), event.email);
+    mail = await parseMail(await readMime(deps.blobs, event.email), event.email);
     body = mail.text;
+    // The MIME's own From name is decoded (`=?windows-1251?B?...?=` in the header is a name in Cyrillic).
+    if (mail.fromName) sender = { ...sender, name: mail.fromName };
+    if (mail.attachments.length > 0 && !deps.blobs) {
+      deps.log.warn('Mail files not kept: no bucket', { connectionId: connection.connectionId, files: mail.attachments.length });
+    }
+    mailFiles = deps.blobs ? planMailFiles(deps, mail.attachments) : { files: [], skipped: mail.attachments.length };
     // A conversation's subject is at most 300 characters (conversations.schemas).
     const subject = mail.subject?.trim().slice(0, 300) || undefined;
     const thread = await findThread(deps, connection.workspaceId, mail, [...event.to, ...event.email.to, ...event.email.cc]);
@@ -158,6 +168,9 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
       threadedBy: thread?.by ?? null,
       ...(mail.autoSubmitted ? { autoSubmitted: mail.autoSubmitted } : {}),
       ...(mail.precedence ? { precedence: mail.precedence } : {}),
+      // The ids the files are attached under, so a retry attaches the same ones.
+      ...(mailFiles.files.length > 0 ? { attachments: mailFiles.files } : {}),
+      ...(mailFiles.skipped > 0 ? { skippedFiles: mailFiles.skipped } : {}),
     };
     const messageIdHeader = mail.messageIdHeader;
     if (messageIdHeader) {
@@ -197,16 +210,29 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
   }
   const spec: InboundMessageSpec = {
     channel: event.channel,
-    sender: senderOf(event.from),
+    sender,
     externalId: externalIdOf(connection, event.providerMessageId),
     body,
-    messageKind: event.media.length > 0 ? 'media' : 'text',
+    messageKind: event.media.length > 0 || mailFiles.files.length > 0 ? 'media' : 'text',
     payload,
     ...(event.sentAt ? { receivedAt: event.sentAt } : {}),
     target,
     ...(extraOps ? { extraOps } : {}),
   };
-  const { replayed } = await retryLostRaces(() => ingestMessage(deps, caller, spec));
+  const { result, replayed } = await retryLostRaces(() => ingestMessage(deps, caller, spec));
+  if (mail && deps.blobs) {
+    // A repeat finishes what an earlier attempt left: the files the stored message planned.
+    const planned = ((result.message.payload?.email as { attachments?: PlannedMailFile[] } | undefined)?.attachments ?? []);
+    if (planned.length > 0) {
+      await storeMailFiles(
+        { ...deps, blobs: deps.blobs },
+        connection.workspaceId,
+        { conversationId: result.conversationId, messageId: result.message.id, attachments: result.message.attachments },
+        planned,
+        mail.attachments,
+      );
+    }
+  }
   return replayed ? 'duplicate' : 'stored';
 }
 
