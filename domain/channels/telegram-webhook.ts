@@ -113,6 +113,9 @@ export const telegramMessageSchema = z.object({
   poll: tgPoll.optional(),
   dice: z.object({ emoji: z.string(), value: z.number() }).optional(),
   reply_to_message: z.object({ message_id: z.number() }).optional(),
+  // Sent on behalf of a chat (an anonymous group admin, a linked channel's automatic forward): `from`
+  // is then a fake user kept for backward compatibility (#message), no person to make a contact of.
+  sender_chat: z.object({ id: z.number() }).optional(),
 });
 
 /** A Telegram `Update`: its id and the one optional field it carries. */
@@ -170,7 +173,7 @@ const withGroup = (message: TgMessage) => {
 
 const senderOf = (message: TgMessage): InboundParty | null => {
   const user = message.from;
-  if (!user) return null;
+  if (!user || message.sender_chat) return null;
   const name = [user.first_name, user.last_name].filter(Boolean).join(' ');
   return partyOf(
     'telegram',

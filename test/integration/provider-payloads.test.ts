@@ -77,10 +77,13 @@ describe('Telegram', () => {
   it('keeps a contact’s group messages in a thread of their own, apart from their private conversation', async () => {
     const body = fixtureText('telegram/group-and-kinds.json');
     const first = await hook(`/hooks/telegram/${hooks.telegram}`, { body, headers: telegramHeaders() });
-    // Six messages stored; a group migration, a reaction and the bot being blocked are not messages.
-    expect(first).toMatchObject({ status: 200, body: { stored: 6, ignored: 3, duplicate: 0 } });
+    // Six messages stored; a group migration, a reaction, the bot being blocked and a channel's post
+    // forwarded into the group (from a chat, not a person) are not a contact's messages.
+    expect(first).toMatchObject({ status: 200, body: { stored: 6, ignored: 4, duplicate: 0 } });
     const again = await hook(`/hooks/telegram/${hooks.telegram}`, { body, headers: telegramHeaders() });
-    expect(again).toMatchObject({ status: 200, body: { stored: 0, duplicate: 6, ignored: 3 } });
+    expect(again).toMatchObject({ status: 200, body: { stored: 0, duplicate: 6, ignored: 4 } });
+    // No contact for the fake sender Telegram puts in `from` of a message sent on behalf of a chat.
+    expect((await threadsOf('telegram', '777000')).contactId).toBeUndefined();
 
     // A user without username or last name: their first name, and the user id as the channel.
     const { contactId, conversations } = await threadsOf('telegram', '6123456789');

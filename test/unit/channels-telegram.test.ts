@@ -169,6 +169,7 @@ describe('parseTelegramWebhook', () => {
       'ignored:unsupported_content',
       'ignored:unsupported_update',
       'ignored:unsupported_update',
+      'ignored:unroutable_sender',
     ]);
     expect(events[0]).not.toHaveProperty('groupChat');
     expect(events[1]).toMatchObject({ chatId: '-1001234567890', groupChat: { id: '-1001234567890', title: 'Acme customers' } });
