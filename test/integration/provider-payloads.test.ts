@@ -261,3 +261,41 @@ describe('inbound mail', () => {
     expect(Buffer.from(pdf!).toString('latin1')).toMatch(/^%PDF-1.4/);
   });
 });
+
+describe('inbound mail from no person', () => {
+  it('leaves a bounce report that reached the inbound address out (no contact for the mail server), and threads an auto-reply flagged', async () => {
+    const bounce = receivedMail(
+      fixtureBytes('ses/mime/bounce-report.eml'),
+      { from: 'Mail Delivery Subsystem <MAILER-DAEMON@mail.example.com>', subject: 'Undelivered Mail Returned to Sender', messageId: '<dsn-1@mail.example.com>' },
+      'ses-dsn-1',
+    );
+    expect(await postMail(bounce)).toMatchObject({ status: 200, body: { stored: 0, ignored: 1 } });
+    expect((await threadsOf('email', 'mailer-daemon@mail.example.com')).contactId).toBeUndefined();
+
+    const autoReply = receivedMail(
+      fixtureBytes('ses/mime/auto-reply.eml'),
+      { from: 'Ana Lopez <ana.lopez@example.com>', subject: 'Automatic reply: Your quote', messageId: '<ooo-1@mail.example.com>' },
+      'ses-ooo-1',
+    );
+    expect(await postMail(autoReply)).toMatchObject({ status: 200, body: { stored: 1 } });
+    const message = (await threadsOf('email', 'ana.lopez@example.com')).conversations
+      .flatMap((cv) => cv.messages)
+      .find((m) => m.body.startsWith('I am out of the office'))!;
+    expect(message.payload).toMatchObject({ email: { autoSubmitted: 'auto-replied', precedence: 'bulk' } });
+  });
+
+  it('stores a mail without Message-ID once (SES’s id keeps it), its forwarded text whole', async () => {
+    const body = receivedMail(
+      fixtureBytes('ses/mime/no-message-id.eml'),
+      { from: 'Ana Lopez <ana.lopez@example.com>', subject: 'Fwd: Invoice 2025-118', messageId: null },
+      'ses-no-id-1',
+    );
+    expect(await postMail(body)).toMatchObject({ status: 200, body: { stored: 1 } });
+    expect((await postMail(body)).body).toMatchObject({ stored: 0, duplicate: 1 });
+    const message = (await threadsOf('email', 'ana.lopez@example.com')).conversations
+      .flatMap((cv) => cv.messages)
+      .find((m) => m.body.startsWith('See below'))!;
+    expect(message.body).toContain('Your invoice is attached.');
+    expect(message.payload).toMatchObject({ email: { messageIdHeader: null } });
+  });
+});

@@ -51,8 +51,9 @@ describe('inbound mail MIME', () => {
 
   it('marks an auto-reply and a bounce report as mail no person wrote', async () => {
     expect(await parsed('auto-reply.eml')).toMatchObject({ autoSubmitted: 'auto-replied', precedence: 'bulk' });
+    expect((await parsed('auto-reply.eml')).deliveryReport).toBe(false);
     const bounce = await parsed('bounce-report.eml');
-    expect(bounce.autoSubmitted).toBe('auto-replied');
+    expect(bounce).toMatchObject({ autoSubmitted: 'auto-replied', deliveryReport: true });
     expect(bounce.text).toContain('550 5.1.1 User unknown');
   });
 });

@@ -149,6 +149,17 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
   let mailFiles: MailFilePlan = { files: [], skipped: 0 };
   if (event.email) {
     mail = await parseMail(await readMime(deps.blobs, event.email), event.email);
+    if (mail.deliveryReport) {
+      // A bounce that reached the inbound address: SES reports our mail's bounces as bounce events on
+      // its delivery, and a mail server is no contact to open a conversation with.
+      deps.log.info('Webhook item ignored', {
+        connectionId: connection.connectionId,
+        provider: event.provider,
+        reason: 'delivery_report',
+        detail: `A delivery status report from ${event.from.value}`,
+      });
+      return 'ignored';
+    }
     body = mail.text;
     // The MIME's own From name is decoded (`=?windows-1251?B?...?=` in the header is a name in Cyrillic).
     if (mail.fromName) sender = { ...sender, name: mail.fromName };
