@@ -12,6 +12,7 @@ import {
   snsBody,
   startFakeSns,
   telegramHeaders,
+  twilioHeaders,
   whatsappHeaders,
   type Connections,
 } from '../support/channel-hooks';
@@ -297,5 +298,27 @@ describe('inbound mail from no person', () => {
       .find((m) => m.body.startsWith('See below'))!;
     expect(message.body).toContain('Your invoice is attached.');
     expect(message.payload).toMatchObject({ email: { messageIdHeader: null } });
+  });
+});
+
+describe('Twilio', () => {
+  it('stores an MMS with its text and both files, signed over a URL with a query string; a retry adds nothing', async () => {
+    const path = `/hooks/twilio/${hooks.sms}?source=mms`;
+    const body = fixtureText('twilio/mms-inbound.txt').trim();
+    const first = await hook(path, { body, headers: twilioHeaders(path, body) });
+    expect(first).toMatchObject({ status: 200, headers: { 'content-type': 'text/xml' } });
+    expect(first.text).toContain('<Response/>');
+    // Signed without the query string: refused, nothing written.
+    expect((await hook(path, { body, headers: twilioHeaders(`/hooks/twilio/${hooks.sms}`, body) })).status).toBe(403);
+    expect((await hook(path, { body, headers: twilioHeaders(path, body) })).status).toBe(200);
+
+    const { conversations } = await threadsOf('phone', '+14155552671');
+    const messages = conversations.flatMap((cv) => cv.messages).filter((m) => m.externalId.endsWith('MM9a8b7c6d5e4f30211203948576abcdef'));
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatchObject({
+      body: 'Receipt and the photo',
+      kind: 'media',
+      payload: { media: [{ kind: 'image', mimeType: 'image/jpeg' }, { kind: 'document', mimeType: 'application/pdf' }] },
+    });
   });
 });
