@@ -170,6 +170,8 @@ const waMessage = z.object({
   // What Cloud API cannot show (.../messages/unsupported): `unsupported.type` names it.
   unsupported: z.object({ type: z.string().optional() }).optional(),
   reaction: z.object({ message_id: z.string().optional(), emoji: z.string().optional() }).optional(),
+  // The contact changed their number (.../messages/system): `body` says from which to which.
+  system: z.object({ body: z.string().optional(), wa_id: z.string().optional(), type: z.string().optional() }).optional(),
   // Only on a message sent through a Click to WhatsApp ad (every messages webhook reference page).
   referral: z
     .object({
@@ -388,6 +390,11 @@ const messageContent = (
         media: [],
       };
     }
+    // Shown in the conversation of the number they leave, so whoever answers knows the new one.
+    case 'system':
+      return message.system?.body
+        ? { text: `[${message.system.body}]`, media: [] }
+        : { unsupported: `A system message ${message.system?.type ?? ''} without a body` };
     // Reactions are no new message (the product keeps no reactions on messages yet).
     case 'reaction':
       return { unsupported: `A reaction ${message.reaction?.emoji ?? '(removed)'} to a message` };

@@ -144,15 +144,15 @@ describe('Telegram', () => {
 });
 
 describe('WhatsApp', () => {
-  it('stores contact cards, orders, unsupported messages and ad replies with a text a person can read; a reaction is no message', async () => {
+  it('stores contact cards, orders, unsupported messages, a number change and ad replies with a text a person can read; a reaction is no message', async () => {
     const body = fixtureText('whatsapp/kinds.json');
     const path = `/hooks/whatsapp/${hooks.whatsapp}`;
-    // Two entries, seven messages in one POST: all of it stored before the 200.
+    // Three entries, eight messages in one POST: all of it stored before the 200.
     expect(await hook(path, { body, headers: whatsappHeaders(body) })).toMatchObject({
       status: 200,
-      body: { stored: 6, ignored: 1, duplicate: 0 },
+      body: { stored: 7, ignored: 1, duplicate: 0 },
     });
-    expect((await hook(path, { body, headers: whatsappHeaders(body) })).body).toMatchObject({ stored: 0, duplicate: 6, ignored: 1 });
+    expect((await hook(path, { body, headers: whatsappHeaders(body) })).body).toMatchObject({ stored: 0, duplicate: 7, ignored: 1 });
 
     const { conversations } = await threadsOf('whatsapp', '+16315551181');
     expect(conversations).toHaveLength(1);
@@ -163,8 +163,10 @@ describe('WhatsApp', () => {
       'wamid.KINDS-LIST',
       'wamid.KINDS-ORDER',
       'wamid.KINDS-STICKER',
+      'wamid.KINDS-SYSTEM',
       'wamid.KINDS-UNSUPPORTED',
     ]);
+    expect(byId['wamid.KINDS-SYSTEM']!.body).toBe('[User Kerry Fisher changed from 16315551181 to 12195555358]');
     expect(byId['wamid.KINDS-CONTACTS']!.body).toBe('Contact: Barbara Johnson, +1 (650) 555-1234');
     expect(byId['wamid.KINDS-ORDER']!.body).toBe('Order: 2 × di9ozbzfi4 at 7.99 USD\nLove these!');
     expect(byId['wamid.KINDS-UNSUPPORTED']!.body).toBe('[A message WhatsApp cannot show here (poll_creation)]');
