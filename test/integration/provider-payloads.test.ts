@@ -140,6 +140,20 @@ describe('Telegram', () => {
     const bodies = Object.fromEntries(after.conversations.map((cv) => [cv.id, cv.messages.map((m) => m.body)]));
     expect(bodies[group.id]).toContain('later 0');
     expect(bodies[personal.id]).toContain('later 1');
+
+    // Edits in the group: of a message stored (changed in place), of one never seen (kept in the group's thread).
+    const groupMessage = later[1]!.message!;
+    const edits = [
+      { update_id: 748303200, edited_message: { ...groupMessage, edit_date: groupMessage.date + 60, text: 'does the API have webhooks? (and retries?)' } },
+      { update_id: 748303201, edited_message: { ...groupMessage, message_id: 880, edit_date: groupMessage.date + 90, text: 'an older question, edited' } },
+    ];
+    expect((await hook(`/hooks/telegram/${hooks.telegram}`, { body: JSON.stringify(edits), headers: telegramHeaders() })).body).toMatchObject({
+      stored: 2,
+    });
+    const edited = await threadsOf('telegram', '6123456789');
+    const groupBodies = edited.conversations.find((cv) => cv.id === group.id)!.messages.map((m) => m.body);
+    expect(groupBodies).toEqual(expect.arrayContaining(['does the API have webhooks? (and retries?)', 'an older question, edited']));
+    expect(edited.conversations).toHaveLength(2);
   });
 });
 
