@@ -220,6 +220,16 @@ export interface SnsSubscriptionEvent extends EventBase {
   token: string;
 }
 
+/**
+ * A Telegram group became a supergroup (`migrate_to_chat_id` in the old group, `migrate_from_chat_id`
+ * in the new one): its id changed, and its members' threads carry on under the new id.
+ */
+export interface ChatMigratedEvent extends EventBase {
+  type: 'chat_migrated';
+  fromChatId: string;
+  toChatId: string;
+}
+
 /** A part of a payload that was not understood or is not handled: kept with the reason, never dropped. */
 export interface IgnoredEvent extends EventBase {
   type: 'ignored';
@@ -236,6 +246,7 @@ export type InboundEvent =
   | DeliveryStatusEvent
   | CallEvent
   | SnsSubscriptionEvent
+  | ChatMigratedEvent
   | IgnoredEvent;
 
 export const ignored = (

@@ -21,6 +21,7 @@ import {
   ignored,
   isoFromUnixSeconds,
   partyOf,
+  type ChatMigratedEvent,
   type GroupChat,
   type InboundEditEvent,
   type InboundEvent,
@@ -116,6 +117,9 @@ export const telegramMessageSchema = z.object({
   // Sent on behalf of a chat (an anonymous group admin, a linked channel's automatic forward): `from`
   // is then a fake user kept for backward compatibility (#message), no person to make a contact of.
   sender_chat: z.object({ id: z.number() }).optional(),
+  // A group upgraded to a supergroup: said in the old group (`migrate_to_chat_id`) and the new one.
+  migrate_to_chat_id: z.number().optional(),
+  migrate_from_chat_id: z.number().optional(),
 });
 
 /** A Telegram `Update`: its id and the one optional field it carries. */
@@ -157,9 +161,29 @@ const updateEvent = (item: unknown): InboundEvent => {
   if (!message.success) {
     return ignored(provider, 'invalid_item', `A ${kind} without message_id, chat or date`, item, [updateKey]);
   }
+  const migration = chatMigration(message.data, updateKey);
+  if (migration) return migration;
   return kind === 'message'
     ? newMessage(message.data, updateKey, item)
     : editedMessage(message.data, updateKey, item);
+};
+
+/** The service message of a group's upgrade to a supergroup, as the move of its id. */
+const chatMigration = (message: TgMessage, updateKey: string): ChatMigratedEvent | undefined => {
+  const [fromChatId, toChatId] =
+    message.migrate_to_chat_id !== undefined
+      ? [message.chat.id, message.migrate_to_chat_id]
+      : message.migrate_from_chat_id !== undefined
+        ? [message.migrate_from_chat_id, message.chat.id]
+        : [];
+  if (fromChatId === undefined || toChatId === undefined) return undefined;
+  return {
+    type: 'chat_migrated',
+    provider,
+    dedupeKeys: [updateKey, `telegram:migration:${fromChatId}:${toChatId}`],
+    fromChatId: String(fromChatId),
+    toChatId: String(toChatId),
+  };
 };
 
 /** The group a message was written in: any chat but the private one with the user (groups and supergroups). */

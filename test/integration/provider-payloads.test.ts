@@ -78,21 +78,24 @@ describe('Telegram', () => {
   it('keeps a contact’s group messages in a thread of their own, apart from their private conversation', async () => {
     const body = fixtureText('telegram/group-and-kinds.json');
     const first = await hook(`/hooks/telegram/${hooks.telegram}`, { body, headers: telegramHeaders() });
-    // Six messages stored; a group migration, a reaction, the bot being blocked and a channel's post
-    // forwarded into the group (from a chat, not a person) are not a contact's messages.
-    expect(first).toMatchObject({ status: 200, body: { stored: 6, ignored: 4, duplicate: 0 } });
+    // Seven messages and a group's upgrade to a supergroup stored; a reaction, the bot being blocked and
+    // a channel's post forwarded into the group (from a chat, not a person) are not a contact's messages.
+    expect(first).toMatchObject({ status: 200, body: { stored: 8, ignored: 3, duplicate: 0 } });
     const again = await hook(`/hooks/telegram/${hooks.telegram}`, { body, headers: telegramHeaders() });
-    expect(again).toMatchObject({ status: 200, body: { stored: 0, duplicate: 6, ignored: 4 } });
+    expect(again).toMatchObject({ status: 200, body: { stored: 0, duplicate: 8, ignored: 3 } });
     // No contact for the fake sender Telegram puts in `from` of a message sent on behalf of a chat.
     expect((await threadsOf('telegram', '777000')).contactId).toBeUndefined();
 
     // A user without username or last name: their first name, and the user id as the channel.
     const { contactId, conversations } = await threadsOf('telegram', '6123456789');
     expect((await get(`/v1/contacts/${contactId}`)).body).toMatchObject({ name: 'Bruno' });
-    expect(conversations).toHaveLength(2);
-    const [personal, group] = (conversations[0]!.messages.some((m) => m.payload.provider.chatId === '6123456789')
-      ? conversations
-      : [...conversations].reverse()) as [(typeof conversations)[0], (typeof conversations)[0]];
+    // Private, "Acme customers" and "Acme pilot".
+    expect(conversations).toHaveLength(3);
+    const threadIn = (chatId: string) => conversations.find((cv) => cv.messages.some((m) => m.payload.provider.chatId === chatId))!;
+    const personal = threadIn('6123456789');
+    const group = threadIn('-1001234567890');
+    const pilot = threadIn('-4012345678');
+    expect(pilot).toMatchObject({ subject: 'Acme pilot (Telegram group)', messages: [{ body: 'Pilot feedback: exports are slow' }] });
 
     expect(personal.messages.map((m) => m.body)).toEqual([
       'Oi! Can I get a quote for 12 seats?',
@@ -132,14 +135,20 @@ describe('Telegram', () => {
       update_id: 748303100 + i,
       message: { ...update.message!, message_id: update.message!.message_id + 1000, text: `later ${i}` },
     }));
+    // The pilot group, now a supergroup under its new id: the same thread carries on.
+    more.push({
+      update_id: 748303102,
+      message: { message_id: 1, date: 1764600400, text: 'later 2', ...{ from: { id: 6123456789, is_bot: false, first_name: 'Bruno' }, chat: { id: -1009988776655, title: 'Acme pilot', type: 'supergroup' } } },
+    });
     expect((await hook(`/hooks/telegram/${hooks.telegram}`, { body: JSON.stringify(more), headers: telegramHeaders() })).body).toMatchObject({
-      stored: 2,
+      stored: 3,
     });
     const after = await threadsOf('telegram', '6123456789');
-    expect(after.conversations).toHaveLength(2);
+    expect(after.conversations).toHaveLength(3);
     const bodies = Object.fromEntries(after.conversations.map((cv) => [cv.id, cv.messages.map((m) => m.body)]));
     expect(bodies[group.id]).toContain('later 0');
     expect(bodies[personal.id]).toContain('later 1');
+    expect(bodies[pilot.id]).toContain('later 2');
 
     // Edits in the group: of a message stored (changed in place), of one never seen (kept in the group's thread).
     const groupMessage = later[1]!.message!;
@@ -153,7 +162,7 @@ describe('Telegram', () => {
     const edited = await threadsOf('telegram', '6123456789');
     const groupBodies = edited.conversations.find((cv) => cv.id === group.id)!.messages.map((m) => m.body);
     expect(groupBodies).toEqual(expect.arrayContaining(['does the API have webhooks? (and retries?)', 'an older question, edited']));
-    expect(edited.conversations).toHaveLength(2);
+    expect(edited.conversations).toHaveLength(3);
   });
 });
 

@@ -166,12 +166,14 @@ describe('parseTelegramWebhook', () => {
       'Contact: Carla Souza, +5511987654321',
       'Carla asked me to forward this: we need SSO too',
       'Poll: Which plan? (Monthly / Annual)',
-      'ignored:unsupported_content',
+      'Pilot feedback: exports are slow',
+      'chat_migrated:',
       'ignored:unsupported_update',
       'ignored:unsupported_update',
       'ignored:unroutable_sender',
     ]);
     expect(events[0]).not.toHaveProperty('groupChat');
+    expect(events[7]).toMatchObject({ type: 'chat_migrated', fromChatId: '-4012345678', toChatId: '-1009988776655' });
     expect(events[1]).toMatchObject({ chatId: '-1001234567890', groupChat: { id: '-1001234567890', title: 'Acme customers' } });
     const dice = { update_id: 1, message: { message_id: 1, from: { id: 5, first_name: 'D' }, chat: { id: 5, type: 'private' }, date: 1, dice: { emoji: '🎲', value: 4 } } };
     expect(parseTelegramWebhook(JSON.stringify(dice))).toMatchObject([{ type: 'message', text: '🎲 4' }]);

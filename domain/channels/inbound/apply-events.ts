@@ -38,7 +38,7 @@ import type {
 } from '../inbound-events';
 import type { CertificateSource } from '../sns-message';
 import { fetchMediaJobOp } from './fetch-media.job';
-import { groupThread, groupThreadGuard, groupThreadOp } from './group-threads';
+import { groupThread, groupThreadGuard, groupThreadOp, recordGroupMigration } from './group-threads';
 import { planMailFiles, storeMailFiles, type MailFilePlan, type PlannedMailFile } from './mail-attachments';
 import { findThread, mailIdOp, parseMail, readMime, type ParsedMail } from './inbound-email';
 
@@ -97,6 +97,9 @@ export async function applyInboundEvent(
       return applyCall(deps, connection, event);
     case 'sns_subscription':
       return applySubscription(deps, connection, event);
+    case 'chat_migrated':
+      await recordGroupMigration(deps, connection.workspaceId, connection.connectionId, event);
+      return 'stored';
     case 'ignored':
       deps.log.info('Webhook item ignored', {
         connectionId: connection.connectionId,

@@ -23,6 +23,27 @@ export const groupThreadGuard = (workspaceId: string, connectionId: string, grou
   value: `${connectionId}:${group.id}:${senderValue}`,
 });
 
+/** The guard scope of group upgrades (value: `<connection>:<supergroup id>`; owner: the group's earlier id). */
+export const groupMigrationScope = 'telegram-group-migration';
+
+const migrationGuard = (workspaceId: string, connectionId: string, toChatId: string) => ({
+  workspaceId,
+  scope: groupMigrationScope,
+  value: `${connectionId}:${toChatId}`,
+});
+
+/** Records that a group now goes by another id (once; a repeat changes nothing). */
+export async function recordGroupMigration(
+  deps: CoreDeps,
+  workspaceId: string,
+  connectionId: string,
+  move: { fromChatId: string; toChatId: string },
+): Promise<void> {
+  await deps.db.entities.uniqueGuard
+    .put({ ...migrationGuard(workspaceId, connectionId, move.toChatId), ownerId: move.fromChatId, createdAt: deps.clock.nowIso() })
+    .go();
+}
+
 /** A conversation's subject is at most 300 characters (conversations.schemas). */
 const subjectOf = (group: GroupChat) => `${group.title?.trim() || group.id} (Telegram group)`.slice(0, 300);
 
@@ -34,9 +55,24 @@ export async function groupThread(
 ): Promise<InboundThread> {
   const { data } = await deps.db.entities.uniqueGuard.get(key).go({ consistent: true });
   const subject = subjectOf(group);
-  return data
-    ? { thread: 'existing', conversationId: data.ownerId, subject, keepLatest: true }
+  const owner = data?.ownerId ?? (await threadBeforeMigration(deps, key, group));
+  return owner
+    ? { thread: 'existing', conversationId: owner, subject, keepLatest: true }
     : { thread: 'new', subject, keepLatest: true };
+}
+
+/** A group upgraded to a supergroup: the sender's thread under the group's earlier id, if any. */
+async function threadBeforeMigration(deps: CoreDeps, key: ReturnType<typeof groupThreadGuard>, group: GroupChat) {
+  const [connectionId] = key.value.split(':');
+  const { data: moved } = await deps.db.entities.uniqueGuard
+    .get(migrationGuard(key.workspaceId, connectionId!, group.id))
+    .go({ consistent: true });
+  if (!moved) return undefined;
+  const senderValue = key.value.slice(`${connectionId}:${group.id}:`.length);
+  const { data } = await deps.db.entities.uniqueGuard
+    .get(groupThreadGuard(key.workspaceId, connectionId!, { id: moved.ownerId, title: group.title }, senderValue))
+    .go({ consistent: true });
+  return data?.ownerId;
 }
 
 /** Written with the message: the group thread names the conversation the message went to. */
