@@ -97,7 +97,27 @@ export interface InboundMessageEvent extends EventBase {
   replyToProviderMessageId: string | null;
   /** Telegram: the chat the message is in (where replies go). */
   chatId: string | null;
+  /** Telegram: the group or supergroup the message was written in (absent in a private chat). */
+  groupChat?: GroupChat;
+  /** WhatsApp: the Click to WhatsApp ad (or post) the contact came from, as Meta names it. */
+  referral?: AdReferral;
   email: InboundEmailDetails | null;
+}
+
+/** Where a contact came from when they wrote through an ad: kept on the message for attribution. */
+export interface AdReferral {
+  sourceType: string | null;
+  sourceId: string | null;
+  sourceUrl: string | null;
+  headline: string | null;
+  body: string | null;
+  clickId: string | null;
+}
+
+/** A group chat a contact wrote in: its conversation is kept apart from their private one. */
+export interface GroupChat {
+  id: string;
+  title: string | null;
 }
 
 /** A message the contact edited (Telegram `edited_message`): its new text; the earlier text is kept by the caller. */
@@ -106,6 +126,7 @@ export interface InboundEditEvent extends EventBase {
   channel: ContactChannel;
   providerMessageId: string;
   chatId: string | null;
+  groupChat?: GroupChat;
   from: InboundParty;
   text: string;
   media: MediaReference[];
@@ -199,6 +220,16 @@ export interface SnsSubscriptionEvent extends EventBase {
   token: string;
 }
 
+/**
+ * A Telegram group became a supergroup (`migrate_to_chat_id` in the old group, `migrate_from_chat_id`
+ * in the new one): its id changed, and its members' threads carry on under the new id.
+ */
+export interface ChatMigratedEvent extends EventBase {
+  type: 'chat_migrated';
+  fromChatId: string;
+  toChatId: string;
+}
+
 /** A part of a payload that was not understood or is not handled: kept with the reason, never dropped. */
 export interface IgnoredEvent extends EventBase {
   type: 'ignored';
@@ -215,6 +246,7 @@ export type InboundEvent =
   | DeliveryStatusEvent
   | CallEvent
   | SnsSubscriptionEvent
+  | ChatMigratedEvent
   | IgnoredEvent;
 
 export const ignored = (

@@ -21,6 +21,8 @@ import {
   ignored,
   isoFromUnixSeconds,
   partyOf,
+  type ChatMigratedEvent,
+  type GroupChat,
   type InboundEditEvent,
   type InboundEvent,
   type InboundMessageEvent,
@@ -75,11 +77,25 @@ const tgFile = z.object({
 
 const tgLocation = z.object({ latitude: z.number(), longitude: z.number() });
 
+/** A shared phone contact (https://core.telegram.org/bots/api#contact). */
+const tgContact = z.object({
+  phone_number: z.string(),
+  first_name: z.string(),
+  last_name: z.string().optional(),
+  user_id: z.number().optional(),
+});
+
+/** A poll sent to the chat (https://core.telegram.org/bots/api#poll): its question and option texts. */
+const tgPoll = z.object({
+  question: z.string(),
+  options: z.array(z.object({ text: z.string() })).default([]),
+});
+
 /** A Telegram `Message` (as sent in `message` and `edited_message`). */
 export const telegramMessageSchema = z.object({
   message_id: z.number(),
   from: tgUser.optional(),
-  chat: z.object({ id: z.number(), type: z.string() }),
+  chat: z.object({ id: z.number(), type: z.string(), title: z.string().optional() }),
   date: z.number(),
   edit_date: z.number().optional(),
   text: z.string().optional(),
@@ -94,7 +110,16 @@ export const telegramMessageSchema = z.object({
   animation: tgFile.optional(),
   location: tgLocation.optional(),
   venue: z.object({ location: tgLocation, title: z.string(), address: z.string() }).optional(),
+  contact: tgContact.optional(),
+  poll: tgPoll.optional(),
+  dice: z.object({ emoji: z.string(), value: z.number() }).optional(),
   reply_to_message: z.object({ message_id: z.number() }).optional(),
+  // Sent on behalf of a chat (an anonymous group admin, a linked channel's automatic forward): `from`
+  // is then a fake user kept for backward compatibility (#message), no person to make a contact of.
+  sender_chat: z.object({ id: z.number() }).optional(),
+  // A group upgraded to a supergroup: said in the old group (`migrate_to_chat_id`) and the new one.
+  migrate_to_chat_id: z.number().optional(),
+  migrate_from_chat_id: z.number().optional(),
 });
 
 /** A Telegram `Update`: its id and the one optional field it carries. */
@@ -136,14 +161,43 @@ const updateEvent = (item: unknown): InboundEvent => {
   if (!message.success) {
     return ignored(provider, 'invalid_item', `A ${kind} without message_id, chat or date`, item, [updateKey]);
   }
+  const migration = chatMigration(message.data, updateKey);
+  if (migration) return migration;
   return kind === 'message'
     ? newMessage(message.data, updateKey, item)
     : editedMessage(message.data, updateKey, item);
 };
 
+/** The service message of a group's upgrade to a supergroup, as the move of its id. */
+const chatMigration = (message: TgMessage, updateKey: string): ChatMigratedEvent | undefined => {
+  const [fromChatId, toChatId] =
+    message.migrate_to_chat_id !== undefined
+      ? [message.chat.id, message.migrate_to_chat_id]
+      : message.migrate_from_chat_id !== undefined
+        ? [message.migrate_from_chat_id, message.chat.id]
+        : [];
+  if (fromChatId === undefined || toChatId === undefined) return undefined;
+  return {
+    type: 'chat_migrated',
+    provider,
+    dedupeKeys: [updateKey, `telegram:migration:${fromChatId}:${toChatId}`],
+    fromChatId: String(fromChatId),
+    toChatId: String(toChatId),
+  };
+};
+
+/** The group a message was written in: any chat but the private one with the user (groups and supergroups). */
+const groupChatOf = (message: TgMessage): GroupChat | undefined =>
+  message.chat.type === 'private' ? undefined : { id: String(message.chat.id), title: message.chat.title ?? null };
+
+const withGroup = (message: TgMessage) => {
+  const groupChat = groupChatOf(message);
+  return groupChat ? { groupChat } : {};
+};
+
 const senderOf = (message: TgMessage): InboundParty | null => {
   const user = message.from;
-  if (!user) return null;
+  if (!user || message.sender_chat) return null;
   const name = [user.first_name, user.last_name].filter(Boolean).join(' ');
   return partyOf(
     'telegram',
@@ -175,6 +229,7 @@ const newMessage = (message: TgMessage, updateKey: string, item: unknown): Inbou
     media: content.media,
     replyToProviderMessageId: message.reply_to_message ? telegramProviderMessageId(chatId, message.reply_to_message.message_id) : null,
     chatId,
+    ...withGroup(message),
     email: null,
   };
   return event;
@@ -199,6 +254,7 @@ const editedMessage = (message: TgMessage, updateKey: string, item: unknown): In
     dedupeKeys,
     providerMessageId: telegramProviderMessageId(chatId, message.message_id),
     chatId,
+    ...withGroup(message),
     from,
     text: content.text,
     media: content.media,
@@ -249,7 +305,15 @@ const messageContent = (
   if (message.location) {
     return { text: `Location: (${message.location.latitude}, ${message.location.longitude})`, media };
   }
-  return {
-    unsupported: 'A message with no text, media or location (a poll, contact, game or service message)',
-  };
+  if (message.contact) {
+    const { first_name, last_name, phone_number } = message.contact;
+    return { text: `Contact: ${[first_name, last_name].filter(Boolean).join(' ')}, ${phone_number}`, media };
+  }
+  if (message.poll) {
+    const options = message.poll.options.map((option) => option.text).join(' / ');
+    return { text: `Poll: ${message.poll.question}${options ? ` (${options})` : ''}`, media };
+  }
+  if (message.dice) return { text: `${message.dice.emoji} ${message.dice.value}`, media };
+  // Service messages (members joining, a group migrated to a supergroup, a pinned message, ...) are no one's words.
+  return { unsupported: 'A message with no text, media, location, contact or poll (a game or service message)' };
 };

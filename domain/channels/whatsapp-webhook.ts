@@ -26,6 +26,7 @@ import {
   isoFromUnixSeconds,
   partyOf,
   canonicalValue,
+  type AdReferral,
   type CallEvent,
   type CallStatus,
   type DeliveryStatus,
@@ -140,6 +141,48 @@ const waMessage = z.object({
     })
     .optional(),
   button: z.object({ text: z.string(), payload: z.string().optional() }).optional(),
+  // Shared contact cards: many fields may be left out by the sender's device (.../messages/contacts).
+  contacts: z
+    .array(
+      z.object({
+        name: z.object({ formatted_name: z.string().optional(), first_name: z.string().optional() }).optional(),
+        phones: z.array(z.object({ phone: z.string().optional(), wa_id: z.string().optional() })).optional(),
+      }),
+    )
+    .optional(),
+  // A cart sent from the catalog (.../messages/order).
+  order: z
+    .object({
+      catalog_id: z.string().optional(),
+      text: z.string().optional(),
+      product_items: z
+        .array(
+          z.object({
+            product_retailer_id: z.string(),
+            quantity: z.coerce.number(),
+            item_price: z.coerce.number().optional(),
+            currency: z.string().optional(),
+          }),
+        )
+        .default([]),
+    })
+    .optional(),
+  // What Cloud API cannot show (.../messages/unsupported): `unsupported.type` names it.
+  unsupported: z.object({ type: z.string().optional() }).optional(),
+  reaction: z.object({ message_id: z.string().optional(), emoji: z.string().optional() }).optional(),
+  // The contact changed their number (.../messages/system): `body` says from which to which.
+  system: z.object({ body: z.string().optional(), wa_id: z.string().optional(), type: z.string().optional() }).optional(),
+  // Only on a message sent through a Click to WhatsApp ad (every messages webhook reference page).
+  referral: z
+    .object({
+      source_url: z.string().optional(),
+      source_id: z.string().optional(),
+      source_type: z.string().optional(),
+      headline: z.string().optional(),
+      body: z.string().optional(),
+      ctwa_clid: z.string().optional(),
+    })
+    .optional(),
   errors: z.array(waError).optional(),
 });
 
@@ -301,21 +344,60 @@ const inboundMessage = (message: WaMessage, value: WaValue, names: Map<string, s
     media: content.media,
     replyToProviderMessageId: message.context?.id ?? null,
     chatId: null,
+    ...(message.referral ? { referral: referralOf(message.referral) } : {}),
     email: null,
   };
   return event;
 };
 
+const referralOf = (referral: NonNullable<WaMessage['referral']>): AdReferral => ({
+  sourceType: referral.source_type ?? null,
+  sourceId: referral.source_id ?? null,
+  sourceUrl: referral.source_url ?? null,
+  headline: referral.headline ?? null,
+  body: referral.body ?? null,
+  clickId: referral.ctwa_clid ?? null,
+});
+
 const messageContent = (
   message: WaMessage,
 ): { text: string; media: MediaReference[] } | { unsupported: string } => {
-  if (message.errors?.length) {
-    const first = message.errors[0]!;
-    return {
-      unsupported: `WhatsApp could not deliver a ${message.type} message: ${first.title ?? first.message ?? first.code}`,
-    };
+  // The contact wrote something Cloud API cannot pass on (a poll, a view-once photo, an edit, ...): the
+  // inbox shows that they wrote, so someone can ask them to send it again another way.
+  if (message.type === 'unsupported' || message.type === 'unknown' || message.errors?.length) {
+    const what = message.unsupported?.type ?? (message.type === 'unsupported' || message.type === 'unknown' ? null : message.type);
+    return { text: `[A message WhatsApp cannot show here${what ? ` (${what})` : ''}]`, media: [] };
   }
   switch (message.type) {
+    case 'contacts': {
+      const cards = (message.contacts ?? []).map((card) => {
+        const name = card.name?.formatted_name ?? card.name?.first_name ?? '';
+        const phones = (card.phones ?? []).flatMap((phone) => phone.phone ?? (phone.wa_id ? `+${phone.wa_id}` : []));
+        return [name, ...phones].filter(Boolean).join(', ');
+      });
+      return cards.length > 0
+        ? { text: cards.map((card) => `Contact: ${card}`).join('\n'), media: [] }
+        : { unsupported: 'A contacts message without contacts' };
+    }
+    case 'order': {
+      const order = message.order;
+      if (!order) return { unsupported: 'An order message without an order' };
+      const items = order.product_items.map(
+        (item) => `${item.quantity} × ${item.product_retailer_id}${item.item_price !== undefined ? ` at ${item.item_price}${item.currency ? ` ${item.currency}` : ''}` : ''}`,
+      );
+      return {
+        text: [`Order: ${items.join(', ') || 'no items'}`, order.text].filter(Boolean).join('\n'),
+        media: [],
+      };
+    }
+    // Shown in the conversation of the number they leave, so whoever answers knows the new one.
+    case 'system':
+      return message.system?.body
+        ? { text: `[${message.system.body}]`, media: [] }
+        : { unsupported: `A system message ${message.system?.type ?? ''} without a body` };
+    // Reactions are no new message (the product keeps no reactions on messages yet).
+    case 'reaction':
+      return { unsupported: `A reaction ${message.reaction?.emoji ?? '(removed)'} to a message` };
     case 'text':
       return message.text
         ? { text: message.text.body, media: [] }

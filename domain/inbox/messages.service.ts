@@ -618,9 +618,12 @@ export type InboundThread =
   /** The contact's latest conversation on the channel (reopened when resolved), or a new one. */
   | { thread: 'latest' }
   /** This conversation, when it is the sender's on the channel (an email reply); otherwise a new one. */
-  | { thread: 'existing'; conversationId: string; subject?: string }
-  /** A new conversation (an email that starts a new thread); it becomes the contact's latest. */
-  | { thread: 'new'; subject?: string };
+  | { thread: 'existing'; conversationId: string; subject?: string; keepLatest?: boolean }
+  /**
+   * A new conversation (an email that starts a new thread); it becomes the contact's latest, unless
+   * `keepLatest` (a Telegram group's thread: the contact's private conversation stays their latest).
+   */
+  | { thread: 'new'; subject?: string; keepLatest?: boolean };
 
 /** An inbound message as any source hands it to the inbox (the API's ingest, a channel webhook). */
 export interface InboundMessageSpec {
@@ -773,7 +776,7 @@ export async function ingestMessage(
         .check(channelGuard)
         .where((attr, { eq }) => eq(attr.ownerId, sender))
         .commit(),
-      ...(opened
+      ...(opened && !(target.thread !== 'latest' && target.keepLatest)
         ? [
             currentId
               ? tx.uniqueGuard

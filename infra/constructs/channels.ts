@@ -10,6 +10,7 @@ import { S3 as S3ReceiptAction } from 'aws-cdk-lib/aws-ses-actions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { webhooks, type WebhookDefinition } from '../../functions/webhooks/webhooks';
+import { attachmentsKeyPrefix } from '../../domain/inbox/attachment.entity';
 import { grantBucketObjects, grantTableItems } from './data';
 import { createAppFunction, pascalCase, type FunctionSettings } from './lambda-function';
 
@@ -61,6 +62,8 @@ export class Channels extends Construct {
       fn.addToRolePolicy(new PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.credentialsKey.keyArn] }));
       fn.addEnvironment('CREDENTIALS_KMS_KEY_ID', props.credentialsKey.keyArn);
       grantBucketObjects(fn, props.bucket, inboundMailPrefix, { read: true });
+      // An inbound mail's files are kept as its message's attachments while the mail is in hand.
+      grantBucketObjects(fn, props.bucket, attachmentsKeyPrefix, { put: true });
       // Providers call without AWS credentials: the function verifies each provider's signature itself.
       const url = fn.addFunctionUrl({ authType: FunctionUrlAuthType.NONE });
       this.hooks.push({ definition, fn, url });

@@ -147,12 +147,36 @@ describe('parseTelegramWebhook', () => {
     expect(events.map((e) => [e.type, e.reason, e.dedupeKeys])).toEqual([
       ['ignored', 'unsupported_update', ['telegram:update:748302930']],
       ['ignored', 'unsupported_update', ['telegram:update:748302931']],
-      ['ignored', 'unsupported_content', ['telegram:update:748302932', 'telegram:message:583920174:4310']],
+      // A poll is a message with a placeholder text (below), no longer left out.
+      ['message', undefined, ['telegram:update:748302932', 'telegram:message:583920174:4310']],
       ['ignored', 'unroutable_sender', ['telegram:update:748302933', 'telegram:message:-1001234567890:4311']],
       ['ignored', 'invalid_item', ['telegram:update:748302934']],
       ['ignored', 'unrecognised_payload', []],
     ]);
     expect(events[0]!.detail).toContain('callback_query');
+    expect(events[2]).toMatchObject({ type: 'message', text: 'Poll: Which plan? (Monthly / Annual)' });
+  });
+
+  it('gives a contact card, a poll and a dice a placeholder text; a group message its group; a service message is left out', () => {
+    const events = parseTelegramWebhook(fixtureBytes('telegram/group-and-kinds.json'));
+    expect(events.map((e) => (e.type === 'message' ? e.text : `${e.type}:${e.type === 'ignored' ? e.reason : ''}`))).toEqual([
+      'Oi! Can I get a quote for 12 seats?',
+      '@acme_support_bot does the API have webhooks?',
+      'This is the error I get',
+      'Contact: Carla Souza, +5511987654321',
+      'Carla asked me to forward this: we need SSO too',
+      'Poll: Which plan? (Monthly / Annual)',
+      'Pilot feedback: exports are slow',
+      'chat_migrated:',
+      'ignored:unsupported_update',
+      'ignored:unsupported_update',
+      'ignored:unroutable_sender',
+    ]);
+    expect(events[0]).not.toHaveProperty('groupChat');
+    expect(events[7]).toMatchObject({ type: 'chat_migrated', fromChatId: '-4012345678', toChatId: '-1009988776655' });
+    expect(events[1]).toMatchObject({ chatId: '-1001234567890', groupChat: { id: '-1001234567890', title: 'Acme customers' } });
+    const dice = { update_id: 1, message: { message_id: 1, from: { id: 5, first_name: 'D' }, chat: { id: 5, type: 'private' }, date: 1, dice: { emoji: '🎲', value: 4 } } };
+    expect(parseTelegramWebhook(JSON.stringify(dice))).toMatchObject([{ type: 'message', text: '🎲 4' }]);
   });
 
   it('answers a body that is not JSON with one ignored entry', () => {

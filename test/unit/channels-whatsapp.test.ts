@@ -229,7 +229,8 @@ describe('parseWhatsAppWebhook', () => {
 
     expect(events.map((e) => [e.type, e.reason, e.dedupeKeys])).toEqual([
       ['ignored', 'unsupported_message_type', ['whatsapp:message:wamid.REACTION-1']],
-      ['ignored', 'unsupported_message_type', ['whatsapp:message:wamid.UNSUPPORTED-1']],
+      // What Cloud API cannot show is still a message from the contact, with a placeholder text.
+      ['message', undefined, ['whatsapp:message:wamid.UNSUPPORTED-1']],
       ['ignored', 'unroutable_sender', ['whatsapp:message:wamid.BADSENDER-1']],
       ['ignored', 'invalid_item', []],
       ['ignored', 'unknown_status', ['whatsapp:status:wamid.DELETED-1:deleted']],
@@ -237,7 +238,8 @@ describe('parseWhatsAppWebhook', () => {
       ['ignored', 'unsupported_field', []],
       ['ignored', 'unsupported_field', []],
     ]);
-    expect(events[1]!.detail).toContain('Message type unknown');
+    expect(events[0]!.detail).toContain('reaction');
+    expect(events[1]).toMatchObject({ type: 'message', text: '[A message WhatsApp cannot show here (edit)]' });
     expect(events[3]!.item).toMatchObject({ id: 'wamid.NOFROM-1' });
   });
 

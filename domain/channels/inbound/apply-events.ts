@@ -23,6 +23,7 @@ import { systemActor, type CallerContext } from '../../shared/context';
 import type { CoreDeps } from '../../shared/deps';
 import { isConflict, lostRace } from '../../shared/errors';
 import type { BlobStore, SecretSealer } from '../../shared/ports';
+import type { TxEntities } from '../../store/db';
 import { retryLostRaces } from '../../shared/retry';
 import type { ChannelConnectionItem } from '../connections/channel-connections.service';
 import { applyProviderStatus } from '../deliveries/deliveries.service';
@@ -37,7 +38,9 @@ import type {
 } from '../inbound-events';
 import type { CertificateSource } from '../sns-message';
 import { fetchMediaJobOp } from './fetch-media.job';
-import { findThread, mailIdOp, parseMail, readMime } from './inbound-email';
+import { groupThread, groupThreadGuard, groupThreadOp, recordGroupMigration } from './group-threads';
+import { planMailFiles, storeMailFiles, type MailFilePlan, type PlannedMailFile } from './mail-attachments';
+import { findThread, mailIdOp, parseMail, readMime, type ParsedMail } from './inbound-email';
 
 /** Visits an SNS `SubscribeURL` (a GET) to confirm a subscription. */
 export interface SubscriptionConfirmer {
@@ -94,6 +97,9 @@ export async function applyInboundEvent(
       return applyCall(deps, connection, event);
     case 'sns_subscription':
       return applySubscription(deps, connection, event);
+    case 'chat_migrated':
+      await recordGroupMigration(deps, connection.workspaceId, connection.connectionId, event);
+      return 'stored';
     case 'ignored':
       deps.log.info('Webhook item ignored', {
         connectionId: connection.connectionId,
@@ -141,9 +147,29 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
   let target: InboundThread = { thread: 'latest' };
   let email: Record<string, unknown> | undefined;
   let extraOps: InboundMessageSpec['extraOps'];
+  let sender = senderOf(event.from);
+  let mail: ParsedMail | undefined;
+  let mailFiles: MailFilePlan = { files: [], skipped: 0 };
   if (event.email) {
-    const mail = await parseMail(await readMime(deps.blobs, event.email), event.email);
+    mail = await parseMail(await readMime(deps.blobs, event.email), event.email);
+    if (mail.deliveryReport) {
+      // A bounce that reached the inbound address: SES reports our mail's bounces as bounce events on
+      // its delivery, and a mail server is no contact to open a conversation with.
+      deps.log.info('Webhook item ignored', {
+        connectionId: connection.connectionId,
+        provider: event.provider,
+        reason: 'delivery_report',
+        detail: `A delivery status report from ${event.from.value}`,
+      });
+      return 'ignored';
+    }
     body = mail.text;
+    // The MIME's own From name is decoded (`=?windows-1251?B?...?=` in the header is a name in Cyrillic).
+    if (mail.fromName) sender = { ...sender, name: mail.fromName };
+    if (mail.attachments.length > 0 && !deps.blobs) {
+      deps.log.warn('Mail files not kept: no bucket', { connectionId: connection.connectionId, files: mail.attachments.length });
+    }
+    mailFiles = deps.blobs ? planMailFiles(deps, mail.attachments) : { files: [], skipped: mail.attachments.length };
     // A conversation's subject is at most 300 characters (conversations.schemas).
     const subject = mail.subject?.trim().slice(0, 300) || undefined;
     const thread = await findThread(deps, connection.workspaceId, mail, [...event.to, ...event.email.to, ...event.email.cc]);
@@ -156,12 +182,21 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
       threadedBy: thread?.by ?? null,
       ...(mail.autoSubmitted ? { autoSubmitted: mail.autoSubmitted } : {}),
       ...(mail.precedence ? { precedence: mail.precedence } : {}),
+      // The ids the files are attached under, so a retry attaches the same ones.
+      ...(mailFiles.files.length > 0 ? { attachments: mailFiles.files } : {}),
+      ...(mailFiles.skipped > 0 ? { skippedFiles: mailFiles.skipped } : {}),
     };
     const messageIdHeader = mail.messageIdHeader;
     if (messageIdHeader) {
       const at = deps.clock.nowIso();
       extraOps = (tx, ref) => [mailIdOp(tx, connection.workspaceId, messageIdHeader, ref.conversationId, at)];
     }
+  }
+  if (event.groupChat) {
+    const key = groupThreadGuard(connection.workspaceId, connection.connectionId, event.groupChat, event.from.value);
+    target = await groupThread(deps, key, event.groupChat);
+    const at = deps.clock.nowIso();
+    extraOps = (tx, ref) => [groupThreadOp(tx, key, ref.conversationId, at)];
   }
   const replyTo = event.replyToProviderMessageId
     ? await repliedMessage(deps, connection, event.channel, event.replyToProviderMessageId)
@@ -175,6 +210,7 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
     },
     ...(event.media.length > 0 ? { media: event.media } : {}),
     ...(replyTo ? { replyTo } : {}),
+    ...(event.referral ? { referral: event.referral } : {}),
     ...(email ? { email } : {}),
   };
   // The files are fetched into S3 by a job written with the message (its attachment ids chosen now).
@@ -188,16 +224,29 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
   }
   const spec: InboundMessageSpec = {
     channel: event.channel,
-    sender: senderOf(event.from),
+    sender,
     externalId: externalIdOf(connection, event.providerMessageId),
     body,
-    messageKind: event.media.length > 0 ? 'media' : 'text',
+    messageKind: event.media.length > 0 || mailFiles.files.length > 0 ? 'media' : 'text',
     payload,
     ...(event.sentAt ? { receivedAt: event.sentAt } : {}),
     target,
     ...(extraOps ? { extraOps } : {}),
   };
-  const { replayed } = await retryLostRaces(() => ingestMessage(deps, caller, spec));
+  const { result, replayed } = await retryLostRaces(() => ingestMessage(deps, caller, spec));
+  if (mail && deps.blobs) {
+    // A repeat finishes what an earlier attempt left: the files the stored message planned.
+    const planned = ((result.message.payload?.email as { attachments?: PlannedMailFile[] } | undefined)?.attachments ?? []);
+    if (planned.length > 0) {
+      await storeMailFiles(
+        { ...deps, blobs: deps.blobs },
+        connection.workspaceId,
+        { conversationId: result.conversationId, messageId: result.message.id, attachments: result.message.attachments },
+        planned,
+        mail.attachments,
+      );
+    }
+  }
   return replayed ? 'duplicate' : 'stored';
 }
 
@@ -214,7 +263,12 @@ async function applyEdit(deps: InboundDeps, connection: ChannelConnectionItem, e
   );
   if (outcome === 'applied') return 'stored';
   if (outcome === 'unchanged') return 'duplicate';
-  // An edit of a message we never got (it predates the connection, or was lost): kept as a message.
+  // An edit of a message we never got (it predates the connection, or was lost): kept as a message,
+  // in the group's thread when it was written in a group.
+  const key = event.groupChat
+    ? groupThreadGuard(connection.workspaceId, connection.connectionId, event.groupChat, event.from.value)
+    : undefined;
+  const group = key && event.groupChat ? { target: await groupThread(deps, key, event.groupChat), at: deps.clock.nowIso() } : undefined;
   const { replayed } = await retryLostRaces(() =>
     ingestMessage(deps, caller, {
       channel: event.channel,
@@ -223,11 +277,20 @@ async function applyEdit(deps: InboundDeps, connection: ChannelConnectionItem, e
       body: event.text,
       messageKind: event.media.length > 0 ? 'media' : 'text',
       payload: {
-        provider: { kind: event.provider, connectionId: connection.connectionId, messageId: event.providerMessageId },
+        provider: {
+          kind: event.provider,
+          connectionId: connection.connectionId,
+          messageId: event.providerMessageId,
+          // Where a reply goes (channel-routing reads it), as on a message received unedited.
+          ...(event.chatId ? { chatId: event.chatId } : {}),
+        },
         edited: true,
         ...(event.media.length > 0 ? { media: event.media } : {}),
       },
       ...(event.editedAt ? { receivedAt: event.editedAt } : {}),
+      ...(key && group
+        ? { target: group.target, extraOps: (tx: TxEntities, ref: { conversationId: string }) => [groupThreadOp(tx, key, ref.conversationId, group.at)] }
+        : {}),
     }),
   );
   return replayed ? 'duplicate' : 'stored';

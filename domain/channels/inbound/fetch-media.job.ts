@@ -79,7 +79,7 @@ export function fetchMediaJobOp(
 }
 
 /** The attachments' allowlisted type for a provider's MIME type (parameters dropped), or undefined. */
-const contentTypeOf = (mimeType: string | null): AttachmentContentType | undefined => {
+export const contentTypeOf = (mimeType: string | null): AttachmentContentType | undefined => {
   const bare = mimeType?.split(';')[0]?.trim().toLowerCase();
   return bare && bare in attachmentContentTypes ? (bare as AttachmentContentType) : undefined;
 };
@@ -123,6 +123,22 @@ async function fetchOne(
     contentType,
     sizeBytes: file.bytes.byteLength,
   };
+  await attachStoredFile(deps, workspaceId, { conversationId: input.conversationId, messageId: input.messageId }, ref, objectKey);
+}
+
+/**
+ * A file already put at `objectKey` becomes one of the message's attachments: the attachment item and
+ * the message's list in one transaction (a lost race with another change of the message runs again).
+ */
+export async function attachStoredFile(
+  deps: CoreDeps,
+  workspaceId: string,
+  target: { conversationId: string; messageId: string },
+  ref: MessageAttachmentRef,
+  objectKey: string,
+): Promise<void> {
+  const { id: attachmentId, fileName, contentType } = ref;
+  const input = target;
   const key = { workspaceId, conversationId: input.conversationId, messageId: input.messageId };
   await retryLostRaces(async () => {
     const { data } = await deps.db.entities.message.get(key).go({ consistent: true });

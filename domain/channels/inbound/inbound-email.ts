@@ -39,6 +39,22 @@ export interface ParsedMail {
   /** RFC 3834 `Auto-Submitted` and `Precedence`: a mail no person wrote (the autoreply bot's loop guard reads them). */
   autoSubmitted: string | null;
   precedence: string | null;
+  /**
+   * A delivery status report (RFC 3464: `multipart/report; report-type=delivery-status`), a mail server's
+   * bounce of a mail, not a person's message.
+   */
+  deliveryReport: boolean;
+  /** The From display name, RFC 2047 words decoded (SES's notification gives the header as written). */
+  fromName: string | null;
+  /** The files the mail carries, attached or inline (an image its HTML shows), in MIME order. */
+  attachments: MailFile[];
+}
+
+/** One file of a mail, decoded. */
+export interface MailFile {
+  fileName: string | null;
+  mimeType: string;
+  bytes: Uint8Array;
 }
 
 /** The raw MIME bytes of the mail, or undefined when the notification carries none we can read. */
@@ -80,6 +96,16 @@ export async function parseMail(raw: Uint8Array | undefined, details: InboundEma
     references: references.slice(-maxReferences),
     autoSubmitted: headerOf(email?.headers, 'auto-submitted'),
     precedence: headerOf(email?.headers, 'precedence'),
+    deliveryReport: /^\s*multipart\/report\s*;(?:.*;)?\s*report-type\s*=\s*"?delivery-status"?/is.test(
+      email?.headers.find((header) => header.key.toLowerCase() === 'content-type')?.value ?? '',
+    ),
+    fromName: email?.from?.name?.trim() || null,
+    attachments: (email?.attachments ?? []).map((file) => ({
+      fileName: file.filename,
+      mimeType: file.mimeType,
+      // postal-mime's default attachment encoding is an ArrayBuffer.
+      bytes: typeof file.content === 'string' ? Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8') : new Uint8Array(file.content),
+    })),
   };
 }
 

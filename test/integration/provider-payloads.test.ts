@@ -1,0 +1,349 @@
+/**
+ * Provider payload kinds seen in real traffic, each in the shape of the provider's own documentation
+ * (fixtures under test/fixtures/providers/): answered as the provider expects, stored once, in the
+ * conversation a CRM user would look for it in.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { channelScope } from '../../domain/contacts/contact-record';
+import {
+  connectAll,
+  hook,
+  inboundTopic,
+  snsBody,
+  startFakeSns,
+  telegramHeaders,
+  twilioHeaders,
+  whatsappHeaders,
+  type Connections,
+} from '../support/channel-hooks';
+import { fixtureBytes, fixtureText } from '../support/provider-fixtures';
+import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
+
+let stack: TestStack;
+let acme: Awaited<ReturnType<typeof seedWorkspace>>;
+let hooks: Connections;
+let sns: Awaited<ReturnType<typeof startFakeSns>>;
+
+beforeAll(async () => {
+  // The fixture SNS signing certificate is valid from December 2026.
+  stack = await createTestStack({ clockStart: '2027-01-15T09:00:00.000Z' });
+  acme = await seedWorkspace(stack, 'Acme');
+  hooks = await connectAll(stack, acme.owner.token);
+  sns = await startFakeSns();
+});
+afterAll(async () => {
+  await sns?.stop();
+  await stack?.destroy();
+});
+
+const get = (path: string) => stack.api('GET', path, { token: acme.owner.token });
+
+interface StoredMessage {
+  id: string;
+  body: string;
+  kind: string;
+  authorKind: string;
+  externalId: string;
+  payload: Record<string, unknown> & { provider: { chatId?: string } };
+}
+interface ListedConversation {
+  id: string;
+  contactId: string;
+  channel: string;
+  subject?: string;
+}
+
+/** The contact holding this channel value, its conversations (oldest first) and each one's messages. */
+async function threadsOf(kind: 'phone' | 'whatsapp' | 'telegram' | 'email', value: string) {
+  const { data: guard } = await stack.deps.db.entities.uniqueGuard
+    .get({ workspaceId: acme.workspace.id, scope: channelScope(kind), value })
+    .go({ consistent: true });
+  if (!guard) return { contactId: undefined, conversations: [] };
+  const listed = ((await get('/v1/conversations?view=all&limit=100')).body.items as ListedConversation[])
+    .filter((cv) => cv.contactId === guard.ownerId)
+    .sort((a, b) => a.id.localeCompare(b.id));
+  const conversations = await Promise.all(
+    listed.map(async (cv) => ({
+      ...cv,
+      // What the contact wrote, in the provider's order (our replies left out).
+      messages: ((await get(`/v1/conversations/${cv.id}/messages`)).body.items as StoredMessage[])
+        .filter((message) => message.authorKind === 'contact')
+        .sort((a, b) => a.externalId.localeCompare(b.externalId)),
+    })),
+  );
+  return { contactId: guard.ownerId, conversations };
+}
+
+describe('Telegram', () => {
+  it('keeps a contact’s group messages in a thread of their own, apart from their private conversation', async () => {
+    const body = fixtureText('telegram/group-and-kinds.json');
+    const first = await hook(`/hooks/telegram/${hooks.telegram}`, { body, headers: telegramHeaders() });
+    // Seven messages and a group's upgrade to a supergroup stored; a reaction, the bot being blocked and
+    // a channel's post forwarded into the group (from a chat, not a person) are not a contact's messages.
+    expect(first).toMatchObject({ status: 200, body: { stored: 8, ignored: 3, duplicate: 0 } });
+    const again = await hook(`/hooks/telegram/${hooks.telegram}`, { body, headers: telegramHeaders() });
+    expect(again).toMatchObject({ status: 200, body: { stored: 0, duplicate: 8, ignored: 3 } });
+    // No contact for the fake sender Telegram puts in `from` of a message sent on behalf of a chat.
+    expect((await threadsOf('telegram', '777000')).contactId).toBeUndefined();
+
+    // A user without username or last name: their first name, and the user id as the channel.
+    const { contactId, conversations } = await threadsOf('telegram', '6123456789');
+    expect((await get(`/v1/contacts/${contactId}`)).body).toMatchObject({ name: 'Bruno' });
+    // Private, "Acme customers" and "Acme pilot".
+    expect(conversations).toHaveLength(3);
+    const threadIn = (chatId: string) => conversations.find((cv) => cv.messages.some((m) => m.payload.provider.chatId === chatId))!;
+    const personal = threadIn('6123456789');
+    const group = threadIn('-1001234567890');
+    const pilot = threadIn('-4012345678');
+    expect(pilot).toMatchObject({ subject: 'Acme pilot (Telegram group)', messages: [{ body: 'Pilot feedback: exports are slow' }] });
+
+    expect(personal.messages.map((m) => m.body)).toEqual([
+      'Oi! Can I get a quote for 12 seats?',
+      'Contact: Carla Souza, +5511987654321',
+      'Carla asked me to forward this: we need SSO too',
+      'Poll: Which plan? (Monthly / Annual)',
+    ]);
+    expect(personal.messages.every((m) => m.payload.provider.chatId === '6123456789')).toBe(true);
+
+    expect(group.subject).toBe('Acme customers (Telegram group)');
+    expect(group.messages.map((m) => [m.body, m.kind])).toEqual([
+      ['@acme_support_bot does the API have webhooks?', 'text'],
+      ['This is the error I get', 'media'],
+    ]);
+    expect(group.messages.every((m) => m.payload.provider.chatId === '-1001234567890')).toBe(true);
+    expect(group.messages[1]!.payload).toMatchObject({
+      media: [{ kind: 'image', providerMediaId: 'AgACAgQAAxkBAAIBg2blarge', caption: 'This is the error I get' }],
+      replyTo: { conversationId: group.id, messageId: group.messages[0]!.id },
+    });
+
+    // A reply goes to the contact, privately, from either thread: the group is not the contact's to write to.
+    const reply = (conversationId: string) =>
+      stack.api('POST', `/v1/conversations/${conversationId}/messages`, { token: acme.owner.token, body: { body: 'Thanks!' } });
+    expect((await reply(personal.id)).body.routing).toMatchObject({ channel: 'telegram', to: '6123456789' });
+    expect((await reply(group.id)).body.routing).toMatchObject({ channel: 'telegram', to: '6123456789' });
+    // A send to the contact (not to a conversation) picks their private thread, the latest they wrote in privately.
+    const toContact = await stack.api('POST', `/v1/contacts/${contactId}/messages`, {
+      token: acme.owner.token,
+      body: { body: 'Following up', channel: 'telegram' },
+    });
+    expect(toContact.body).toMatchObject({ conversationId: personal.id, routing: { to: '6123456789' } });
+
+    // The next group message finds its thread again; the next private one the private thread.
+    const later = JSON.parse(body) as { update_id: number; message?: { message_id: number; date: number; text?: string } }[];
+    const more = [later[1]!, later[0]!].map((update, i) => ({
+      ...update,
+      update_id: 748303100 + i,
+      message: { ...update.message!, message_id: update.message!.message_id + 1000, text: `later ${i}` },
+    }));
+    // The pilot group, now a supergroup under its new id: the same thread carries on.
+    more.push({
+      update_id: 748303102,
+      message: { message_id: 1, date: 1764600400, text: 'later 2', ...{ from: { id: 6123456789, is_bot: false, first_name: 'Bruno' }, chat: { id: -1009988776655, title: 'Acme pilot', type: 'supergroup' } } },
+    });
+    expect((await hook(`/hooks/telegram/${hooks.telegram}`, { body: JSON.stringify(more), headers: telegramHeaders() })).body).toMatchObject({
+      stored: 3,
+    });
+    const after = await threadsOf('telegram', '6123456789');
+    expect(after.conversations).toHaveLength(3);
+    const bodies = Object.fromEntries(after.conversations.map((cv) => [cv.id, cv.messages.map((m) => m.body)]));
+    expect(bodies[group.id]).toContain('later 0');
+    expect(bodies[personal.id]).toContain('later 1');
+    expect(bodies[pilot.id]).toContain('later 2');
+
+    // Edits in the group: of a message stored (changed in place), of one never seen (kept in the group's thread).
+    const groupMessage = later[1]!.message!;
+    const edits = [
+      { update_id: 748303200, edited_message: { ...groupMessage, edit_date: groupMessage.date + 60, text: 'does the API have webhooks? (and retries?)' } },
+      { update_id: 748303201, edited_message: { ...groupMessage, message_id: 880, edit_date: groupMessage.date + 90, text: 'an older question, edited' } },
+    ];
+    expect((await hook(`/hooks/telegram/${hooks.telegram}`, { body: JSON.stringify(edits), headers: telegramHeaders() })).body).toMatchObject({
+      stored: 2,
+    });
+    const edited = await threadsOf('telegram', '6123456789');
+    const groupBodies = edited.conversations.find((cv) => cv.id === group.id)!.messages.map((m) => m.body);
+    expect(groupBodies).toEqual(expect.arrayContaining(['does the API have webhooks? (and retries?)', 'an older question, edited']));
+    expect(edited.conversations).toHaveLength(3);
+  });
+});
+
+describe('WhatsApp', () => {
+  it('stores contact cards, orders, unsupported messages, a number change and ad replies with a text a person can read; a reaction is no message', async () => {
+    const body = fixtureText('whatsapp/kinds.json');
+    const path = `/hooks/whatsapp/${hooks.whatsapp}`;
+    // Three entries, eight messages in one POST: all of it stored before the 200.
+    expect(await hook(path, { body, headers: whatsappHeaders(body) })).toMatchObject({
+      status: 200,
+      body: { stored: 7, ignored: 1, duplicate: 0 },
+    });
+    expect((await hook(path, { body, headers: whatsappHeaders(body) })).body).toMatchObject({ stored: 0, duplicate: 7, ignored: 1 });
+
+    const { conversations } = await threadsOf('whatsapp', '+16315551181');
+    expect(conversations).toHaveLength(1);
+    const byId = Object.fromEntries(conversations[0]!.messages.map((m) => [m.externalId.split(':').at(-1), m]));
+    expect(Object.keys(byId).sort()).toEqual([
+      'wamid.KINDS-AD',
+      'wamid.KINDS-CONTACTS',
+      'wamid.KINDS-LIST',
+      'wamid.KINDS-ORDER',
+      'wamid.KINDS-STICKER',
+      'wamid.KINDS-SYSTEM',
+      'wamid.KINDS-UNSUPPORTED',
+    ]);
+    expect(byId['wamid.KINDS-SYSTEM']!.body).toBe('[User Kerry Fisher changed from 16315551181 to 12195555358]');
+    expect(byId['wamid.KINDS-CONTACTS']!.body).toBe('Contact: Barbara Johnson, +1 (650) 555-1234');
+    expect(byId['wamid.KINDS-ORDER']!.body).toBe('Order: 2 × di9ozbzfi4 at 7.99 USD\nLove these!');
+    expect(byId['wamid.KINDS-UNSUPPORTED']!.body).toBe('[A message WhatsApp cannot show here (poll_creation)]');
+    expect(byId['wamid.KINDS-LIST']!.body).toBe('Priority Mail Express');
+    expect(byId['wamid.KINDS-LIST']!.payload).toMatchObject({ replyTo: { providerMessageId: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBJBQkNERUY=' } });
+    expect(byId['wamid.KINDS-STICKER']).toMatchObject({ kind: 'media', payload: { media: [{ kind: 'sticker', mimeType: 'image/webp' }] } });
+    expect(byId['wamid.KINDS-AD']!.payload).toMatchObject({
+      referral: { sourceType: 'ad', sourceId: '120226305854810726', sourceUrl: 'https://fb.me/3cr4Wqqkv', headline: 'Chat with us' },
+    });
+  });
+});
+
+/**
+ * An SES receipt notification for a raw mail, its content inline (SNS action, Base64: the encoding
+ * AWS advises for mail that is not UTF-8), as SNS posts it, signed. The headers are given as written,
+ * RFC 2047 words undecoded.
+ */
+function receivedMail(raw: Buffer, headers: { from: string; subject: string; messageId: string | null }, sesMessageId: string) {
+  const notification = {
+    notificationType: 'Received',
+    receipt: {
+      timestamp: '2025-12-02T09:15:03.102Z',
+      processingTimeMillis: 412,
+      recipients: ['support@acme.example'],
+      spamVerdict: { status: 'PASS' },
+      virusVerdict: { status: 'PASS' },
+      spfVerdict: { status: 'PASS' },
+      dkimVerdict: { status: 'PASS' },
+      dmarcVerdict: { status: 'PASS' },
+      action: { type: 'SNS', topicArn: inboundTopic, encoding: 'BASE64' },
+    },
+    mail: {
+      timestamp: '2025-12-02T09:15:02.650Z',
+      source: /<([^>]+)>/.exec(headers.from)![1],
+      messageId: sesMessageId,
+      destination: ['support@acme.example'],
+      headersTruncated: false,
+      headers: [
+        { name: 'From', value: headers.from },
+        { name: 'To', value: 'support@acme.example' },
+        { name: 'Subject', value: headers.subject },
+        ...(headers.messageId ? [{ name: 'Message-ID', value: headers.messageId }] : []),
+      ],
+      commonHeaders: {
+        from: [headers.from],
+        to: ['support@acme.example'],
+        ...(headers.messageId ? { messageId: headers.messageId } : {}),
+        subject: headers.subject,
+        date: 'Tue, 2 Dec 2025 10:15:00 +0100',
+      },
+    },
+    content: raw.toString('base64'),
+  };
+  return snsBody({ TopicArn: inboundTopic, Message: JSON.stringify(notification) });
+}
+
+const postMail = (body: string) => hook(`/hooks/ses/${hooks.email}`, { body, headers: { 'content-type': 'text/plain; charset=UTF-8' } });
+
+describe('inbound mail', () => {
+  it('reads a windows-1251 mail: its body, its subject and its sender’s name decoded', async () => {
+    const raw = fixtureBytes('ses/mime/cp1251.eml');
+    const body = receivedMail(
+      raw,
+      { from: '=?windows-1251?B?0eXw4+XpIMji4O3u4g==?= <sergey@example.ru>', subject: '=?windows-1251?B?0fe48iDt4CAxMiDs5fHy?=', messageId: '<cp1251-1@mail.example.ru>' },
+      'ses-cp1251-1',
+    );
+    expect(await postMail(body)).toMatchObject({ status: 200, body: { stored: 1 } });
+    expect((await postMail(body)).body).toMatchObject({ stored: 0, duplicate: 1 });
+    const { contactId, conversations } = await threadsOf('email', 'sergey@example.ru');
+    expect((await get(`/v1/contacts/${contactId}`)).body.name).toBe('Сергей Иванов');
+    expect(conversations).toMatchObject([{ subject: 'Счёт на 12 мест' }]);
+    expect(conversations[0]!.messages[0]!.body).toBe('Здравствуйте!\nНам нужен счёт на 12 мест.\nСергей');
+  });
+
+  it('keeps a mail’s files (an attached PDF, an inline image) as its message’s attachments, once', async () => {
+    const raw = fixtureBytes('ses/mime/attachments.eml');
+    const body = receivedMail(
+      raw,
+      { from: 'Ana Lopez <ana.lopez@example.com>', subject: 'Signed contract and our logo', messageId: '<attachments-1@mail.example.com>' },
+      'ses-attachments-1',
+    );
+    expect(await postMail(body)).toMatchObject({ status: 200, body: { stored: 1 } });
+    expect((await postMail(body)).body).toMatchObject({ stored: 0, duplicate: 1 });
+
+    const { conversations } = await threadsOf('email', 'ana.lopez@example.com');
+    const message = conversations.flatMap((cv) => cv.messages).find((m) => m.body.startsWith('Here is the signed contract'))!;
+    const stored = (await get(`/v1/conversations/${conversations[0]!.id}/messages/${message.id}`)).body;
+    expect(stored.kind).toBe('media');
+    expect(stored.attachments).toEqual([
+      { id: expect.any(String), kind: 'image', fileName: 'logo.png', contentType: 'image/png', sizeBytes: 70 },
+      { id: expect.any(String), kind: 'document', fileName: 'contrato firmadoñ.pdf', contentType: 'application/pdf', sizeBytes: 125 },
+    ]);
+    // The bytes are in the bucket, under each attachment, as the mail carried them.
+    const pdf = await stack.blobs.get(`attachments/${acme.workspace.id}/${stored.attachments[1].id}`);
+    expect(Buffer.from(pdf!).toString('latin1')).toMatch(/^%PDF-1.4/);
+  });
+});
+
+describe('inbound mail from no person', () => {
+  it('leaves a bounce report that reached the inbound address out (no contact for the mail server), and threads an auto-reply flagged', async () => {
+    const bounce = receivedMail(
+      fixtureBytes('ses/mime/bounce-report.eml'),
+      { from: 'Mail Delivery Subsystem <MAILER-DAEMON@mail.example.com>', subject: 'Undelivered Mail Returned to Sender', messageId: '<dsn-1@mail.example.com>' },
+      'ses-dsn-1',
+    );
+    expect(await postMail(bounce)).toMatchObject({ status: 200, body: { stored: 0, ignored: 1 } });
+    expect((await threadsOf('email', 'mailer-daemon@mail.example.com')).contactId).toBeUndefined();
+
+    const autoReply = receivedMail(
+      fixtureBytes('ses/mime/auto-reply.eml'),
+      { from: 'Ana Lopez <ana.lopez@example.com>', subject: 'Automatic reply: Your quote', messageId: '<ooo-1@mail.example.com>' },
+      'ses-ooo-1',
+    );
+    expect(await postMail(autoReply)).toMatchObject({ status: 200, body: { stored: 1 } });
+    const message = (await threadsOf('email', 'ana.lopez@example.com')).conversations
+      .flatMap((cv) => cv.messages)
+      .find((m) => m.body.startsWith('I am out of the office'))!;
+    expect(message.payload).toMatchObject({ email: { autoSubmitted: 'auto-replied', precedence: 'bulk' } });
+  });
+
+  it('stores a mail without Message-ID once (SES’s id keeps it), its forwarded text whole', async () => {
+    const body = receivedMail(
+      fixtureBytes('ses/mime/no-message-id.eml'),
+      { from: 'Ana Lopez <ana.lopez@example.com>', subject: 'Fwd: Invoice 2025-118', messageId: null },
+      'ses-no-id-1',
+    );
+    expect(await postMail(body)).toMatchObject({ status: 200, body: { stored: 1 } });
+    expect((await postMail(body)).body).toMatchObject({ stored: 0, duplicate: 1 });
+    const message = (await threadsOf('email', 'ana.lopez@example.com')).conversations
+      .flatMap((cv) => cv.messages)
+      .find((m) => m.body.startsWith('See below'))!;
+    expect(message.body).toContain('Your invoice is attached.');
+    expect(message.payload).toMatchObject({ email: { messageIdHeader: null } });
+  });
+});
+
+describe('Twilio', () => {
+  it('stores an MMS with its text and both files, signed over a URL with a query string; a retry adds nothing', async () => {
+    const path = `/hooks/twilio/${hooks.sms}?source=mms`;
+    const body = fixtureText('twilio/mms-inbound.txt').trim();
+    const first = await hook(path, { body, headers: twilioHeaders(path, body) });
+    expect(first).toMatchObject({ status: 200, headers: { 'content-type': 'text/xml' } });
+    expect(first.text).toContain('<Response/>');
+    // Signed without the query string: refused, nothing written.
+    expect((await hook(path, { body, headers: twilioHeaders(`/hooks/twilio/${hooks.sms}`, body) })).status).toBe(403);
+    expect((await hook(path, { body, headers: twilioHeaders(path, body) })).status).toBe(200);
+
+    const { conversations } = await threadsOf('phone', '+14155552671');
+    const messages = conversations.flatMap((cv) => cv.messages).filter((m) => m.externalId.endsWith('MM9a8b7c6d5e4f30211203948576abcdef'));
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatchObject({
+      body: 'Receipt and the photo',
+      kind: 'media',
+      payload: { media: [{ kind: 'image', mimeType: 'image/jpeg' }, { kind: 'document', mimeType: 'application/pdf' }] },
+    });
+  });
+});
