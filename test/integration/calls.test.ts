@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestInboundCall } from '../../domain/inbox/calls.service';
 import { systemActor } from '../../domain/shared/context';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
-
+import { ok } from '../support/ok';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- records read back from the API */
 
@@ -20,11 +20,6 @@ afterAll(() => stack.destroy());
 const later = (seconds: number) => stack.clock.advance(seconds * 1000);
 const api = (method: string, path: string, body?: unknown, token = acme.owner.token, headers: Record<string, string> = {}) =>
   stack.api(method, path, { token, ...(body === undefined ? {} : { body }), headers });
-const ok = async (promise: ReturnType<typeof api>, status = 200) => {
-  const res = await promise;
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  return res.body;
-};
 
 let contacts = 0;
 async function contactConversation(channel = 'email') {

@@ -5,6 +5,7 @@ import { ingestInbound } from '../../domain/inbox/messages.service';
 import type { CoreDeps } from '../../domain/shared/deps';
 import { retryLostRaces } from '../../domain/shared/retry';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
+import { ok } from '../support/ok';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies */
 
@@ -19,11 +20,6 @@ beforeAll(async () => {
 });
 afterAll(() => stack.destroy());
 
-const ok = async (promise: Promise<{ status: number; body: any }>, status = 200) => {
-  const res = await promise;
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  return res.body;
-};
 const post = (token: string, path: string, body?: unknown) => stack.api('POST', path, { token, body });
 const get = (token: string, path: string, query: Record<string, string> = {}) =>
   stack.api('GET', path, { token, query });

@@ -5,6 +5,7 @@ import { csvFixtures, fixturesDirectory } from '../fixtures/imports/csv-fixtures
 import { crmReportWorkbook, emptyWorkbook } from '../fixtures/imports/xlsx-fixtures';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 import { startTestJobs, type TestJobs } from '../support/test-jobs';
+import { ok } from '../support/ok';
 
 /**
  * Files exported from other CRMs, address books and spreadsheets (test/fixtures/imports/), imported
@@ -35,12 +36,6 @@ afterAll(async () => {
   await jobs?.stop();
   await stack?.destroy();
 });
-
-const ok = async (promise: Promise<{ status: number; body: any }>, status = 200) => {
-  const res = await promise;
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  return res.body;
-};
 
 const fixture = (name: keyof typeof csvFixtures) => {
   const { file } = csvFixtures[name];

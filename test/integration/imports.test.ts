@@ -2,6 +2,7 @@ import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 import { startTestJobs, type TestJobs } from '../support/test-jobs';
+import { ok } from '../support/ok';
 
 /**
  * Contact imports end to end: a file PUT to its presigned URL, `POST /v1/imports`, the real
@@ -39,12 +40,6 @@ afterAll(async () => {
   await jobs?.stop();
   await stack?.destroy();
 });
-
-const ok = async (promise: Promise<{ status: number; body: any }>, status = 200) => {
-  const res = await promise;
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  return res.body;
-};
 
 /** Uploads `bytes` as an import file through the API; returns the upload id. */
 async function upload(bytes: Uint8Array | string, fileName = 'contacts.csv', token = acme.owner.token) {

@@ -3,7 +3,7 @@ import { createDb } from '../../domain/store/db';
 import { createDocumentClient, createDynamoClient } from '../../domain/store/dynamo-client';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 import { startTestStreams, type TestStreams } from '../support/test-streams';
-
+import { ok } from '../support/ok';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies */
 
@@ -32,11 +32,6 @@ afterAll(async () => {
   await stack?.destroy();
 });
 
-const ok = async (promise: Promise<{ status: number; body: any }>, status = 200) => {
-  const res = await promise;
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  return res.body;
-};
 const post = (token: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
   stack.api('POST', path, { token, body, headers });
 const get = (token: string, path: string, query: Record<string, string> = {}) => stack.api('GET', path, { token, query });

@@ -12,6 +12,7 @@ import { handler } from '../../functions/streams/event-fanout.handler';
 import { streamConsumers } from '../../functions/streams/stream-consumers';
 import { startStreamPoller, type StreamPoller } from '../../local/stream-poller';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
+import { ok } from '../support/ok';
 
 /**
  * A scripted stretch of activity over three UTC days (Saturday 2026-02-28, Sunday 03-01, Monday 03-02:
@@ -48,12 +49,6 @@ async function logEvent<T extends EventType>(
   await writeTransaction(stack.deps.db, (tx) => [appendEvent(tx, event)], () => new Error('event not written'));
   return event;
 }
-
-const ok = async (promise: Promise<{ status: number; body: { id?: string } }>, status = 200) => {
-  const res = await promise;
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  return res.body;
-};
 
 /** The events the workspace holds, read straight from the table (a test may Scan its own table). */
 async function eventsOf(workspaceId: string) {

@@ -10,7 +10,7 @@ import { classificationToolName, createBedrockQualifier } from '../../functions/
 import { setQualifier } from '../../functions/shared/deps';
 import { startTestJobs, type TestJobs } from '../support/test-jobs';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
-
+import { ok } from '../support/ok';
 
 let stack: TestStack;
 let acme: Awaited<ReturnType<typeof seedWorkspace>>;
@@ -48,12 +48,6 @@ interface QualificationDto {
   userId: string;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- records read back from the API
-const ok = async (promise: Promise<{ status: number; body: any }>, status = 200) => {
-  const res = await promise;
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  return res.body;
-};
 const post = (token: string, path: string, body?: unknown) => stack.api('POST', path, { token, body });
 const get = (token: string, path: string, query: Record<string, string> = {}) => stack.api('GET', path, { token, query });
 /** Each request a second after the last: what a test writes is never "at the same time" as a job's request. */

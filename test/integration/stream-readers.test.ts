@@ -12,6 +12,7 @@ import { startStreamPoller } from '../../local/stream-poller';
 import { inBackground } from '../support/dynamo-call-counter';
 import { startTestStreams } from '../support/test-streams';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
+import { ok } from '../support/ok';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies */
 
@@ -42,11 +43,6 @@ afterAll(async () => {
   await stack?.destroy();
 });
 
-const ok = async (promise: Promise<{ status: number; body: any }>, status = 200) => {
-  const res = await promise;
-  expect(res.status, JSON.stringify(res.body)).toBe(status);
-  return res.body;
-};
 const owner = () => acme.owner.token;
 const createTaggedContact = async (name: string, tags: string[]) => {
   stack.clock.advance(1000);
