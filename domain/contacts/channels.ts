@@ -1,8 +1,6 @@
 import { domainToASCII } from 'node:url';
-// `max` metadata: validity is checked against each country's real number ranges, so "+1 555 555 5555"
-// or a Brazilian landline starting with 1 is refused; `min` only checks lengths and would accept them.
-import { parsePhoneNumberWithError, type CountryCode, type PhoneNumber } from 'libphonenumber-js/max';
 import { DomainError } from '../shared/errors';
+import { parsePhoneNumber, type CountryCode, type PhoneNumber } from './phone-numbers';
 
 /**
  * At most this many channels per contact: every one is a unique value and a few search tokens. Here,
@@ -145,7 +143,7 @@ const normalisePhone = (
   if (!international && !defaultCountry) return fail(`Enter the ${what} in international format: ${hint}`);
   let phone: PhoneNumber;
   try {
-    phone = parsePhoneNumberWithError(text, international ? undefined : { defaultCountry });
+    phone = parsePhoneNumber(text, international ? undefined : defaultCountry);
   } catch {
     return fail(`That is not a valid ${what}: ${hint}`);
   }

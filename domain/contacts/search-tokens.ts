@@ -1,8 +1,8 @@
 import { domainToUnicode } from 'node:url';
-import { parsePhoneNumberWithError } from 'libphonenumber-js/max';
 import { DomainError } from '../shared/errors';
 import { foldText, truncateUnits } from '../shared/text';
 import { emailDomain, type ChannelKind } from './channels';
+import { parsePhoneNumber } from './phone-numbers';
 
 /*
  * Contact search by key: one token item per token, partition = the first 2 characters of the token,
@@ -156,7 +156,7 @@ const phoneDigits = (s: string) => s.replace(/\D/g, '').replace(/^0+/, '');
 /** The national significant number and the national dialling format, e.g. `2071234567`, `020 7123 4567`. */
 const nationalForms = (e164: string): string[] => {
   try {
-    const phone = parsePhoneNumberWithError(e164);
+    const phone = parsePhoneNumber(e164);
     return [phone.nationalNumber, phone.formatNational()];
   } catch {
     return [];

@@ -7,7 +7,14 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { firstUseModuleCommands, firstUseModulesOf, requireBanner } from './first-use-modules';
+import {
+  firstUseFileCommands,
+  firstUseFilesOf,
+  firstUseModuleCommands,
+  firstUseModulesOf,
+  requireBanner,
+  shellQuote,
+} from './first-use-modules';
 
 /** The repository root: handler entries in the definition tables are relative to it. */
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -47,12 +54,11 @@ export interface BundledFiles {
 
 /** The shell commands that copy {@link BundledFiles} from the project (inputDir) into the bundle (outputDir). */
 export function copyCommands(files: readonly BundledFiles[], inputDir: string, outputDir: string): string[] {
-  const quote = (path: string) => `'${path.replace(/'/g, `'\\''`)}'`;
   return files.flatMap(({ from, to }) => {
-    const target = quote(path.posix.join(outputDir, to));
+    const target = shellQuote(path.posix.join(outputDir, to));
     // The root is quoted, the glob after it is not, so the shell expands it; a glob that matches
     // nothing fails the copy, and so the synth.
-    return [`mkdir -p ${target}`, `cp ${quote(inputDir)}/${from} ${target}/`];
+    return [`mkdir -p ${target}`, `cp ${shellQuote(inputDir)}/${from} ${target}/`];
   });
 }
 
@@ -80,9 +86,11 @@ export function createAppFunction(scope: Construct, id: string, props: AppFuncti
     new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
   );
   const firstUse = firstUseModulesOf(props.entry);
+  const firstUseFiles = firstUseFilesOf(props.entry);
   const afterBundling = (inputDir: string, outputDir: string) => [
     ...copyCommands(props.files ?? [], inputDir, outputDir),
     ...firstUseModuleCommands(firstUse, outputDir),
+    ...firstUseFileCommands(firstUseFiles, outputDir),
   ];
   return new NodejsFunction(scope, id, {
     entry: path.join(projectRoot, props.entry),
@@ -118,7 +126,7 @@ export function createAppFunction(scope: Construct, id: string, props: AppFuncti
       // The nodejs24.x runtime ships AWS SDK v3. First-use packages are bundled beside the function
       // (node_modules/<name>/index.mjs, infra/constructs/first-use-modules.ts), not parsed at its init.
       externalModules: ['@aws-sdk/*', ...firstUse],
-      ...(props.files?.length || firstUse.length
+      ...(props.files?.length || firstUse.length || firstUseFiles.length
         ? { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling } }
         : {}),
     },

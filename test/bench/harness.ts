@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -26,6 +26,9 @@ import { streamReaders } from '../../functions/streams/stream-consumers';
 import { webhooks } from '../../functions/webhooks/webhooks';
 import { startDynamoDbLocal } from '../../local/emulators';
 import {
+  firstUseFilesByPackage,
+  firstUseFilesOf,
+  firstUseFilesPackageJson,
   firstUseModuleFile,
   firstUseModulePackageJson,
   firstUseModuleSource,
@@ -314,7 +317,7 @@ export function lambdaEntries(): LambdaEntry[] {
  * Bundles one entry (relative to the repository root) as the CDK app bundles a function, with
  * {@link lambdaBuildOptions}: `outfile` (an `.mjs`) and its source map beside it, and its first-use
  * packages (infra/constructs/first-use-modules.ts) beside it in `node_modules/<name>/index.mjs`, as
- * deployed. It imports `@aws-sdk/*` at run time, resolved from the `node_modules` above `outfile`
+ * deployed, and its first-use data files in `node_modules/<package>/`. It imports `@aws-sdk/*` at run time, resolved from the `node_modules` above `outfile`
  * (Lambda: its runtime's). The metafile is the function's own bundle's.
  */
 export async function buildLambdaBundle(entry: string, outfile: string, options: { banner?: string } = {}): Promise<Metafile> {
@@ -347,6 +350,12 @@ export async function buildLambdaBundle(entry: string, outfile: string, options:
       write: true,
     });
     writeFileSync(join(dirname(file), 'package.json'), firstUseModulePackageJson(name));
+  }
+  for (const { name, files } of firstUseFilesByPackage(firstUseFilesOf(entry))) {
+    const dir = join(dirname(outfile), 'node_modules', name);
+    mkdirSync(dir, { recursive: true });
+    for (const file of files) copyFileSync(join(repoRoot, 'node_modules', name, file), join(dir, file));
+    writeFileSync(join(dir, 'package.json'), firstUseFilesPackageJson(name, files));
   }
   return result.metafile;
 }

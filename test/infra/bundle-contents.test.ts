@@ -2,15 +2,18 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Metafile } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  firstUseFileCommands,
+  firstUseFiles,
+  firstUseFilesOf,
   firstUseModuleCommands,
   firstUseModuleFile,
   firstUseModules,
   firstUseModulesOf,
 } from '../../infra/constructs/first-use-modules';
-import { buildLambdaBundle, lambdaEntries, repoRoot } from '../bench/harness';
+import { buildLambdaBundle, lambdaBuildOptions, lambdaEntries, repoRoot } from '../bench/harness';
 
 /**
  * What no function's bundle may carry (issue 17, cold start), checked on every Lambda entry bundled
@@ -88,6 +91,22 @@ describe('every function bundle', () => {
     }
   });
 
+  it('carries no phone metadata as code, and has the metadata file beside it exactly when it can parse a phone number', () => {
+    // The code that reads the file names it; esbuild drops that code from a bundle that never parses a number.
+    const parsers = [...built].filter(([, { code }]) => code.includes('"libphonenumber-js/metadata.max.json"')).map(([name]) => name);
+    const listed = [...built].filter(([, { entry }]) => firstUseFilesOf(entry).includes('libphonenumber-js/metadata.max.json')).map(([name]) => name);
+    expect(listed.sort()).toEqual(parsers.sort());
+    expect(parsers).toContain('http-contacts');
+    for (const [name, { inputs }] of built) {
+      const metadata = inputs.filter((path) => /node_modules\/libphonenumber-js\/metadata\./.test(path));
+      expect({ name, metadata }).toEqual({ name, metadata: [] });
+    }
+    for (const name of parsers) {
+      const beside = join(dir, name, 'node_modules', 'libphonenumber-js', 'metadata.max.json');
+      expect({ name, beside: existsSync(beside) }).toEqual({ name, beside: true });
+    }
+  });
+
   it('imports no SDK client at cold start but DynamoDB’s (the others on first use)', () => {
     for (const [name, { code }] of built) {
       const staticImports = [...code.matchAll(/from\s*"(@aws-sdk\/[\w-]+)"/g)].map((match) => match[1]!);
@@ -146,6 +165,30 @@ function parseMailIn(moduleDir: string) {
   ]);
 }
 
+/**
+ * Channel values normalised by the phone code bundled as deployed into `outputDir` (which has no
+ * node_modules above it, as on Lambda): the metadata file is found beside the bundle or not at all.
+ */
+async function normalisePhonesBundledIn(outputDir: string) {
+  await build({
+    ...lambdaBuildOptions,
+    mainFields: [...lambdaBuildOptions.mainFields],
+    external: [...lambdaBuildOptions.external],
+    stdin: { contents: `export { normaliseChannelValue } from './domain/contacts/channels.ts';`, resolveDir: repoRoot, sourcefile: 'phones.ts', loader: 'ts' },
+    absWorkingDir: repoRoot,
+    outfile: join(outputDir, 'index.mjs'),
+    logLevel: 'silent',
+  });
+  return inFreshNode<{ resolved: string; valid: string; refused: string }>(outputDir, [
+    `const resolved = import.meta.resolve('libphonenumber-js/metadata.max.json');`,
+    `const { normaliseChannelValue } = await import('./index.mjs');`,
+    `const valid = normaliseChannelValue('phone', '020 7123 4567', { defaultCountry: 'GB' }).normalized;`,
+    `let refused = 'accepted';`,
+    `try { normaliseChannelValue('phone', '+1 555 555 5555'); } catch (error) { refused = error.code; }`,
+    `process.stdout.write(JSON.stringify({ resolved, valid, refused }));`,
+  ]);
+}
+
 describe('first-use packages as deployed', () => {
   it('the providers’ webhook function finds postal-mime beside its bundle, and parses a mail with it', () => {
     const functionDir = join(dir, 'webhook-channel-hooks');
@@ -173,6 +216,23 @@ describe('first-use packages as deployed', () => {
       cell: 'Zoë Ångström',
     });
   });
+
+  it('a function bundled with the CDK app’s commands reads the phone metadata from beside it, the full set', async () => {
+    const outputDir = mkdtempSync(join(tmpdir(), 'crm-first-use-files-'));
+    try {
+      for (const command of firstUseFileCommands(Object.keys(firstUseFiles), outputDir)) {
+        execFileSync('bash', ['-c', command], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+      }
+      expect(await normalisePhonesBundledIn(outputDir)).toEqual({
+        resolved: `file://${join(outputDir, 'node_modules/libphonenumber-js/metadata.max.json')}`,
+        valid: '+442071234567',
+        // Only the full metadata knows 555-555 is no real US number; the lengths alone would pass it.
+        refused: 'validation_failed',
+      });
+    } finally {
+      rmSync(outputDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('the CDK app builds the same package with its afterBundling commands (run from the project root)', () => {
     const outputDir = mkdtempSync(join(tmpdir(), 'crm-first-use-'));
