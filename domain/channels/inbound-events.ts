@@ -281,11 +281,14 @@ export const canonicalValue = (kind: ChannelKind, raw: string): string | null =>
   }
 };
 
+const latestUnixSeconds = Date.UTC(9999, 11, 31, 23, 59, 59) / 1000;
+
 /** Unix seconds (number or numeric string, as providers send them) to ISO 8601; null when absent or not a time. */
 export const isoFromUnixSeconds = (value: string | number | null | undefined): string | null => {
   if (value === null || value === undefined || value === '') return null;
   const seconds = typeof value === 'number' ? value : Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0) return null;
+  // Past 9999-12-31 no provider's clock is right, and past year 275760 a Date cannot even hold it.
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > latestUnixSeconds) return null;
   return new Date(seconds * 1000).toISOString();
 };
 

@@ -159,9 +159,9 @@ export async function receiveWebhook(
 async function applyAll(deps: InboundDeps, connection: ChannelConnectionItem, events: InboundEvent[]): Promise<WebhookTally> {
   const tally: WebhookTally = { stored: 0, duplicate: 0, pending: 0, confirmed: 0, ignored: 0 };
   const keyed = (event: InboundEvent) => event.type !== 'message' && event.type !== 'ignored' && event.dedupeKeys.length > 0;
-  const seen = await seenKeys(deps, connection, [...new Set(events.filter(keyed).flatMap((event) => event.dedupeKeys))]);
-  for (const each of events) {
-    const event = forThisNumber(connection, each);
+  const ours = events.map((event) => withinIdLengths(forThisNumber(connection, event)));
+  const seen = await seenKeys(deps, connection, [...new Set(ours.filter(keyed).flatMap((event) => event.dedupeKeys))]);
+  for (const event of ours) {
     if (keyed(event) && event.dedupeKeys.some((key) => seen.has(key))) {
       tally.duplicate += 1;
       continue;
@@ -193,6 +193,25 @@ function forThisNumber(connection: ChannelConnectionItem, event: InboundEvent): 
     `For phone number id ${theirs}, not this connection's ${ours}: give that number its own callback URL`,
     null,
   );
+}
+
+/**
+ * The longest provider id an event may carry. Real ones are far shorter (a Twilio SID is 34 characters,
+ * a WhatsApp message id about 60, a Telegram id at most 20 digits); ids become DynamoDB keys (receipts,
+ * a message's external id), which hold at most 1 KB, so a longer one is refused as an invalid item
+ * rather than failing the whole delivery with a 500 the provider would retry for days.
+ */
+const maxProviderIdLength = 256;
+
+function withinIdLengths(event: InboundEvent): InboundEvent {
+  const ids: unknown[] = [...event.dedupeKeys];
+  if (event.type === 'message' || event.type === 'message_edit' || event.type === 'delivery_status') ids.push(event.providerMessageId);
+  if (event.type === 'message') ids.push(event.replyToProviderMessageId, event.chatId);
+  if (event.type === 'message_edit') ids.push(event.chatId);
+  if (event.type === 'call') ids.push(event.providerCallId);
+  if (event.type === 'chat_migrated') ids.push(event.fromChatId, event.toChatId);
+  if (!ids.some((id) => typeof id === 'string' && id.length > maxProviderIdLength)) return event;
+  return ignored(event.provider, 'invalid_item', `An id longer than ${maxProviderIdLength} characters, which no provider sends`, null);
 }
 
 const receiptKey = (connection: ChannelConnectionItem, dedupeKey: string) => ({
