@@ -94,6 +94,15 @@ export function firstUseFileCommands(files: readonly string[], outputDir: string
   });
 }
 
+/**
+ * Packages replaced in every function's bundle by a stand-in (esbuild's alias, relative to the project
+ * root): code that a dependency loads but no deployed function runs. jsonschema (~28 KB) checks
+ * ElectroDB's entity models, a check the functions skip (domain/store/db.ts, PrecheckedEntity).
+ */
+export const bundleAliases: Readonly<Record<string, string>> = {
+  jsonschema: './infra/bundling/jsonschema-unused.cjs',
+};
+
 /** The first-use packages of a handler entry (relative to the repository root). */
 export const firstUseModulesOf = (entry: string): string[] =>
   Object.entries(firstUseModules)

@@ -8,6 +8,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
+  bundleAliases,
   firstUseFileCommands,
   firstUseFilesOf,
   firstUseModuleCommands,
@@ -126,6 +127,8 @@ export function createAppFunction(scope: Construct, id: string, props: AppFuncti
       // The nodejs24.x runtime ships AWS SDK v3. First-use packages are bundled beside the function
       // (node_modules/<name>/index.mjs, infra/constructs/first-use-modules.ts), not parsed at its init.
       externalModules: ['@aws-sdk/*', ...firstUse],
+      // Code a dependency loads but no function runs, replaced by a stand-in (first-use-modules.ts).
+      esbuildArgs: { '--alias': Object.entries(bundleAliases).map(([name, stub]) => `${name}=${stub}`) },
       ...(props.files?.length || firstUse.length || firstUseFiles.length
         ? { commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling } }
         : {}),

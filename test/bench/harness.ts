@@ -26,6 +26,7 @@ import { streamReaders } from '../../functions/streams/stream-consumers';
 import { webhooks } from '../../functions/webhooks/webhooks';
 import { startDynamoDbLocal } from '../../local/emulators';
 import {
+  bundleAliases,
   firstUseFilesByPackage,
   firstUseFilesOf,
   firstUseFilesPackageJson,
@@ -288,6 +289,7 @@ export const lambdaBuildOptions = {
   sourcesContent: false,
   mainFields: ['module', 'main'],
   external: ['@aws-sdk/*'],
+  alias: { ...bundleAliases },
   banner: { js: requireBanner },
 } as const satisfies BuildOptions;
 

@@ -107,6 +107,13 @@ describe('every function bundle', () => {
     }
   });
 
+  it('carries a stand-in for jsonschema, which only ElectroDB’s skipped model check would use', () => {
+    for (const [name, { inputs }] of built) {
+      const carried = inputs.filter((path) => path.includes('node_modules/jsonschema/'));
+      expect({ name, carried }).toEqual({ name, carried: [] });
+    }
+  });
+
   it('imports no SDK client at cold start but DynamoDB’s (the others on first use)', () => {
     for (const [name, { code }] of built) {
       const staticImports = [...code.matchAll(/from\s*"(@aws-sdk\/[\w-]+)"/g)].map((match) => match[1]!);
@@ -229,6 +236,42 @@ describe('first-use packages as deployed', () => {
         // Only the full metadata knows 555-555 is no real US number; the lengths alone would pass it.
         refused: 'validation_failed',
       });
+    } finally {
+      rmSync(outputDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('with the jsonschema stand-in, every entity of the table builds and forms its requests as ElectroDB does', async () => {
+    const outputDir = mkdtempSync(join(tmpdir(), 'crm-entities-'));
+    try {
+      await build({
+        ...lambdaBuildOptions,
+        mainFields: [...lambdaBuildOptions.mainFields],
+        external: [...lambdaBuildOptions.external],
+        stdin: {
+          contents: [
+            `export { createDb, entityNames } from './domain/store/db.ts';`,
+            `export { createDocumentClient, createDynamoClient } from './domain/store/dynamo-client.ts';`,
+          ].join('\n'),
+          resolveDir: repoRoot,
+          sourcefile: 'entities.ts',
+          loader: 'ts',
+        },
+        absWorkingDir: repoRoot,
+        outfile: join(outputDir, 'index.mjs'),
+        logLevel: 'silent',
+      });
+      // The SDK is external, as on Lambda; the runtime's copy is the project's here.
+      symlinkSync(join(repoRoot, 'node_modules'), join(outputDir, 'node_modules'), 'dir');
+      const result = inFreshNode<{ built: number; key: unknown }>(outputDir, [
+        `const { createDb, entityNames, createDocumentClient, createDynamoClient } = await import('./index.mjs');`,
+        `const db = createDb(createDocumentClient(createDynamoClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' })), 'crm');`,
+        `for (const name of entityNames) void db.entities[name];`,
+        `const key = db.entities.contact.get({ workspaceId: 'ws_1', contactId: 'ct_1' }).params().Key;`,
+        `process.stdout.write(JSON.stringify({ built: Object.keys(db.entities).length, key }));`,
+      ]);
+      expect(result.built).toBeGreaterThan(50);
+      expect(result.key).toEqual({ pk: expect.stringContaining('ct_1'), sk: 'CONTACT' });
     } finally {
       rmSync(outputDir, { recursive: true, force: true });
     }
