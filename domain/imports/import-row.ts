@@ -76,6 +76,8 @@ export interface DroppedValue {
  *   claimed by someone else, giving another user as owner, or setting a `bot:` tag);
  * - `already_exists` (mode `create_only`): the row's values belong to a contact that existed before;
  * - `invalid_channel`: a WhatsApp, Telegram or LinkedIn value that is not valid;
+ * - `record_too_large`: the contact the row would make (or its change's event) is past the 400 KB a
+ *   DynamoDB item may hold (long custom field values, usually);
  * - `value_not_kept` (never a rejection): a value the contact has no place for: a phone's extension,
  *   or a second, different value for a field that holds one (two company columns, say).
  * A row imported without some of its values (`ImportCandidate.dropped`) is not rejected: each value
@@ -97,6 +99,7 @@ export const rejectCodes = [
   'not_permitted',
   'already_exists',
   'invalid_channel',
+  'record_too_large',
   'value_not_kept',
 ] as const;
 export type RejectCode = (typeof rejectCodes)[number];

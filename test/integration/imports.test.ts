@@ -420,3 +420,76 @@ describe('export, then import into a fresh workspace', () => {
     }
   });
 });
+
+describe('a row whose contact would pass the 400 KB a record may hold', () => {
+  // 14 text fields of 10,000 three-byte characters: each value within its cap, together ~420 KB.
+  const keys = Array.from({ length: 14 }, (_, i) => `essay_${i}`);
+  const essays = (n: number) => keys.map(() => '中'.repeat(n));
+  const csvLine = (fields: string[]) => fields.map((field) => (/[",\n]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field)).join(',');
+  let wordy: Awaited<ReturnType<typeof seedWorkspace>>;
+  let existing: any;
+  let job: any;
+
+  beforeAll(async () => {
+    wordy = await seedWorkspace(stack, 'Wordy');
+    const token = wordy.owner.token;
+    for (const key of keys) {
+      await ok(stack.api('POST', '/v1/custom-fields', { token, body: { entityType: 'contact', key, label: key, type: 'text' } }), 201);
+    }
+    existing = await ok(stack.api('POST', '/v1/contacts', { token, body: { name: 'Existing Erin', channels: [{ kind: 'email', value: 'erin@wordy.example' }] } }), 201);
+    const file = [
+      csvLine(['Email', 'Name', 'Tags', ...keys.map((key) => `Custom: ${key}`)]),
+      csvLine(['first@wordy.example', 'First Fay', 'fine', ...essays(10)]),
+      csvLine(['huge@wordy.example', 'Huge Hal', 'huge-only', ...essays(10_000)]),
+      csvLine(['erin@wordy.example', 'Existing Erin', 'huge-only', ...essays(10_000)]),
+      csvLine(['last@wordy.example', 'Last Lou', 'fine', ...essays(10)]),
+    ].join('\r\n');
+    job = await importFile(file, {}, { token, workspaceId: wordy.workspace.id, fileName: 'wordy.csv' });
+  });
+
+  it('is one rejected row, `record_too_large`, the rest of the file imported and the job succeeded', async () => {
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+    expect(job.result.counts).toMatchObject({ rowsRead: 4, created: 2, updated: 0, rejected: 2, rejectedByCode: { record_too_large: 2 } });
+    const errors = await errorsOf(job.id, wordy.owner.token);
+    expect(errors).toEqual([
+      expect.objectContaining({ row: 2, line: 3, rejected: true, code: 'record_too_large', column: expect.stringMatching(/^Custom: essay_/) }),
+      expect.objectContaining({ row: 3, line: 4, rejected: true, code: 'record_too_large' }),
+    ]);
+    expect(errors[0].message).toMatch(/400 KB/);
+    expect(await lookup('first@wordy.example', wordy.owner.token)).toMatchObject({ name: 'First Fay', tags: ['fine'] });
+    expect(await lookup('last@wordy.example', wordy.owner.token)).toBeDefined();
+  });
+
+  it('leaves nothing of the refused rows: no contact, no claim on its email, no tag, no change to the existing contact', async () => {
+    const token = wordy.owner.token;
+    expect(await lookup('huge@wordy.example', token)).toBeUndefined();
+    // The email was never claimed: a contact can take it now.
+    await ok(stack.api('POST', '/v1/contacts', { token, body: { name: 'Hal', channels: [{ kind: 'email', value: 'huge@wordy.example' }] } }), 201);
+    const tags = await ok(stack.api('GET', '/v1/tags', { token }));
+    expect(tags.items.map((tag: any) => tag.name)).toEqual(['fine']);
+    const erin = await ok(stack.api('GET', `/v1/contacts/${existing.id}`, { token }));
+    expect(erin).toMatchObject({ version: existing.version, tags: [], customFields: {} });
+    const timeline = await ok(stack.api('GET', `/v1/contacts/${existing.id}/timeline`, { token }));
+    expect(timeline.items.map((entry: any) => entry.event.type)).toEqual(['contact.created']);
+  });
+
+  it('run again, the chunk writes nothing more and counts the same', async () => {
+    const { openImportFile } = await import('../../domain/imports/import-file');
+    const { importUploadKey } = await import('../../domain/imports/import-job');
+    const { writeImportChunk } = await import('../../domain/imports/import-writer');
+    const file = await openImportFile(stack.blobs, importUploadKey(wordy.workspace.id, job.id, 'csv'), { claimedFormat: 'csv' });
+    const rows = [];
+    for await (const { row } of file.rows()) rows.push(row);
+    const caller = { workspaceId: wordy.workspace.id, userId: wordy.owner.user.id, role: 'owner' as const };
+    const again = await writeImportChunk(stack.deps, {
+      workspaceId: wordy.workspace.id,
+      jobId: job.id,
+      caller,
+      options: { mode: 'create_and_update', tags: [], overwrite: false },
+    }, rows);
+    expect(again).toMatchObject({ rowsRead: 4, created: 2, rejected: 2, rejectedByCode: { record_too_large: 2 } });
+    expect(await errorsOf(job.id, wordy.owner.token)).toHaveLength(2);
+    expect(await lookup('huge@wordy.example', wordy.owner.token)).toMatchObject({ name: 'Hal' });
+    expect((await ok(stack.api('GET', '/v1/tags', { token: wordy.owner.token }))).items).toHaveLength(1);
+  });
+});
