@@ -188,11 +188,14 @@ async function openCsvFile(
   let records: AsyncGenerator<CsvRecord> = readCsvRecords(open, { offset: sniff.bomBytes, line: 1 }, settings, start.rest(sniff.bomBytes));
   try {
     const search = new HeaderSearch(options.mapping, 'line');
+    // Records up to the header, as a spreadsheet numbers its rows (see RowPosition.sheetRow).
+    let headerSheetRow = 0;
     for (;;) {
       const next = await records.next();
       if (next.done) break;
       const record = next.value;
       if (sniff.sepLine && record.line === 1) continue;
+      headerSheetRow += 1;
       if (record.fields.every((field) => field.trim() === '')) continue;
       if (record.problem) {
         if (search.tried === 0) throw new ImportFileError('unreadable', `The header line cannot be read: ${record.problem}`);
@@ -222,7 +225,7 @@ async function openCsvFile(
         row += 1;
         yield {
           fields: record.fields,
-          position: { row, line: record.line },
+          position: { row, line: record.line, sheetRow: headerSheetRow + row },
           ...(record.problem ? { problem: record.problem } : {}),
           cursor: {
             format: 'csv',
@@ -314,7 +317,7 @@ function xlsxFile(
     let last = Math.max(headerRow, resumed?.sheetRow ?? 0);
     const record = (sheetRow: number, fields: string[]): SourceRecord => ({
       fields,
-      position: { row: sheetRow - headerRow, line: sheetRow },
+      position: { row: sheetRow - headerRow, line: sheetRow, sheetRow },
       cursor: { format: 'xlsx', size, sheet, sheetRow, row: sheetRow - headerRow },
       fraction: progress(),
     });

@@ -13,6 +13,12 @@ export interface RowPosition {
   row: number;
   /** Physical line where the record starts (a quoted field may span lines). */
   line: number;
+  /**
+   * The row a spreadsheet shows the record on: the sheet row (XLSX); for a CSV, the record's place
+   * among all the file's records, the lines above the header and blank ones included, a record with
+   * quoted line breaks counted once, Excel's `sep=` line not counted (Excel reads it as a setting).
+   */
+  sheetRow?: number;
 }
 
 /** The contact fields an import column can fill (besides name, channels, tags, owner, custom fields). */

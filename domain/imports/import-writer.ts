@@ -558,6 +558,7 @@ class Simulation {
         rejection: {
           row: candidate.row,
           line: candidate.line,
+          ...(candidate.sheetRow === undefined ? {} : { sheetRow: candidate.sheetRow }),
           code: error.code,
           ...(error.column ? { column: error.column } : {}),
           message: error.message,
@@ -1050,7 +1051,11 @@ async function commitTransactions(
     // as too large, the last row of that transaction is rejected and the chunk runs again without it.
     await putAll(
       tooLarge.map((candidate) =>
-        errorItem(job, { row: candidate.row, line: candidate.line, raw: candidate.raw, code: 'record_too_large', message: tooLargeMessage }, 0),
+        errorItem(
+          job,
+          { row: candidate.row, line: candidate.line, sheetRow: candidate.sheetRow, raw: candidate.raw, code: 'record_too_large', message: tooLargeMessage },
+          0,
+        ),
       ),
       (item) => `${item.row}#${item.part}`,
       (batch) => deps.db.entities.importError.put(batch).go({ concurrent: batchConcurrency }),
@@ -1112,7 +1117,7 @@ const outcomeItem = (
 /** The report's entries (parts 1, 2, ...) for the values left out of an imported row. */
 const droppedItems = (job: ImportJobRef, candidate: ImportCandidate) =>
   droppedEntries(candidate).map((entry) =>
-    errorItem(job, { row: candidate.row, line: candidate.line, raw: candidate.raw, ...entry }, entry.part),
+    errorItem(job, { row: candidate.row, line: candidate.line, sheetRow: candidate.sheetRow, raw: candidate.raw, ...entry }, entry.part),
   );
 
 /** An entry of the error report: a rejection (part 0) or a value left out (part ≥ 1), with the record as read, cut to fit. */
@@ -1130,6 +1135,7 @@ function errorItem(job: ImportJobRef, entry: Omit<RowRejection, 'column'> & { co
     row: entry.row,
     part,
     line: entry.line,
+    ...(entry.sheetRow === undefined ? {} : { sheetRow: entry.sheetRow }),
     code: entry.code,
     message: entry.message,
     raw,

@@ -142,16 +142,17 @@ describe('importing a messy CSV', () => {
     const errors = await errorsOf(job.id);
     expect(errors).toEqual([
       // The quoted line break makes the 3rd record two lines long: lines and rows part there.
-      expect.objectContaining({ row: 6, line: 8, code: 'no_channel', raw: ['Nobody', 'Here', '', '', 'Ghost Inc', ''] }),
-      expect.objectContaining({ row: 7, line: 9, code: 'invalid_email', column: 'E-mail Address' }),
+      // A spreadsheet shows the 3rd record on one row: the rows there are the header's 1 + the data row.
+      expect.objectContaining({ row: 6, line: 8, sheetRow: 7, code: 'no_channel', raw: ['Nobody', 'Here', '', '', 'Ghost Inc', ''] }),
+      expect.objectContaining({ row: 7, line: 9, sheetRow: 8, code: 'invalid_email', column: 'E-mail Address' }),
     ]);
     expect(job.files).toContain('errors.csv');
     const link = await ok(stack.api('GET', `/v1/jobs/${job.id}/files/errors.csv`, { token: acme.owner.token }));
     const csv = await (await fetch(link.url)).text();
     const lines = csv.replace(/^\ufeff/, '').trim().split('\r\n');
-    expect(lines[0]).toBe('line,row,column,code,message,First Name,Last Name,E-mail Address,Mobile Phone,Company,Job Title');
+    expect(lines[0]).toBe('line,row,column,code,message,sheetRow,First Name,Last Name,E-mail Address,Mobile Phone,Company,Job Title');
     expect(lines).toHaveLength(3);
-    expect(lines[1]).toMatch(/^8,6,.*no_channel/);
+    expect(lines[1]).toMatch(/^8,6,.*no_channel,.*,7,Nobody,Here,/);
   });
 
   it('re-running the same file creates nothing and reports every contact unchanged', async () => {
@@ -491,5 +492,44 @@ describe('a row whose contact would pass the 400 KB a record may hold', () => {
     expect(await errorsOf(job.id, wordy.owner.token)).toHaveLength(2);
     expect(await lookup('huge@wordy.example', wordy.owner.token)).toMatchObject({ name: 'Hal' });
     expect((await ok(stack.api('GET', '/v1/tags', { token: wordy.owner.token }))).items).toHaveLength(1);
+  });
+});
+
+describe('where a user finds a rejected row in a spreadsheet', () => {
+  it('a CSV: `sheetRow` counts the lines above the header, blank ones, and a record with line breaks once', async () => {
+    const file =
+      'Contacts by Account\r\n' +
+      '\r\n' +
+      'Name,Email,Notes\r\n' +
+      'Multi Line,multi-line@sheet.example,"one\r\ntwo\r\nthree"\r\n' +
+      'Nobody Here,,no email\r\n' +
+      'Bad Email,not-an-email,\r\n';
+    const job = await importFile(file);
+    expect(job.result.counts).toMatchObject({ rowsRead: 3, created: 1, rejected: 2 });
+    expect(job.result.file.headerLine).toBe(3);
+    const errors = await errorsOf(job.id);
+    // In Excel or Sheets: the title on row 1, the blank row 2, the header row 3, the multi-line record row 4.
+    expect(errors.map((e: any) => ({ line: e.line, row: e.row, sheetRow: e.sheetRow, code: e.code }))).toEqual([
+      { line: 7, row: 2, sheetRow: 5, code: 'no_channel' },
+      { line: 8, row: 3, sheetRow: 6, code: 'invalid_email' },
+    ]);
+  });
+
+  it('a CSV with Excel’s `sep=` line: Excel reads it as a setting, not a row', async () => {
+    const job = await importFile('sep=;\nName;Email\nNo Body;\n');
+    expect((await errorsOf(job.id)).map((e: any) => [e.line, e.row, e.sheetRow])).toEqual([[3, 1, 2]]);
+  });
+
+  it('an XLSX: `sheetRow` is the sheet’s row number', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('Contacts');
+    sheet.getCell('A1').value = 'Exported contacts';
+    sheet.getRow(3).values = ['Name', 'Email'];
+    sheet.getRow(4).values = ['Sheet Sam', 'sam@sheet.example'];
+    sheet.getRow(6).values = ['No Email', ''];
+    const bytes = new Uint8Array(await workbook.xlsx.writeBuffer());
+    const job = await importFile(bytes, {}, { fileName: 'rows.xlsx' });
+    expect(job.result.counts).toMatchObject({ rowsRead: 3, created: 1, blank: 1, rejected: 1 });
+    expect((await errorsOf(job.id)).map((e: any) => [e.line, e.row, e.sheetRow, e.code])).toEqual([[6, 3, 6, 'no_channel']]);
   });
 });
