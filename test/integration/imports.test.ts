@@ -262,6 +262,22 @@ describe('a long import', () => {
     }
     expect(await lookup('long-124@example.com')).toBeDefined();
   });
+
+  it('skips a report footer that a run resumes just before, after the blank line that ends a chunk', async () => {
+    const rows = ['Email,Name'];
+    for (let i = 0; i < 49; i++) rows.push(`footer-${i}@example.com,Footer ${i}`);
+    // Row 50, the blank line, ends the first run's chunk: the second run starts at the footer.
+    rows.push('', '"Grand Totals (49 records)"', '', '"Confidential Information - Do Not Distribute"', '"Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved."');
+    process.env.JOB_RUN_BUDGET_MS = '1';
+    try {
+      const job = await importFile(`${rows.join('\n')}\n`);
+      expect(job.status).toBe('succeeded');
+      expect(job.result.counts).toMatchObject({ rowsRead: 50, created: 49, blank: 1, rejected: 0 });
+      expect(job.result.notes).toEqual([{ code: 'report_footer_skipped', message: expect.stringMatching(/^Lines 52–55 are the footer/) }]);
+    } finally {
+      delete process.env.JOB_RUN_BUDGET_MS;
+    }
+  });
 });
 
 describe('stopping an import', () => {
