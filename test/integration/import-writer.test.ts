@@ -691,9 +691,10 @@ describe('errors', () => {
 
     let csv = '';
     for await (const piece of writeErrorReportCsv(stack.deps, job, { header: ['Name', 'Notes', 'Long'] })) csv += piece;
-    expect(csv.startsWith('\ufeffline,row,column,code,message,Name,Notes,Long\r\n')).toBe(true);
-    expect(csv).toContain('2,1,Phone,invalid_phone,reader: invalid_phone,raw 1,x\r\n');
-    expect(csv).toContain(`12,9,,malformed_record,An unclosed quote,"Ana, ""the one""","line\nbreak",${'x'.repeat(2000)}\r\n`);
+    expect(csv.startsWith('\ufeffline,row,column,code,message,sheetRow,Name,Notes,Long\r\n')).toBe(true);
+    // These rows were made without a spreadsheet row: its column is empty.
+    expect(csv).toContain('2,1,Phone,invalid_phone,reader: invalid_phone,,raw 1,x\r\n');
+    expect(csv).toContain(`12,9,,malformed_record,An unclosed quote,,"Ana, ""the one""","line\nbreak",${'x'.repeat(2000)}\r\n`);
     expect(csv.split('\r\n').filter(Boolean)).toHaveLength(1 + 8);
   });
 });
