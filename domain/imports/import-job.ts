@@ -51,7 +51,27 @@ const fileSummary = (info: ImportFileInfo) => ({
   headers: info.headers,
   columns: info.columns.map((column) => ({ header: column.header, target: column.target, source: column.source })),
   skippedColumns: info.skippedColumns,
+  ...(info.footer ? { footer: info.footer } : {}),
 });
+
+/**
+ * What the import says once about the file as a whole (not about a row): the report footer it
+ * skipped. `code` for programs, `message` for people.
+ */
+function fileNotes(info: ImportFileInfo): { code: 'report_footer_skipped'; message: string }[] {
+  const { footer } = info;
+  if (!footer) return [];
+  const span = (from: number, to: number) => (from === to ? `${from}` : `${from}–${to}`);
+  const where = info.format === 'csv' ? `Lines ${span(footer.fromLine, footer.toLine)}` : `Rows ${span(footer.fromLine, footer.toLine)}`;
+  const shown = info.format === 'csv' && footer.fromSheetRow !== footer.fromLine ? ` (rows ${span(footer.fromSheetRow, footer.toSheetRow)} in a spreadsheet)` : '';
+  const quoted = footer.lines.map((line) => `"${line.length > 60 ? `${line.slice(0, 60)}…` : line}"`).join(', ');
+  return [
+    {
+      code: 'report_footer_skipped',
+      message: `${where}${shown} are the footer a report export adds after its rows (${quoted}): skipped, not imported and not counted as rows`,
+    },
+  ];
+}
 
 /** The names of an import job's files. */
 export const importFiles = { upload: 'upload', errors: 'errors.csv' } as const;
@@ -138,7 +158,7 @@ export const importContactsJob: JobKindDefinition<ImportJobInput, ImportJobCurso
     }
     return {
       done: true,
-      result: { counts: recount, file: fileSummary(file.info) },
+      result: { counts: recount, file: fileSummary(file.info), notes: fileNotes(file.info) },
       progress: { processed: recount.rowsRead, total: recount.rowsRead },
       files,
     };

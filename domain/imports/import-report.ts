@@ -7,7 +7,7 @@ import { countDecision, emptyImportCounts, type ImportJobRef } from './import-wr
 import type { ImportCounts, ImportRowError } from './import-writer.schemas';
 
 /** The error report's own columns; the record's fields as read follow them. */
-export const errorReportColumns = ['line', 'row', 'column', 'code', 'message'] as const;
+export const errorReportColumns = ['line', 'row', 'column', 'code', 'message', 'sheetRow'] as const;
 
 /** Errors read per Query by the CSV report (each item is small; a page stays far under 1 MB). */
 const reportPageSize = 500;
@@ -16,6 +16,7 @@ interface StoredError {
   row: number;
   part: number;
   line: number;
+  sheetRow?: number;
   column?: string;
   code: RejectCode;
   message: string;
@@ -25,6 +26,7 @@ interface StoredError {
 const toRowError = (item: StoredError): ImportRowError => ({
   line: item.line,
   row: item.row,
+  sheetRow: item.sheetRow ?? null,
   column: item.column ?? null,
   rejected: item.part === 0,
   code: item.code,
@@ -50,7 +52,8 @@ export async function listImportErrors(
 
 /**
  * The error report as CSV (RFC 4180, CRLF, UTF-8 with a BOM so spreadsheet apps read accents right),
- * streamed a page of 500 errors at a time: `line,row,column,code,message`, then the record's fields as
+ * streamed a page of 500 errors at a time: `line,row,column,code,message,sheetRow` (the first five as they
+ * always were, so a reader by position still finds them), then the record's fields as
  * read. `header`: the file's header row, to head those fields (the report then reads like the file,
  * each row with why it was not imported); without it they are unheaded. A value left out of an imported
  * row is a line too, its message saying so.
@@ -70,7 +73,7 @@ export async function* writeErrorReportCsv(
       .go({ limit: reportPageSize, cursor });
     const errors = page.data as StoredError[];
     if (errors.length > 0) {
-      yield csv(errors.map((error) => [error.line, error.row, error.column ?? '', error.code, error.message, ...error.raw]));
+      yield csv(errors.map((error) => [error.line, error.row, error.column ?? '', error.code, error.message, error.sheetRow ?? '', ...error.raw]));
     }
     cursor = page.cursor;
   } while (cursor);

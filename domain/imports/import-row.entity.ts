@@ -64,6 +64,8 @@ export const importErrorSchema = {
     row: { type: 'number', required: true, readOnly: true, padding: { length: rowDigits, char: '0' } },
     part: { type: 'number', required: true, readOnly: true, padding: { length: 2, char: '0' } },
     line: { type: 'number', required: true },
+    /** The row a spreadsheet shows the record on (RowPosition.sheetRow). */
+    sheetRow: { type: 'number' },
     column: { type: 'string' },
     code: { type: rejectCodes, required: true },
     message: { type: 'string', required: true },

@@ -13,6 +13,12 @@ export interface RowPosition {
   row: number;
   /** Physical line where the record starts (a quoted field may span lines). */
   line: number;
+  /**
+   * The row a spreadsheet shows the record on: the sheet row (XLSX); for a CSV, the record's place
+   * among all the file's records, the lines above the header and blank ones included, a record with
+   * quoted line breaks counted once, Excel's `sep=` line not counted (Excel reads it as a setting).
+   */
+  sheetRow?: number;
 }
 
 /** The contact fields an import column can fill (besides name, channels, tags, owner, custom fields). */
@@ -76,6 +82,8 @@ export interface DroppedValue {
  *   claimed by someone else, giving another user as owner, or setting a `bot:` tag);
  * - `already_exists` (mode `create_only`): the row's values belong to a contact that existed before;
  * - `invalid_channel`: a WhatsApp, Telegram or LinkedIn value that is not valid;
+ * - `record_too_large`: the contact the row would make (or its change's event) is past the 400 KB a
+ *   DynamoDB item may hold (long custom field values, usually);
  * - `value_not_kept` (never a rejection): a value the contact has no place for: a phone's extension,
  *   or a second, different value for a field that holds one (two company columns, say).
  * A row imported without some of its values (`ImportCandidate.dropped`) is not rejected: each value
@@ -97,6 +105,7 @@ export const rejectCodes = [
   'not_permitted',
   'already_exists',
   'invalid_channel',
+  'record_too_large',
   'value_not_kept',
 ] as const;
 export type RejectCode = (typeof rejectCodes)[number];

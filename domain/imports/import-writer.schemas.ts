@@ -67,6 +67,14 @@ export const importRowErrorSchema = z
   .object({
     line: z.number().int().meta({ description: 'The physical line of the file where the record starts (1-based)' }),
     row: z.number().int().meta({ description: 'The data row number (1-based; the header is not counted, blank records are)' }),
+    sheetRow: z
+      .number()
+      .int()
+      .nullable()
+      .meta({
+        description:
+          'The row number a spreadsheet (Excel, Google Sheets, Numbers) shows the record on when the file is opened in it: the sheet row of an XLSX; for a CSV, every record counts one row (the header, lines above it and blank lines included; a value with line breaks in quotes does not add rows; Excel’s `sep=` line is not a row). null for entries of imports made before it was recorded',
+      }),
     column: z.string().nullable().meta({ description: 'The column (header) the problem is in, when there is one' }),
     rejected: z
       .boolean()

@@ -26,8 +26,9 @@ import type { CoreDeps } from '../shared/deps';
 import { DomainError, LostRace } from '../shared/errors';
 import { retryLostRaces } from '../shared/retry';
 import { batchGetAll } from '../store/batch-get';
+import { asRecordTooLarge } from '../store/transaction';
 import { isReservedTag, isSystemTag, maxTagNameLength, maxTagsPerContact, tagDisplay, tagKey, tagName } from '../tags/tag-names';
-import { ensureTags } from '../tags/tag-record';
+import { ensureTags, type TagItem } from '../tags/tag-record';
 import type { UserItem } from '../users/users.service';
 import {
   importableTextFields,
@@ -39,6 +40,7 @@ import {
   type RowRejection,
 } from './import-row';
 import { maxErrorPartsPerRow, type ImportRowOutcome } from './import-row.entity';
+import { estimateItemBytes, keyAllowanceBytes, maxItemBytes } from './record-size';
 import { importValueLimits } from './row-normaliser';
 import type { ImportCounts, ImportWriteOptions } from './import-writer.schemas';
 
@@ -83,6 +85,11 @@ export interface WriteChunkOptions {
    * chunk there (a crash); what it writes meanwhile is a concurrent writer.
    */
   beforeTransaction?: (index: number) => void | Promise<void>;
+  /**
+   * Test seam: false leaves out the size check before writing, so that DynamoDB's own refusal of an
+   * item past 400 KB is met (what the writer then does is the same: the row is rejected on its own).
+   */
+  checkItemSize?: boolean;
 }
 
 /** Import rows' outcomes are kept this long: the job may be resumed or redelivered meanwhile. */
@@ -265,10 +272,11 @@ async function runChunk(
   const now = deps.clock.nowIso();
   const context = await loadContext(deps, job, rawCandidates);
   const candidates = job.options.ownerId === null ? rawCandidates : rawCandidates.map((candidate) => withKnownOwner(candidate, context));
-  const simulation = new Simulation(deps, job, context, now);
+  const simulation = new Simulation(deps, job, context, now, options.checkItemSize ?? true);
   for (const candidate of candidates) decisions.push(simulation.apply(candidate));
 
   const { transactions, inTransactions } = simulation.plan();
+  await createUsedTags(deps, job, context, transactions);
   await commitTransactions(deps, job, transactions, options);
   // Every contact change of the chunk is in: the rows that changed nothing can say so now.
   await putRowOutcomes(
@@ -314,6 +322,8 @@ interface ChunkContext {
   definitions: Map<string, CustomField>;
   /** Tag key → the tag to write (a tag being renamed resolves to its new name), or why not. */
   tags: Map<string, { name: string; key: string } | { problem: string }>;
+  /** Keys of `tags` the library lacks: created only for the rows that are written. */
+  missingTags: Set<string>;
   /** `<kind>|<normalized>` → the contact holding the value. */
   holders: Map<string, string>;
   contacts: Map<string, ContactItem>;
@@ -331,7 +341,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * What the chunk's rows need of the table, read once: the workspace's users (one Query) and contact
- * custom fields (one Query), the tags (created in the library on first use), the guards of every
+ * custom fields (one Query), the tags' library entries (consistent BatchGetItem), the guards of every
  * channel value (consistent BatchGetItem, 100 a request), the contacts holding them (the same), and
  * the companies of the email domains (company-links.ts).
  */
@@ -359,7 +369,7 @@ async function loadContext(deps: CoreDeps, job: ImportWriteJob, candidates: Impo
   const [users, definitions, tags, guards] = await Promise.all([
     deps.db.entities.user.query.byId({ workspaceId }).go({ pages: 'all' }),
     loadCustomFieldDefinitions(deps, workspaceId, 'contact'),
-    resolveTags(deps, job.caller, tagNames),
+    lookupTags(deps, job.caller, tagNames),
     batchGetAll(
       [...valueKeys.values()].map(({ kind, value }) => ({ workspaceId, scope: channelScope(kind), value })),
       (keys) => deps.db.entities.uniqueGuard.get(keys).go({ consistent: true, concurrent: batchConcurrency }),
@@ -387,7 +397,8 @@ async function loadContext(deps: CoreDeps, job: ImportWriteJob, candidates: Impo
     usersByEmail: new Map(active.map((user) => [user.email.trim().toLowerCase(), user])),
     usersByName: uniqueBy(active, (user) => foldName(user.name)),
     definitions: new Map(definitions.map((definition) => [definition.key, definition])),
-    tags,
+    tags: tags.resolved,
+    missingTags: tags.missing,
     holders,
     contacts,
     links: await companyLinksByDomain(deps, workspaceId, domains),
@@ -395,23 +406,58 @@ async function loadContext(deps: CoreDeps, job: ImportWriteJob, candidates: Impo
 }
 
 /**
- * The library entry of each tag (created on first use, as tagging a contact does), one tag at a time
- * so that each name maps to its own result: a tag being renamed resolves to its new name, one being
- * deleted cannot be added.
+ * The library entry of each tag, read (consistently) but not created: a tag being renamed resolves to
+ * its new name, one being deleted cannot be added, one the library lacks is `missing` (created by
+ * `createUsedTags` once the rows are decided, only if a row that is written uses it: a rejected row
+ * leaves no tag behind).
  */
-async function resolveTags(deps: CoreDeps, caller: CallerContext, names: Map<string, string>) {
+async function lookupTags(deps: CoreDeps, caller: CallerContext, names: Map<string, string>) {
   const resolved = new Map<string, { name: string; key: string } | { problem: string }>();
+  const missing = new Set<string>();
   const entries = [...names].filter(([key]) => !isReservedTag(key) && (isManager(caller) || !isSystemTag(key)));
-  await forEachLimited(entries, 8, async ([key, name]) => {
-    try {
-      const [tag] = await ensureTags(deps, caller, [name]);
-      resolved.set(key, tag!);
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.code !== 'tag_deleting') throw error;
-      resolved.set(key, { problem: error.message });
+  const found = await batchGetAll(
+    entries.map(([key]) => ({ workspaceId: caller.workspaceId, key })),
+    (keys) => deps.db.entities.tag.get(keys).go({ consistent: true, concurrent: batchConcurrency }),
+  );
+  const items = new Map((found as TagItem[]).map((item) => [item.key, item]));
+  for (const [key, name] of entries) {
+    const item = items.get(key);
+    if (!item) {
+      missing.add(key);
+      resolved.set(key, { name, key });
+    } else if (item.pending?.kind === 'delete') {
+      resolved.set(key, { problem: `The tag "${item.name}" is being deleted: it cannot be added now` });
+    } else if (item.pending?.kind === 'rename' && item.pending.toKey && item.pending.toKey !== item.key) {
+      resolved.set(key, { name: item.pending.toName!, key: item.pending.toKey });
+    } else {
+      resolved.set(key, { name, key });
     }
-  });
-  return resolved;
+  }
+  return { resolved, missing };
+}
+
+/**
+ * Creates the library entries of the tags the planned transactions write that the library lacked
+ * (as tagging a contact does: `ensureTags`, with `tag.created`). A tag that turned out renamed or
+ * being deleted meanwhile makes the chunk run again from its reads.
+ */
+async function createUsedTags(deps: CoreDeps, job: ImportWriteJob, context: ChunkContext, transactions: PlannedTransaction[][]) {
+  if (context.missingTags.size === 0) return;
+  const names = new Map<string, string>();
+  for (const parts of transactions) {
+    for (const { after } of parts) {
+      for (const tag of after.tags ?? []) if (context.missingTags.has(tagKey(tag))) names.set(tagKey(tag), tag);
+    }
+  }
+  if (names.size === 0) return;
+  let created: { name: string; key: string }[];
+  try {
+    created = await ensureTags(deps, job.caller, [...names.values()]);
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'tag_deleting') throw new ChunkRaced();
+    throw error;
+  }
+  if (created.some((tag) => !names.has(tag.key))) throw new ChunkRaced();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -501,6 +547,7 @@ class Simulation {
     private readonly job: ImportWriteJob,
     private readonly context: ChunkContext,
     private readonly now: string,
+    private readonly checkItemSize: boolean,
   ) {
     this.holders = new Map(context.holders);
   }
@@ -517,6 +564,7 @@ class Simulation {
         rejection: {
           row: candidate.row,
           line: candidate.line,
+          ...(candidate.sheetRow === undefined ? {} : { sheetRow: candidate.sheetRow }),
           code: error.code,
           ...(error.column ? { column: error.column } : {}),
           message: error.message,
@@ -673,6 +721,7 @@ class Simulation {
         );
       }
       this.assertFits(working.state, next, candidate);
+      this.assertFitsItem(working.persisted, next, candidate);
     }
     const outcome: ImportRowOutcome = working.ownJob ? 'merged' : changed ? 'updated' : 'unchanged';
     for (const channel of next.channels) this.holders.set(channelKey(channel), working.contactId);
@@ -710,6 +759,7 @@ class Simulation {
     if (link) Object.assign(item, link);
     item.searchTokens = tokensOf(item);
     this.assertFits(undefined, item, candidate);
+    this.assertFitsItem(undefined, item, candidate);
     for (const channel of item.channels) this.holders.set(channelKey(channel), item.contactId);
     this.working.set(item.contactId, {
       contactId: item.contactId,
@@ -804,6 +854,33 @@ class Simulation {
         'Tags',
       );
     }
+  }
+
+  /**
+   * The contact, and the `contact.updated` event of a change to one read from the table (its changes
+   * carry the custom fields before and after), must each fit DynamoDB's 400 KB item: a row that
+   * would pass it is rejected on its own, before anything of it is written.
+   */
+  private assertFitsItem(persisted: ContactItem | undefined, after: ContactItem, candidate: ImportCandidate) {
+    if (!this.checkItemSize) return;
+    const contactBytes = estimateItemBytes(after as unknown as Record<string, unknown>) + keyAllowanceBytes;
+    const eventBytes = persisted ? estimateItemBytes({ payload: contactChanges(persisted, after) }) + keyAllowanceBytes : 0;
+    const bytes = Math.max(contactBytes, eventBytes);
+    if (bytes <= maxItemBytes) return;
+    // Name the row's largest value: that is what to shorten in the file.
+    const largest = Object.entries(candidate.customFields).reduce<[string, string] | undefined>(
+      (best, entry) => (!best || Buffer.byteLength(entry[1]) > Buffer.byteLength(best[1]) ? entry : best),
+      undefined,
+    );
+    const column = largest ? (candidate.customFieldColumns?.[largest[0]] ?? `Custom: ${largest[0]}`) : undefined;
+    const what = contactBytes >= eventBytes ? 'The contact' : 'The change to the contact (its event, the values before and after)';
+    throw new Rejected(
+      'record_too_large',
+      `${what} would take about ${Math.ceil(bytes / 1024)} KB, more than the 400 KB a record may hold: shorten this row's longest values${
+        largest ? ` (the longest: ${column}, ${Math.ceil(Buffer.byteLength(largest[1]) / 1024)} KB)` : ''
+      }`,
+      column,
+    );
   }
 
   private workingOf(contactId: string): Working {
@@ -950,6 +1027,7 @@ async function commitTransactions(
 ): Promise<void> {
   let raced = false;
   let failed: { error: unknown } | undefined;
+  const tooLarge: ImportCandidate[] = [];
   let started = 0;
   const expiresAt = Math.floor(deps.clock.nowMs() / 1000) + rowOutcomeTtlSeconds;
   await forEachLimited(transactions, options.concurrency ?? 16, async (parts) => {
@@ -968,14 +1046,35 @@ async function commitTransactions(
         await commitContact(deps, job.caller, before, after, buildEvents(deps, job, before, after), { extraOps: outcomes });
       } catch (error) {
         if (isRace(error)) raced = true;
+        else if (isRecordTooLarge(error)) tooLarge.push(rows[rows.length - 1]!.candidate);
         else failed ??= { error };
         return; // the contact's later parts are conditional on this one
       }
     }
   });
   if (failed) throw failed.error;
-  if (raced) throw new ChunkRaced();
+  if (tooLarge.length > 0) {
+    // The size check before (Simulation.assertFitsItem) estimates; should DynamoDB still refuse an item
+    // as too large, the last row of that transaction is rejected and the chunk runs again without it.
+    await putAll(
+      tooLarge.map((candidate) =>
+        errorItem(
+          job,
+          { row: candidate.row, line: candidate.line, sheetRow: candidate.sheetRow, raw: candidate.raw, code: 'record_too_large', message: tooLargeMessage },
+          0,
+        ),
+      ),
+      (item) => `${item.row}#${item.part}`,
+      (batch) => deps.db.entities.importError.put(batch).go({ concurrent: batchConcurrency }),
+    );
+  }
+  if (raced || tooLarge.length > 0) throw new ChunkRaced();
 }
+
+const tooLargeMessage = 'The contact would be larger than the 400 KB a record may hold: shorten this row\'s longest values (custom fields, text)';
+
+const isRecordTooLarge = (error: unknown) =>
+  (error instanceof DomainError && error.code === 'record_too_large') || asRecordTooLarge(error) !== undefined;
 
 /**
  * Puts the outcomes of the rows that changed no contact (BatchWriteItem, 25 a request, 8 requests at
@@ -1025,7 +1124,7 @@ const outcomeItem = (
 /** The report's entries (parts 1, 2, ...) for the values left out of an imported row. */
 const droppedItems = (job: ImportJobRef, candidate: ImportCandidate) =>
   droppedEntries(candidate).map((entry) =>
-    errorItem(job, { row: candidate.row, line: candidate.line, raw: candidate.raw, ...entry }, entry.part),
+    errorItem(job, { row: candidate.row, line: candidate.line, sheetRow: candidate.sheetRow, raw: candidate.raw, ...entry }, entry.part),
   );
 
 /** An entry of the error report: a rejection (part 0) or a value left out (part ≥ 1), with the record as read, cut to fit. */
@@ -1043,6 +1142,7 @@ function errorItem(job: ImportJobRef, entry: Omit<RowRejection, 'column'> & { co
     row: entry.row,
     part,
     line: entry.line,
+    ...(entry.sheetRow === undefined ? {} : { sheetRow: entry.sheetRow }),
     code: entry.code,
     message: entry.message,
     raw,

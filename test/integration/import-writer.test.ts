@@ -691,9 +691,38 @@ describe('errors', () => {
 
     let csv = '';
     for await (const piece of writeErrorReportCsv(stack.deps, job, { header: ['Name', 'Notes', 'Long'] })) csv += piece;
-    expect(csv.startsWith('\ufeffline,row,column,code,message,Name,Notes,Long\r\n')).toBe(true);
-    expect(csv).toContain('2,1,Phone,invalid_phone,reader: invalid_phone,raw 1,x\r\n');
-    expect(csv).toContain(`12,9,,malformed_record,An unclosed quote,"Ana, ""the one""","line\nbreak",${'x'.repeat(2000)}\r\n`);
+    expect(csv.startsWith('\ufeffline,row,column,code,message,sheetRow,Name,Notes,Long\r\n')).toBe(true);
+    // These rows were made without a spreadsheet row: its column is empty.
+    expect(csv).toContain('2,1,Phone,invalid_phone,reader: invalid_phone,,raw 1,x\r\n');
+    expect(csv).toContain(`12,9,,malformed_record,An unclosed quote,,"Ana, ""the one""","line\nbreak",${'x'.repeat(2000)}\r\n`);
     expect(csv.split('\r\n').filter(Boolean)).toHaveLength(1 + 8);
+  });
+});
+
+describe('a row whose contact DynamoDB refuses as past 400 KB', () => {
+  it('is rejected `record_too_large` on its own, the chunk written, and a rerun changes nothing', async () => {
+    const ws = await seedWorkspace(stack, 'Oversized');
+    const keys = Array.from({ length: 14 }, (_, i) => `essay_${i}`);
+    for (const key of keys) {
+      const created = await stack.api('POST', '/v1/custom-fields', { token: ws.owner.token, body: { entityType: 'contact', key, label: key, type: 'text' } });
+      expect(created.status).toBe(201);
+    }
+    const job = newJob(ws);
+    const rows = [
+      person(1, { name: 'Small One', emails: ['small-one@oversized.example'], tags: ['kept'] }),
+      person(2, { name: 'Huge', emails: ['huge@oversized.example'], tags: ['never'], customFields: Object.fromEntries(keys.map((key) => [key, '中'.repeat(10_000)])) }),
+      person(3, { name: 'Small Two', emails: ['small-two@oversized.example'] }),
+    ];
+    // Without the check before writing, DynamoDB itself refuses the item: the writer rejects the row.
+    const seam: WriteChunkOptions = { checkItemSize: false };
+    const expected = counts({ rowsRead: 3, created: 2, rejected: 1, rejectedByCode: { record_too_large: 1 } });
+    expect(await runJob(job, rows, 3, seam)).toEqual(expected);
+    expect(await runJob(job, rows, 3, seam)).toEqual(expected);
+    expect(await tallyImportRows(stack.deps, job)).toEqual(expected);
+    const errors = await listImportErrors(stack.deps, job, { limit: 10 });
+    expect(errors.items).toEqual([expect.objectContaining({ row: 2, rejected: true, code: 'record_too_large' })]);
+    const lookup = (value: string) => stack.api('GET', '/v1/contacts/lookup', { token: ws.owner.token, query: { kind: 'email', value } });
+    expect((await lookup('huge@oversized.example')).status).toBe(404);
+    expect((await lookup('small-two@oversized.example')).status).toBe(200);
   });
 });

@@ -142,16 +142,17 @@ describe('importing a messy CSV', () => {
     const errors = await errorsOf(job.id);
     expect(errors).toEqual([
       // The quoted line break makes the 3rd record two lines long: lines and rows part there.
-      expect.objectContaining({ row: 6, line: 8, code: 'no_channel', raw: ['Nobody', 'Here', '', '', 'Ghost Inc', ''] }),
-      expect.objectContaining({ row: 7, line: 9, code: 'invalid_email', column: 'E-mail Address' }),
+      // A spreadsheet shows the 3rd record on one row: the rows there are the header's 1 + the data row.
+      expect.objectContaining({ row: 6, line: 8, sheetRow: 7, code: 'no_channel', raw: ['Nobody', 'Here', '', '', 'Ghost Inc', ''] }),
+      expect.objectContaining({ row: 7, line: 9, sheetRow: 8, code: 'invalid_email', column: 'E-mail Address' }),
     ]);
     expect(job.files).toContain('errors.csv');
     const link = await ok(stack.api('GET', `/v1/jobs/${job.id}/files/errors.csv`, { token: acme.owner.token }));
     const csv = await (await fetch(link.url)).text();
     const lines = csv.replace(/^\ufeff/, '').trim().split('\r\n');
-    expect(lines[0]).toBe('line,row,column,code,message,First Name,Last Name,E-mail Address,Mobile Phone,Company,Job Title');
+    expect(lines[0]).toBe('line,row,column,code,message,sheetRow,First Name,Last Name,E-mail Address,Mobile Phone,Company,Job Title');
     expect(lines).toHaveLength(3);
-    expect(lines[1]).toMatch(/^8,6,.*no_channel/);
+    expect(lines[1]).toMatch(/^8,6,.*no_channel,.*,7,Nobody,Here,/);
   });
 
   it('re-running the same file creates nothing and reports every contact unchanged', async () => {
@@ -260,6 +261,22 @@ describe('a long import', () => {
       delete process.env.JOB_RUN_BUDGET_MS;
     }
     expect(await lookup('long-124@example.com')).toBeDefined();
+  });
+
+  it('skips a report footer that a run resumes just before, after the blank line that ends a chunk', async () => {
+    const rows = ['Email,Name'];
+    for (let i = 0; i < 49; i++) rows.push(`footer-${i}@example.com,Footer ${i}`);
+    // Row 50, the blank line, ends the first run's chunk: the second run starts at the footer.
+    rows.push('', '"Grand Totals (49 records)"', '', '"Confidential Information - Do Not Distribute"', '"Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved."');
+    process.env.JOB_RUN_BUDGET_MS = '1';
+    try {
+      const job = await importFile(`${rows.join('\n')}\n`);
+      expect(job.status).toBe('succeeded');
+      expect(job.result.counts).toMatchObject({ rowsRead: 50, created: 49, blank: 1, rejected: 0 });
+      expect(job.result.notes).toEqual([{ code: 'report_footer_skipped', message: expect.stringMatching(/^Lines 52–55 are the footer/) }]);
+    } finally {
+      delete process.env.JOB_RUN_BUDGET_MS;
+    }
   });
 });
 
@@ -418,5 +435,117 @@ describe('export, then import into a fresh workspace', () => {
         expect(comparable(copy), format).toEqual(comparable(original));
       }
     }
+  });
+});
+
+describe('a row whose contact would pass the 400 KB a record may hold', () => {
+  // 14 text fields of 10,000 three-byte characters: each value within its cap, together ~420 KB.
+  const keys = Array.from({ length: 14 }, (_, i) => `essay_${i}`);
+  const essays = (n: number) => keys.map(() => '中'.repeat(n));
+  const csvLine = (fields: string[]) => fields.map((field) => (/[",\n]/.test(field) ? `"${field.replace(/"/g, '""')}"` : field)).join(',');
+  let wordy: Awaited<ReturnType<typeof seedWorkspace>>;
+  let existing: any;
+  let job: any;
+
+  beforeAll(async () => {
+    wordy = await seedWorkspace(stack, 'Wordy');
+    const token = wordy.owner.token;
+    for (const key of keys) {
+      await ok(stack.api('POST', '/v1/custom-fields', { token, body: { entityType: 'contact', key, label: key, type: 'text' } }), 201);
+    }
+    existing = await ok(stack.api('POST', '/v1/contacts', { token, body: { name: 'Existing Erin', channels: [{ kind: 'email', value: 'erin@wordy.example' }] } }), 201);
+    const file = [
+      csvLine(['Email', 'Name', 'Tags', ...keys.map((key) => `Custom: ${key}`)]),
+      csvLine(['first@wordy.example', 'First Fay', 'fine', ...essays(10)]),
+      csvLine(['huge@wordy.example', 'Huge Hal', 'huge-only', ...essays(10_000)]),
+      csvLine(['erin@wordy.example', 'Existing Erin', 'huge-only', ...essays(10_000)]),
+      csvLine(['last@wordy.example', 'Last Lou', 'fine', ...essays(10)]),
+    ].join('\r\n');
+    job = await importFile(file, {}, { token, workspaceId: wordy.workspace.id, fileName: 'wordy.csv' });
+  });
+
+  it('is one rejected row, `record_too_large`, the rest of the file imported and the job succeeded', async () => {
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+    expect(job.result.counts).toMatchObject({ rowsRead: 4, created: 2, updated: 0, rejected: 2, rejectedByCode: { record_too_large: 2 } });
+    const errors = await errorsOf(job.id, wordy.owner.token);
+    expect(errors).toEqual([
+      expect.objectContaining({ row: 2, line: 3, rejected: true, code: 'record_too_large', column: expect.stringMatching(/^Custom: essay_/) }),
+      expect.objectContaining({ row: 3, line: 4, rejected: true, code: 'record_too_large' }),
+    ]);
+    expect(errors[0].message).toMatch(/400 KB/);
+    expect(await lookup('first@wordy.example', wordy.owner.token)).toMatchObject({ name: 'First Fay', tags: ['fine'] });
+    expect(await lookup('last@wordy.example', wordy.owner.token)).toBeDefined();
+  });
+
+  it('leaves nothing of the refused rows: no contact, no claim on its email, no tag, no change to the existing contact', async () => {
+    const token = wordy.owner.token;
+    expect(await lookup('huge@wordy.example', token)).toBeUndefined();
+    // The email was never claimed: a contact can take it now.
+    await ok(stack.api('POST', '/v1/contacts', { token, body: { name: 'Hal', channels: [{ kind: 'email', value: 'huge@wordy.example' }] } }), 201);
+    const tags = await ok(stack.api('GET', '/v1/tags', { token }));
+    expect(tags.items.map((tag: any) => tag.name)).toEqual(['fine']);
+    const erin = await ok(stack.api('GET', `/v1/contacts/${existing.id}`, { token }));
+    expect(erin).toMatchObject({ version: existing.version, tags: [], customFields: {} });
+    const timeline = await ok(stack.api('GET', `/v1/contacts/${existing.id}/timeline`, { token }));
+    expect(timeline.items.map((entry: any) => entry.event.type)).toEqual(['contact.created']);
+  });
+
+  it('run again, the chunk writes nothing more and counts the same', async () => {
+    const { openImportFile } = await import('../../domain/imports/import-file');
+    const { importUploadKey } = await import('../../domain/imports/import-job');
+    const { writeImportChunk } = await import('../../domain/imports/import-writer');
+    const file = await openImportFile(stack.blobs, importUploadKey(wordy.workspace.id, job.id, 'csv'), { claimedFormat: 'csv' });
+    const rows = [];
+    for await (const { row } of file.rows()) rows.push(row);
+    const caller = { workspaceId: wordy.workspace.id, userId: wordy.owner.user.id, role: 'owner' as const };
+    const again = await writeImportChunk(stack.deps, {
+      workspaceId: wordy.workspace.id,
+      jobId: job.id,
+      caller,
+      options: { mode: 'create_and_update', tags: [], overwrite: false },
+    }, rows);
+    expect(again).toMatchObject({ rowsRead: 4, created: 2, rejected: 2, rejectedByCode: { record_too_large: 2 } });
+    expect(await errorsOf(job.id, wordy.owner.token)).toHaveLength(2);
+    expect(await lookup('huge@wordy.example', wordy.owner.token)).toMatchObject({ name: 'Hal' });
+    expect((await ok(stack.api('GET', '/v1/tags', { token: wordy.owner.token }))).items).toHaveLength(1);
+  });
+});
+
+describe('where a user finds a rejected row in a spreadsheet', () => {
+  it('a CSV: `sheetRow` counts the lines above the header, blank ones, and a record with line breaks once', async () => {
+    const file =
+      'Contacts by Account\r\n' +
+      '\r\n' +
+      'Name,Email,Notes\r\n' +
+      'Multi Line,multi-line@sheet.example,"one\r\ntwo\r\nthree"\r\n' +
+      'Nobody Here,,no email\r\n' +
+      'Bad Email,not-an-email,\r\n';
+    const job = await importFile(file);
+    expect(job.result.counts).toMatchObject({ rowsRead: 3, created: 1, rejected: 2 });
+    expect(job.result.file.headerLine).toBe(3);
+    const errors = await errorsOf(job.id);
+    // In Excel or Sheets: the title on row 1, the blank row 2, the header row 3, the multi-line record row 4.
+    expect(errors.map((e: any) => ({ line: e.line, row: e.row, sheetRow: e.sheetRow, code: e.code }))).toEqual([
+      { line: 7, row: 2, sheetRow: 5, code: 'no_channel' },
+      { line: 8, row: 3, sheetRow: 6, code: 'invalid_email' },
+    ]);
+  });
+
+  it('a CSV with Excel’s `sep=` line: Excel reads it as a setting, not a row', async () => {
+    const job = await importFile('sep=;\nName;Email\nNo Body;\n');
+    expect((await errorsOf(job.id)).map((e: any) => [e.line, e.row, e.sheetRow])).toEqual([[3, 1, 2]]);
+  });
+
+  it('an XLSX: `sheetRow` is the sheet’s row number', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('Contacts');
+    sheet.getCell('A1').value = 'Exported contacts';
+    sheet.getRow(3).values = ['Name', 'Email'];
+    sheet.getRow(4).values = ['Sheet Sam', 'sam@sheet.example'];
+    sheet.getRow(6).values = ['No Email', ''];
+    const bytes = new Uint8Array(await workbook.xlsx.writeBuffer());
+    const job = await importFile(bytes, {}, { fileName: 'rows.xlsx' });
+    expect(job.result.counts).toMatchObject({ rowsRead: 3, created: 1, blank: 1, rejected: 1 });
+    expect((await errorsOf(job.id)).map((e: any) => [e.line, e.row, e.sheetRow, e.code])).toEqual([[6, 3, 6, 'no_channel']]);
   });
 });
