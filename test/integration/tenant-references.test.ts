@@ -132,8 +132,6 @@ const perItemRoutes: Partial<Record<OperationId, (body: any, sent: string) => bo
   bulkChangeContacts: (body, sent) => body.results.some((result: any) => result.contactId === sent && result.outcome === 'not_found'),
   addSegmentMembers: (body, sent) => body.notFound.includes(sent),
   removeSegmentMembers: (body, sent) => body.notFound.includes(sent),
-  // `upToMessageId` is a position in the caller's own conversation: A's id marks none of B's messages.
-  markMessagesRead: (body) => body.marked === 0,
 };
 
 /**

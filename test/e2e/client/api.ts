@@ -21690,7 +21690,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `conversationId` names no conversation the caller can read */
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `conversationId` names no conversation the caller can read, or `upToMessageId` no message of that conversation */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
