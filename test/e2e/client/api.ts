@@ -167,7 +167,7 @@ export interface paths {
         };
         /**
          * The event log of one record, newest first
-         * @description For a contact, a company or a deal: every event about it — its own, and those of its notes, tasks and deals (and, for a contact, of the contacts merged into it). For other records: their own events.
+         * @description For a contact, a company or a deal: every event about it — its own, and those of its notes, tasks and deals (and, for a contact, of the contacts merged into it). For other records: their own events. An id the workspace never held, of any kind, is a 404 (a record removed since keeps its events readable); a record without events yet is an empty page.
          */
         get: operations["listEvents"];
         put?: never;
@@ -7250,7 +7250,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace (`not_found`). the record in the query */
+            /** @description No such record in the caller’s workspace (`not_found`). the record in the query: no record of this kind with this id in the workspace, nor any event of one */
             404: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
