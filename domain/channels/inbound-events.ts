@@ -101,7 +101,23 @@ export interface InboundMessageEvent extends EventBase {
   groupChat?: GroupChat;
   /** WhatsApp: the Click to WhatsApp ad (or post) the contact came from, as Meta names it. */
   referral?: AdReferral;
+  /** WhatsApp: the reply to an interactive message (a button, a list row, a Flow's form). */
+  interactive?: InteractiveReply;
   email: InboundEmailDetails | null;
+}
+
+/** A contact's answer to an interactive message, kept on the message for whoever acts on it. */
+export interface InteractiveReply {
+  /** As the provider names it: `button_reply`, `list_reply`, `nfm_reply` (a WhatsApp Flow). */
+  type: string;
+  /** The id the business gave the button or list row; null for a Flow. */
+  id: string | null;
+  /** The button's or row's title; a Flow's `name` (`flow`). */
+  title: string | null;
+  /** A Flow's answers (its `response_json`, parsed, `flow_token` included); null for a button or list. */
+  response: Record<string, unknown> | null;
+  /** A Flow's `response_json` as received, when it is not a JSON object. */
+  responseJson?: string;
 }
 
 /** Where a contact came from when they wrote through an ad: kept on the message for attribution. */

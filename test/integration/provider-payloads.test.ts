@@ -202,6 +202,26 @@ describe('WhatsApp', () => {
   });
 });
 
+describe('WhatsApp Flows', () => {
+  it('stores a Flow’s response (`nfm_reply`) with its answers written out and the parsed response on the message', async () => {
+    const body = fixtureText('whatsapp/flow-reply.json');
+    const path = `/hooks/whatsapp/${hooks.whatsapp}`;
+    expect(await hook(path, { body, headers: whatsappHeaders(body) })).toMatchObject({ status: 200, body: { stored: 1, ignored: 0 } });
+    expect((await hook(path, { body, headers: whatsappHeaders(body) })).body).toMatchObject({ stored: 0, duplicate: 1 });
+
+    const { conversations } = await threadsOf('whatsapp', '+16315558151');
+    expect(conversations).toHaveLength(1);
+    const [reply] = conversations[0]!.messages;
+    expect(reply).toMatchObject({ kind: 'text', body: 'Form reply: date: 2026-01-20, people: 2, extras: parking, breakfast' });
+    expect(reply!.payload.interactive).toEqual({
+      type: 'nfm_reply',
+      id: null,
+      title: 'flow',
+      response: { flow_token: 'booking-7f3a', date: '2026-01-20', people: '2', extras: ['parking', 'breakfast'] },
+    });
+  });
+});
+
 /**
  * An SES receipt notification for a raw mail, its content inline (SNS action, Base64: the encoding
  * AWS advises for mail that is not UTF-8), as SNS posts it, signed. The headers are given as written,

@@ -211,6 +211,7 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
     ...(event.media.length > 0 ? { media: event.media } : {}),
     ...(replyTo ? { replyTo } : {}),
     ...(event.referral ? { referral: event.referral } : {}),
+    ...(event.interactive ? { interactive: event.interactive } : {}),
     ...(email ? { email } : {}),
   };
   // The files are fetched into S3 by a job written with the message (its attachment ids chosen now).
