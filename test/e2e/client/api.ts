@@ -5717,7 +5717,7 @@ export interface components {
             conversationId: string;
             /** @description The bot may answer here (it still follows the contact’s tags, the settings and the hours) */
             active: boolean;
-            /** @description Why the conversation is with people: an escalation reason (`keyword`, `low_confidence`, `reply_limit`, `no_match`, `rate_limited`, `undeliverable`, `model_unavailable`) or `user` */
+            /** @description Why the conversation is with people: an escalation reason (`keyword`, `low_confidence`, `reply_limit`, `no_match`, `rate_limited`, `undeliverable`, `model_unavailable`, `reply_canceled`) or `user` */
             reason: string | null;
             /** @description Bot replies since the bot took the conversation or it was last resolved */
             replies: number;
