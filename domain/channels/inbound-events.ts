@@ -103,6 +103,11 @@ export interface InboundMessageEvent extends EventBase {
   referral?: AdReferral;
   /** WhatsApp: the reply to an interactive message (a button, a list row, a Flow's form). */
   interactive?: InteractiveReply;
+  /**
+   * WhatsApp: the sender changed their number (`system`, `user_changed_number`): their new WhatsApp id
+   * (`system.wa_id`, as E.164), where their messages come from now.
+   */
+  numberChange?: { value: string };
   email: InboundEmailDetails | null;
 }
 

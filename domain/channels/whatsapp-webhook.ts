@@ -351,9 +351,21 @@ const inboundMessage = (message: WaMessage, value: WaValue, names: Map<string, s
     chatId: null,
     ...(message.referral ? { referral: referralOf(message.referral) } : {}),
     ...(content.interactive ? { interactive: content.interactive } : {}),
+    ...numberChangeOf(message),
     email: null,
   };
   return event;
+};
+
+/** The system messages of a number change (Meta's messages/system reference; `customer_…` its older name). */
+const numberChangeTypes = new Set(['user_changed_number', 'customer_changed_number']);
+
+/** A number change's new WhatsApp id (`system.wa_id`: the new user id, which Meta says may differ from the number). */
+const numberChangeOf = (message: WaMessage): { numberChange?: { value: string } } => {
+  const system = message.type === 'system' ? message.system : undefined;
+  if (!system?.wa_id || !numberChangeTypes.has(system.type ?? '')) return {};
+  const value = canonicalValue('whatsapp', `+${system.wa_id.replace(/^\+/, '')}`);
+  return value ? { numberChange: { value } } : {};
 };
 
 const referralOf = (referral: NonNullable<WaMessage['referral']>): AdReferral => ({

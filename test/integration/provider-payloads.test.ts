@@ -46,6 +46,11 @@ interface StoredMessage {
   externalId: string;
   payload: Record<string, unknown> & { provider: { chatId?: string } };
 }
+interface StoredChannel {
+  kind: string;
+  normalized: string;
+  primary: boolean;
+}
 interface ListedConversation {
   id: string;
   contactId: string;
@@ -252,6 +257,61 @@ describe('WhatsApp', () => {
     expect(byId['wamid.KINDS-AD']!.payload).toMatchObject({
       referral: { sourceType: 'ad', sourceId: '120226305854810726', sourceUrl: 'https://fb.me/3cr4Wqqkv', headline: 'Chat with us' },
     });
+  });
+});
+
+describe('WhatsApp: a contact’s number change', () => {
+  const whatsappHook = (body: string) => hook(`/hooks/whatsapp/${hooks.whatsapp}`, { body, headers: whatsappHeaders(body) });
+
+  it('gives the contact their new WhatsApp id as primary, keeps the old one, and their next message reaches the same conversation', async () => {
+    // The contact wrote from their old number before.
+    const earlier = fixtureText('whatsapp/text.json')
+      .replaceAll('16505551234', '16505550101').replace('Sheena Nelson', 'Nora Newnumber').replace('wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=', 'wamid.BEFORE-NUMBER-CHANGE');
+    expect((await whatsappHook(earlier)).body).toMatchObject({ stored: 1 });
+    const before = await threadsOf('whatsapp', '+16505550101');
+
+    const body = fixtureText('whatsapp/number-change.json');
+    expect((await whatsappHook(body)).body).toMatchObject({ stored: 2, ignored: 0 });
+    expect((await whatsappHook(body)).body).toMatchObject({ stored: 0, duplicate: 2 });
+
+    const contact = (await get(`/v1/contacts/${before.contactId}`)).body;
+    expect(contact.channels.filter((channel: StoredChannel) => channel.kind === 'whatsapp').map((channel: StoredChannel) => [channel.normalized, channel.primary])).toEqual([
+      ['+16505550101', false],
+      ['+16505550202', true],
+    ]);
+    const after = await threadsOf('whatsapp', '+16505550202');
+    expect(after.contactId).toBe(before.contactId);
+    expect(after.conversations).toHaveLength(1);
+    // In the order of their external ids: AFTER-, BEFORE-, NUMBER-CHANGE.
+    expect(after.conversations[0]!.messages.map((m) => m.body)).toEqual([
+      'New number, same me',
+      'Does it come in another color?',
+      '[User Nora Newnumber changed from 16505550101 to 16505550202]',
+    ]);
+    const updates = ((await get(`/v1/contacts/${before.contactId}/timeline?limit=50`)).body.items as { event: { type: string; actorUserId: string } }[]).filter(
+      (entry) => entry.event.type === 'contact.updated',
+    );
+    expect(updates).toHaveLength(1);
+    expect(updates[0]!.event.actorUserId).toBe('system');
+  });
+
+  it('never takes a number another contact holds: the change is left to a person', async () => {
+    const holder = await stack.api('POST', '/v1/contacts', {
+      token: acme.owner.token,
+      body: { name: 'Owns The Number', channels: [{ kind: 'whatsapp', value: '+16505550404' }] },
+    });
+    expect(holder.status).toBe(201);
+    const body = fixtureText('whatsapp/number-change.json')
+      .replaceAll('16505550101', '16505550303')
+      .replaceAll('16505550202', '16505550404')
+      .replaceAll('wamid.NUMBER-CHANGE', 'wamid.NUMBER-CHANGE-TAKEN')
+      .replaceAll('wamid.AFTER-NUMBER-CHANGE', 'wamid.AFTER-NUMBER-CHANGE-TAKEN');
+    expect((await whatsappHook(body)).body).toMatchObject({ stored: 2 });
+    const changer = await threadsOf('whatsapp', '+16505550303');
+    expect((await get(`/v1/contacts/${changer.contactId}`)).body.channels.map((channel: StoredChannel) => channel.normalized)).toEqual(['+16505550303']);
+    expect((await get(`/v1/contacts/${holder.body.id}`)).body.channels.map((channel: StoredChannel) => channel.normalized)).toEqual(['+16505550404']);
+    // The system message is shown in the changer's conversation; the holder's message stays theirs.
+    expect(changer.conversations[0]!.messages.map((m) => m.body)).toEqual(['[User Nora Newnumber changed from 16505550303 to 16505550404]']);
   });
 });
 

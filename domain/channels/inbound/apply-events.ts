@@ -39,6 +39,7 @@ import type {
 import type { CertificateSource } from '../sns-message';
 import { applyChannelBlock } from './channel-blocks';
 import { fetchMediaJobOp } from './fetch-media.job';
+import { applyNumberChange } from './number-change';
 import { groupThread, groupThreadGuard, groupThreadOp, recordGroupMigration } from './group-threads';
 import { planMailFiles, storeMailFiles, type MailFilePlan, type PlannedMailFile } from './mail-attachments';
 import { findThread, mailIdOp, parseMail, readMime, type ParsedMail } from './inbound-email';
@@ -238,6 +239,8 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
     ...(extraOps ? { extraOps } : {}),
   };
   const { result, replayed } = await retryLostRaces(() => ingestMessage(deps, caller, spec));
+  // Also on a repeat: an earlier attempt may have stored the message and stopped before this.
+  if (event.numberChange) await applyNumberChange(deps, connection.workspaceId, result.contactId, event.numberChange.value);
   if (mail && deps.blobs) {
     // A repeat finishes what an earlier attempt left: the files the stored message planned.
     const planned = ((result.message.payload?.email as { attachments?: PlannedMailFile[] } | undefined)?.attachments ?? []);
