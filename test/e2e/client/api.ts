@@ -5758,9 +5758,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *         "id": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-a0c1f6@example.com",
+                     *         "email": "owner-e629b7@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -5768,7 +5768,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0F35F1T9G9VWP3C34",
+                     *         "id": "ws_01KF0E44M0DR6PQVHJ6WJ855T4",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -5825,7 +5825,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0F35F1T9G9VWP3C34",
+                     *       "id": "ws_01KF0E44M0DR6PQVHJ6WJ855T4",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -5893,7 +5893,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0F35F1T9G9VWP3C34",
+                     *       "id": "ws_01KF0E44M0DR6PQVHJ6WJ855T4",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -6019,9 +6019,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "id": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-a0c1f6@example.com",
+                     *           "email": "owner-e629b7@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -6029,9 +6029,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "id": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-ada147@example.com",
+                     *           "email": "admin-acbb16@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -6039,7 +6039,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AQ3u5nDp22HyryNUZ7DIMWzHimoRhWRKc3euXisxjG_XfrvI50fwRe1boTTcilZwbtJMyOS1ZpNbSvUUrgtDKcJ_Vj0tpYvSlvnWntiZHb6wICmJUI2nwBQHlwy1SLtKck2tXd61pZrPVSdTm9T_kZJx"
+                     *       "nextCursor": "AQcSHwrX3AkC7c69048ROsfBkj-0dQBr4INbs3yPacJng5i6l7kuiAiv2-Dn_KkX6OdaBdzFP5poi_7ZlZyFn4NQBUVNDF41GnMe-JWBEX6pZSUkozi8oIlXt7ybY8F2G3ZLOvj-7rWvq1cu2KEtGrcj"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -6095,7 +6095,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-14d9f897@example.com",
+                 *       "email": "n-8bf8e2af@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -6119,9 +6119,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0F35F1T9G9VWP3C41",
+                     *       "id": "usr_01KF0E44M0DR6PQVHJ6WJ855V1",
                      *       "name": "Nia New",
-                     *       "email": "n-14d9f897@example.com",
+                     *       "email": "n-8bf8e2af@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -6248,9 +6248,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0F35F1T9G9VWP3C3R",
+                     *       "id": "usr_01KF0E44M0DR6PQVHJ6WJ855TR",
                      *       "name": "Mia Member",
-                     *       "email": "member-6d31f2@example.com",
+                     *       "email": "member-9928c0@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -6343,9 +6343,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0F35F1T9G9VWP3C49",
+                     *       "id": "usr_01KF0E44M0DR6PQVHJ6WJ855V9",
                      *       "name": "Renamed",
-                     *       "email": "u-e4a33206@example.com",
+                     *       "email": "u-1eb2a882@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -6483,16 +6483,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0F35F1T9G9VWP3C36",
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "id": "tok_01KF0E44M0DR6PQVHJ6WJ855T6",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_nC5Fia",
+                     *           "prefix": "crm_kRYl3X",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AUdf7boEJnDh__e9dZ9TkFOwxPitBJVy30cDf7oYtWmfL4hnUas12cKnmg1MDI-XdJoqHYEXEs-qg_ZJAFsl8s6HxzXmdqKUmvJYwLsCkV45F2PeqbmUkovsFCSw3KFXxvdrckYMlpFJGVpjHWkM8xPBZi3aj0f7XOKbpc4ag5VYoOZTKlXxpjoBP4K9rxr2NltOndLjRtyxD5jmUyMxYExzqcyXondH3JqdYTvz6pzTL-0OscwsFtZbXHIAyyEs3Bt5Jx0P1E4DmHAkNEhX4Qcv5GSk_9LpOQyTwOnasyKVNbgQsnwknGPKE4NgeL8QkjVWnMP6"
+                     *       "nextCursor": "AQI1Ig5mVHFBbC5qnzqiaRKXpgFLMjL1uUEJaDZ-7G6Q750weskDJ2n0dZRbAWIZbFGqHZt3YXWPizhrqncMBOByAdzgNVPUyYtctrnYJDhC-13dYc7LpDymoO_FOLwhuqEzCy-TqrYvBJFcSG5mXykUqqiTT-wgXFkskOKRx-jrFdXB0CASgYJRSQMNY2A1FblN9mToWyhGbXQXELBYJ-yr_GWrMTGZi_X72Uwl8n3FolMDsSxKQ91au3c58pz3Rk9bESPNDl5S7ep_4wPFIVWQwIxjmVQCbfLPlVbcF9AmUgbkZAw_ZzIfB3pm0AhswInB3qmc"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -6579,10 +6579,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0F35F1T9G9VWP3C4X",
-                     *       "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "id": "tok_01KF0E44M0DR6PQVHJ6WJ855VX",
+                     *       "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "name": "CI",
-                     *       "prefix": "crm_iJWm-s",
+                     *       "prefix": "crm_OoigCj",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -6706,10 +6706,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0F35F1T9G9VWP3C54",
-                     *       "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "id": "tok_01KF0E44M0DR6PQVHJ6WJ855W4",
+                     *       "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "name": "gone",
-                     *       "prefix": "crm_EZ3I5D",
+                     *       "prefix": "crm_lQt3Aa",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -6855,7 +6855,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_a867e180",
+                 *       "key": "k_61c7efc2",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -6887,7 +6887,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_a867e180",
+                     *       "key": "k_61c7efc2",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -7038,7 +7038,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_b743e0b9",
+                     *       "key": "f_d883c9dc",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -7181,40 +7181,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0F35F1T9G9VWP3C63",
+                     *           "id": "evt_01KF0E44M0DR6PQVHJ6WJ855X3",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0F35F1T9G9VWP3C60",
+                     *           "entityId": "ct_01KF0E44M0DR6PQVHJ6WJ855X0",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "actorUserId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *             "assignedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *             "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *             "assignedBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0F35F1T9G9VWP3C60",
+                     *           "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ855X0",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0F35F1T9G9VWP3C62",
+                     *           "id": "evt_01KF0E44M0DR6PQVHJ6WJ855X2",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0F35F1T9G9VWP3C60",
+                     *           "entityId": "ct_01KF0E44M0DR6PQVHJ6WJ855X0",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "actorUserId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *             "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-9593137e@example.com"
+                     *                 "normalized": "c-6220122a@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0F35F1T9G9VWP3C60",
+                     *           "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ855X0",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -7405,31 +7405,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3C60",
+                     *           "id": "ct_01KF0E44M0DR6PQVHJ6WJ855X0",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-9593137e@example.com",
+                     *           "email": "c-6220122a@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3C64",
+                     *           "id": "ct_01KF0E44M0DR6PQVHJ6WJ855X4",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-3efecb37@example.com",
+                     *           "email": "c-71292435@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AUBl20gAY2MeOGQp7WTbshSuIL2Irrx2tik68WhmgUFbnikp145GLs2lbwhnpTxSFqbrRK_gVRQ-5KWSL4RiYOwMVpGxC7zEpUl3jZSBfTmVIaY0lMIxkfcF4pXVXerrgecUPIL2zr-Px09VBYLSto4qURtGAkPhb_Lbj4Fe8Uu-QbW6yxY"
+                     *       "nextCursor": "AWFutg4bsdbK6FXTP6x8Rygkuj6SCgYccfmQmVbX5Bi6qKI3w7Uu135SeVf3zK2lfhXIe--ECBDJmQ7OfTvEy36dRHUO8Cq42M2HxEkb-Ak1tc7Iy59Y53w-_zIKFMUfWei9lYQBzYB5BR4McDUl1yMBn2ldU1qzDAcZniaWZmyep4l_6sY"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -7489,7 +7489,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-5e69e255@navy.example"
+                 *           "value": "g-8c1efc8a@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -7518,7 +7518,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3C70",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ855Y0",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -7536,19 +7536,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-5e69e255@navy.example",
+                     *       "email": "g-8c1efc8a@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3C71",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ855Y1",
                      *           "kind": "email",
-                     *           "value": "g-5e69e255@navy.example",
-                     *           "normalized": "g-5e69e255@navy.example",
+                     *           "value": "g-8c1efc8a@navy.example",
+                     *           "normalized": "g-8c1efc8a@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3C72",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ855Y2",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -7561,7 +7561,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7692,46 +7692,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3C60",
+                     *           "id": "ct_01KF0E44M0DR6PQVHJ6WJ855X0",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-9593137e@example.com",
+                     *           "email": "c-6220122a@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3C64",
+                     *           "id": "ct_01KF0E44M0DR6PQVHJ6WJ855X4",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-3efecb37@example.com",
+                     *           "email": "c-71292435@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3C68",
+                     *           "id": "ct_01KF0E44M0DR6PQVHJ6WJ855X8",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-cd96a219@example.com",
+                     *           "email": "c-5b82e9f9@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3C6C",
+                     *           "id": "ct_01KF0E44M0DR6PQVHJ6WJ855XC",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-c68aa834@example.com",
+                     *           "email": "c-6d32d40b@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -7803,7 +7803,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3C6G",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ855XG",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7813,7 +7813,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7821,14 +7821,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-ab5e17f8@example.com",
+                     *       "email": "c-ffc3eb43@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3C6H",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ855XH",
                      *           "kind": "email",
-                     *           "value": "c-ab5e17f8@example.com",
-                     *           "normalized": "c-ab5e17f8@example.com",
+                     *           "value": "c-ffc3eb43@example.com",
+                     *           "normalized": "c-ffc3eb43@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7838,7 +7838,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7917,7 +7917,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3C7G",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ855YG",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7927,7 +7927,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7935,14 +7935,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-849fbbbb@example.com",
+                     *       "email": "c-bf34be21@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3C7H",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ855YH",
                      *           "kind": "email",
-                     *           "value": "c-849fbbbb@example.com",
-                     *           "normalized": "c-849fbbbb@example.com",
+                     *           "value": "c-bf34be21@example.com",
+                     *           "normalized": "c-bf34be21@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7952,7 +7952,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8044,7 +8044,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3C88",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ855Z8",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8054,7 +8054,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8062,14 +8062,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-3507910d@example.com",
+                     *       "email": "c-95bc1e78@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3C89",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ855Z9",
                      *           "kind": "email",
-                     *           "value": "c-3507910d@example.com",
-                     *           "normalized": "c-3507910d@example.com",
+                     *           "value": "c-95bc1e78@example.com",
+                     *           "normalized": "c-95bc1e78@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8079,7 +8079,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8238,7 +8238,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3C9Z",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ8560Z",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8248,7 +8248,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8256,19 +8256,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-618fc55b@example.com",
+                     *       "email": "c-75169fe5@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CA0",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ85610",
                      *           "kind": "email",
-                     *           "value": "c-618fc55b@example.com",
-                     *           "normalized": "c-618fc55b@example.com",
+                     *           "value": "c-75169fe5@example.com",
+                     *           "normalized": "c-75169fe5@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CA3",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ85613",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -8281,7 +8281,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8431,7 +8431,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CC0",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ85630",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8441,7 +8441,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8457,7 +8457,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8572,7 +8572,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CD1",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ85641",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8582,7 +8582,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -8590,14 +8590,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-b01549b9@example.com",
+                     *       "email": "c-d3d7bc98@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CD2",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ85642",
                      *           "kind": "email",
-                     *           "value": "c-b01549b9@example.com",
-                     *           "normalized": "c-b01549b9@example.com",
+                     *           "value": "c-d3d7bc98@example.com",
+                     *           "normalized": "c-d3d7bc98@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8607,7 +8607,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8722,7 +8722,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CE2",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ85652",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8732,7 +8732,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8740,14 +8740,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-282f10bf@example.com",
+                     *       "email": "c-7f001664@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CE3",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ85653",
                      *           "kind": "email",
-                     *           "value": "c-282f10bf@example.com",
-                     *           "normalized": "c-282f10bf@example.com",
+                     *           "value": "c-7f001664@example.com",
+                     *           "normalized": "c-7f001664@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8757,7 +8757,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8881,7 +8881,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CFN",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ8566N",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8891,7 +8891,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8899,14 +8899,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-c555357c@example.com",
+                     *       "email": "c-c3b88d64@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CFP",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ8566P",
                      *           "kind": "email",
-                     *           "value": "c-c555357c@example.com",
-                     *           "normalized": "c-c555357c@example.com",
+                     *           "value": "c-c3b88d64@example.com",
+                     *           "normalized": "c-c3b88d64@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8916,7 +8916,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9053,7 +9053,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CGY",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ8567Y",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9063,7 +9063,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9071,14 +9071,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-ca33d6ba@example.com",
+                     *       "email": "c-8328f095@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CGZ",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ8567Z",
                      *           "kind": "email",
-                     *           "value": "c-ca33d6ba@example.com",
-                     *           "normalized": "c-ca33d6ba@example.com",
+                     *           "value": "c-8328f095@example.com",
+                     *           "normalized": "c-8328f095@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9088,7 +9088,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9203,7 +9203,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CJ6",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ85696",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9213,7 +9213,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3R",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TR",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9221,14 +9221,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-c9d13f3c@example.com",
+                     *       "email": "c-de9d77ff@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CJ7",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ85697",
                      *           "kind": "email",
-                     *           "value": "c-c9d13f3c@example.com",
-                     *           "normalized": "c-c9d13f3c@example.com",
+                     *           "value": "c-de9d77ff@example.com",
+                     *           "normalized": "c-de9d77ff@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9238,7 +9238,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9342,7 +9342,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CK0",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ856A0",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9360,14 +9360,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-7d7cccac@example.com",
+                     *       "email": "c-f2de4e0e@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CK1",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ856A1",
                      *           "kind": "email",
-                     *           "value": "c-7d7cccac@example.com",
-                     *           "normalized": "c-7d7cccac@example.com",
+                     *           "value": "c-f2de4e0e@example.com",
+                     *           "normalized": "c-f2de4e0e@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9377,7 +9377,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9482,7 +9482,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3R"
+                 *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TR"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -9501,7 +9501,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CM1",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ856B1",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9511,7 +9511,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3R",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TR",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9519,14 +9519,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-06927a14@example.com",
+                     *       "email": "c-9aa90097@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CM2",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ856B2",
                      *           "kind": "email",
-                     *           "value": "c-06927a14@example.com",
-                     *           "normalized": "c-06927a14@example.com",
+                     *           "value": "c-9aa90097@example.com",
+                     *           "normalized": "c-9aa90097@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9536,7 +9536,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9775,15 +9775,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0F35F1T9G9VWP3CNH",
-                     *         "contactId": "ct_01KF0E44M0F35F1T9G9VWP3CND",
+                     *         "id": "scr_01KF0E44M0DR6PQVHJ6WJ856CH",
+                     *         "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ856CD",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *         "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3CND",
+                     *         "id": "ct_01KF0E44M0DR6PQVHJ6WJ856CD",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -9793,7 +9793,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *         "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -9801,14 +9801,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-5e862222@example.com",
+                     *         "email": "c-cdb908cc@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0F35F1T9G9VWP3CNE",
+                     *             "id": "ch_01KF0E44M0DR6PQVHJ6WJ856CE",
                      *             "kind": "email",
-                     *             "value": "c-5e862222@example.com",
-                     *             "normalized": "c-5e862222@example.com",
+                     *             "value": "c-cdb908cc@example.com",
+                     *             "normalized": "c-cdb908cc@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -9816,15 +9816,15 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0F35F1T9G9VWP3CNH",
+                     *           "id": "scr_01KF0E44M0DR6PQVHJ6WJ856CH",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
                      *         "fitScores": {},
-                     *         "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *         "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10050,18 +10050,18 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0F35F1T9G9VWP3CQR",
-                     *         "contactId": "ct_01KF0E44M0F35F1T9G9VWP3CQM",
+                     *         "id": "qual_01KF0E44M0DR6PQVHJ6WJ856ER",
+                     *         "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ856EM",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
                      *         "confidence": null,
                      *         "reasons": [],
-                     *         "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *         "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3CQM",
+                     *         "id": "ct_01KF0E44M0DR6PQVHJ6WJ856EM",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -10071,7 +10071,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *         "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -10079,14 +10079,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-6028fb45@example.com",
+                     *         "email": "c-437f29c8@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0F35F1T9G9VWP3CQN",
+                     *             "id": "ch_01KF0E44M0DR6PQVHJ6WJ856EN",
                      *             "kind": "email",
-                     *             "value": "c-6028fb45@example.com",
-                     *             "normalized": "c-6028fb45@example.com",
+                     *             "value": "c-437f29c8@example.com",
+                     *             "normalized": "c-437f29c8@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -10095,16 +10095,16 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0F35F1T9G9VWP3CQR",
+                     *           "id": "qual_01KF0E44M0DR6PQVHJ6WJ856ER",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "confidence": null
                      *         },
                      *         "fitScores": {},
-                     *         "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *         "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10243,23 +10243,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0F35F1T9G9VWP3CRZ",
+                     *             "id": "evt_01KF0E44M0DR6PQVHJ6WJ856FZ",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0F35F1T9G9VWP3CRX",
+                     *             "entityId": "ct_01KF0E44M0DR6PQVHJ6WJ856FX",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *             "actorUserId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *               "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-46ae20df@example.com"
+                     *                   "normalized": "c-2aca4556@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0F35F1T9G9VWP3CRX",
+                     *             "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ856FX",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -10357,7 +10357,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CTD",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ856HD",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -10367,7 +10367,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -10375,14 +10375,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-5b6a0014@example.com",
+                     *       "email": "c-1e68f7cc@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CTE",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ856HE",
                      *           "kind": "email",
-                     *           "value": "c-5b6a0014@example.com",
-                     *           "normalized": "c-5b6a0014@example.com",
+                     *           "value": "c-1e68f7cc@example.com",
+                     *           "normalized": "c-1e68f7cc@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -10395,7 +10395,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10545,7 +10545,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CZJ",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ856PJ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -10555,7 +10555,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -10563,14 +10563,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-0904e931@example.com",
+                     *       "email": "c-b3cb994d@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CZK",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ856PK",
                      *           "kind": "email",
-                     *           "value": "c-0904e931@example.com",
-                     *           "normalized": "c-0904e931@example.com",
+                     *           "value": "c-b3cb994d@example.com",
+                     *           "normalized": "c-b3cb994d@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -10580,7 +10580,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10681,8 +10681,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0F35F1T9G9VWP3D0S",
-                 *         "ct_01KF0E44M0F35F1T9G9VWP3D0X"
+                 *         "ct_01KF0E44M0DR6PQVHJ6WJ856QS",
+                 *         "ct_01KF0E44M0DR6PQVHJ6WJ856QX"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -10705,12 +10705,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0F35F1T9G9VWP3D0S",
+                     *           "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ856QS",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0F35F1T9G9VWP3D0X",
+                     *           "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ856QX",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -10831,7 +10831,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0F35F1T9G9VWP3D38"
+                 *         "ct_01KF0E44M0DR6PQVHJ6WJ856T8"
                  *       ]
                  *     }
                  */
@@ -10849,7 +10849,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3D34",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ856T4",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -10859,19 +10859,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0F35F1T9G9VWP3D38",
+                     *           "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ856T8",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-31425ed0@example.com"
+                     *               "normalized": "c-819674a5@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -10882,22 +10882,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-a4cd6620@example.com",
+                     *       "email": "c-af703d6d@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3D35",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ856T5",
                      *           "kind": "email",
-                     *           "value": "c-a4cd6620@example.com",
-                     *           "normalized": "c-a4cd6620@example.com",
+                     *           "value": "c-af703d6d@example.com",
+                     *           "normalized": "c-af703d6d@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3D39",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ856T9",
                      *           "kind": "email",
-                     *           "value": "c-31425ed0@example.com",
-                     *           "normalized": "c-31425ed0@example.com",
+                     *           "value": "c-819674a5@example.com",
+                     *           "normalized": "c-819674a5@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -10907,7 +10907,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11091,7 +11091,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3D6F"
+                 *       "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ856XF"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -11109,15 +11109,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3D6F",
+                     *       "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ856XF",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3D6F",
+                     *         "id": "ct_01KF0E44M0DR6PQVHJ6WJ856XF",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *         "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-7955ce95@example.com",
+                     *         "email": "c-3658ddb1@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11358,9 +11358,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-b04f8201",
+                 *       "name": "Initech-ab68c024",
                  *       "domains": [
-                 *         "initech-d88d91b4.example"
+                 *         "initech-a9af4699.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -11385,10 +11385,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0F35F1T9G9VWP3D7F",
-                     *       "name": "Initech-b04f8201",
+                     *       "id": "co_01KF0E44M0DR6PQVHJ6WJ856YF",
+                     *       "name": "Initech-ab68c024",
                      *       "domains": [
-                     *         "initech-d88d91b4.example"
+                     *         "initech-a9af4699.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -11400,7 +11400,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11525,8 +11525,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0F35F1T9G9VWP3D7Q",
-                     *       "name": "Co-b1bba07c",
+                     *       "id": "co_01KF0E44M0DR6PQVHJ6WJ856YQ",
+                     *       "name": "Co-b9346f27",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -11534,11 +11534,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11629,8 +11629,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0F35F1T9G9VWP3D83",
-                     *       "name": "Co-7a40110b",
+                     *       "id": "co_01KF0E44M0DR6PQVHJ6WJ856Z3",
+                     *       "name": "Co-62d0f696",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -11638,11 +11638,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11790,8 +11790,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0F35F1T9G9VWP3D8Z",
-                     *       "name": "Co-e05f0292",
+                     *       "id": "co_01KF0E44M0DR6PQVHJ6WJ856ZZ",
+                     *       "name": "Co-08e9be21",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -11799,11 +11799,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11918,8 +11918,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0F35F1T9G9VWP3D9G",
-                     *       "name": "Co-6d119bb3",
+                     *       "id": "co_01KF0E44M0DR6PQVHJ6WJ8570G",
+                     *       "name": "Co-23659245",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -11927,11 +11927,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12034,7 +12034,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0F35F1T9G9VWP3DAH"
+                 *         "co_01KF0E44M0DR6PQVHJ6WJ8571H"
                  *       ]
                  *     }
                  */
@@ -12054,8 +12054,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0F35F1T9G9VWP3DAF",
-                     *         "name": "Co-f2d4a7bd",
+                     *         "id": "co_01KF0E44M0DR6PQVHJ6WJ8571F",
+                     *         "name": "Co-5a547a6f",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -12063,11 +12063,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *         "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *         "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12075,7 +12075,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0F35F1T9G9VWP3DAH",
+                     *           "id": "co_01KF0E44M0DR6PQVHJ6WJ8571H",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -12314,15 +12314,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0F35F1T9G9VWP3DCW",
+                     *           "id": "note_01KF0E44M0DR6PQVHJ6WJ8573W",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0F35F1T9G9VWP3DCR"
+                     *             "id": "ct_01KF0E44M0DR6PQVHJ6WJ8573R"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *           "updatedBy": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "authorId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *           "updatedBy": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -12397,7 +12397,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0F35F1T9G9VWP3DDG"
+                 *         "id": "ct_01KF0E44M0DR6PQVHJ6WJ8574G"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -12422,15 +12422,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0F35F1T9G9VWP3DDM",
+                     *       "id": "note_01KF0E44M0DR6PQVHJ6WJ8574M",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3DDG"
+                     *         "id": "ct_01KF0E44M0DR6PQVHJ6WJ8574G"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
-                     *       "updatedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "authorId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
+                     *       "updatedBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -12545,15 +12545,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0F35F1T9G9VWP3DEM",
+                     *       "id": "note_01KF0E44M0DR6PQVHJ6WJ8575M",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3DEG"
+                     *         "id": "ct_01KF0E44M0DR6PQVHJ6WJ8575G"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *       "updatedBy": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "authorId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *       "updatedBy": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -12748,15 +12748,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0F35F1T9G9VWP3DFR",
+                     *       "id": "note_01KF0E44M0DR6PQVHJ6WJ8576R",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3DFM"
+                     *         "id": "ct_01KF0E44M0DR6PQVHJ6WJ8576M"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *       "updatedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "authorId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *       "updatedBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -13045,7 +13045,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0F35F1T9G9VWP3DMQ"
+                 *         "id": "ct_01KF0E44M0DR6PQVHJ6WJ857BQ"
                  *       }
                  *     }
                  */
@@ -13069,7 +13069,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DMV",
+                     *       "id": "task_01KF0E44M0DR6PQVHJ6WJ857BV",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13080,11 +13080,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3DMQ"
+                     *         "id": "ct_01KF0E44M0DR6PQVHJ6WJ857BQ"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13478,7 +13478,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DNQ",
+                     *       "id": "task_01KF0E44M0DR6PQVHJ6WJ857CQ",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13486,11 +13486,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "assigneeId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13582,7 +13582,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DP3",
+                     *       "id": "task_01KF0E44M0DR6PQVHJ6WJ857D3",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13590,11 +13590,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "assigneeId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13742,7 +13742,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DPT",
+                     *       "id": "task_01KF0E44M0DR6PQVHJ6WJ857DT",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13750,11 +13750,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3R",
+                     *       "assigneeId": "usr_01KF0E44M0DR6PQVHJ6WJ855TR",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13848,7 +13848,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3R"
+                 *       "assigneeId": "usr_01KF0E44M0DR6PQVHJ6WJ855TR"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -13867,7 +13867,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DQB",
+                     *       "id": "task_01KF0E44M0DR6PQVHJ6WJ857EB",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13875,11 +13875,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3R",
+                     *       "assigneeId": "usr_01KF0E44M0DR6PQVHJ6WJ855TR",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14027,7 +14027,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DR5",
+                     *       "id": "task_01KF0E44M0DR6PQVHJ6WJ857F5",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -14035,11 +14035,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "assigneeId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "completedBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14154,7 +14154,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DRP",
+                     *       "id": "task_01KF0E44M0DR6PQVHJ6WJ857FP",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -14162,11 +14162,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "assigneeId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14377,7 +14377,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-1a34090e",
+                 *       "name": "Renewals-6d0bc1cd",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -14413,12 +14413,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0F35F1T9G9VWP3DSF",
-                     *       "name": "Renewals-1a34090e",
+                     *       "id": "pl_01KF0E44M0DR6PQVHJ6WJ857GF",
+                     *       "name": "Renewals-6d0bc1cd",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DSG",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857GG",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14426,7 +14426,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DSH",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857GH",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -14434,7 +14434,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DSJ",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857GJ",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -14442,7 +14442,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14567,12 +14567,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0F35F1T9G9VWP3DSS",
-                     *       "name": "Pipe-edb779ce",
+                     *       "id": "pl_01KF0E44M0DR6PQVHJ6WJ857GS",
+                     *       "name": "Pipe-5a655387",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DST",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857GT",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14580,7 +14580,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DSV",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857GV",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14588,7 +14588,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DSW",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857GW",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14596,7 +14596,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DSX",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857GX",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14604,7 +14604,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14676,7 +14676,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-7a7579aa"
+                 *       "name": "Renamed-86209e21"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -14695,12 +14695,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0F35F1T9G9VWP3DTX",
-                     *       "name": "Renamed-7a7579aa",
+                     *       "id": "pl_01KF0E44M0DR6PQVHJ6WJ857HX",
+                     *       "name": "Renamed-86209e21",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DTY",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857HY",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14708,7 +14708,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DTZ",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857HZ",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14716,7 +14716,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DV0",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857J0",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14724,7 +14724,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DV1",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857J1",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14732,7 +14732,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14860,10 +14860,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0F35F1T9G9VWP3DZT",
-                 *         "st_01KF0E44M0F35F1T9G9VWP3DZS",
-                 *         "st_01KF0E44M0F35F1T9G9VWP3DZV",
-                 *         "st_01KF0E44M0F35F1T9G9VWP3DZW"
+                 *         "st_01KF0E44M0DR6PQVHJ6WJ857PT",
+                 *         "st_01KF0E44M0DR6PQVHJ6WJ857PS",
+                 *         "st_01KF0E44M0DR6PQVHJ6WJ857PV",
+                 *         "st_01KF0E44M0DR6PQVHJ6WJ857PW"
                  *       ]
                  *     }
                  */
@@ -14883,12 +14883,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0F35F1T9G9VWP3DZR",
-                     *       "name": "Pipe-b0a8b76a",
+                     *       "id": "pl_01KF0E44M0DR6PQVHJ6WJ857PR",
+                     *       "name": "Pipe-32a888c2",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DZT",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857PT",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14896,7 +14896,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DZS",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857PS",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14904,7 +14904,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DZV",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857PV",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14912,7 +14912,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DZW",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857PW",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14920,7 +14920,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15077,12 +15077,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0F35F1T9G9VWP3DWT",
-                     *       "name": "Pipe-b0a07282",
+                     *       "id": "pl_01KF0E44M0DR6PQVHJ6WJ857KT",
+                     *       "name": "Pipe-5caa20ae",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DWV",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857KV",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -15090,7 +15090,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DWW",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857KW",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -15098,7 +15098,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DX0",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857M0",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -15106,7 +15106,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DWX",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857KX",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -15114,7 +15114,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DWY",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857KY",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -15122,7 +15122,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15273,12 +15273,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0F35F1T9G9VWP3E3R",
-                     *         "name": "Pipe-20bc0fcf",
+                     *         "id": "pl_01KF0E44M0DR6PQVHJ6WJ857TR",
+                     *         "name": "Pipe-cb152017",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E3S",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857TS",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -15286,7 +15286,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E3V",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857TV",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -15294,7 +15294,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E3W",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857TW",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -15302,7 +15302,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *         "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15440,12 +15440,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0F35F1T9G9VWP3E1V",
-                     *       "name": "Pipe-aec07127",
+                     *       "id": "pl_01KF0E44M0DR6PQVHJ6WJ857RV",
+                     *       "name": "Pipe-3bbf5862",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3E1W",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857RW",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -15453,7 +15453,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3E1X",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857RX",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -15461,7 +15461,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3E1Y",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857RY",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -15469,7 +15469,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3E1Z",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857RZ",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -15477,7 +15477,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15613,12 +15613,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0F35F1T9G9VWP3E5Z",
-                     *         "name": "Pipe-cb8071f5",
+                     *         "id": "pl_01KF0E44M0DR6PQVHJ6WJ857WZ",
+                     *         "name": "Pipe-b00d6a08",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E60",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857X0",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -15626,7 +15626,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E61",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857X1",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -15634,7 +15634,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E62",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857X2",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -15642,7 +15642,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E63",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857X3",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -15650,7 +15650,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *         "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15658,7 +15658,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E60",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857X0",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -15672,7 +15672,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E61",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857X1",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -15686,7 +15686,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E62",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857X2",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -15700,7 +15700,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E63",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857X3",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -15890,20 +15890,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0F35F1T9G9VWP3E4S",
+                     *           "pipelineId": "pl_01KF0E44M0DR6PQVHJ6WJ857VS",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0F35F1T9G9VWP3E4Z",
+                     *           "id": "dl_01KF0E44M0DR6PQVHJ6WJ857VZ",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0F35F1T9G9VWP3E4V",
+                     *           "stageId": "st_01KF0E44M0DR6PQVHJ6WJ857VV",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15911,20 +15911,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0F35F1T9G9VWP3E47",
+                     *           "pipelineId": "pl_01KF0E44M0DR6PQVHJ6WJ857V7",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0F35F1T9G9VWP3E4F",
+                     *           "id": "dl_01KF0E44M0DR6PQVHJ6WJ857VF",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0F35F1T9G9VWP3E49",
+                     *           "stageId": "st_01KF0E44M0DR6PQVHJ6WJ857V9",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15932,20 +15932,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0F35F1T9G9VWP3E47",
+                     *           "pipelineId": "pl_01KF0E44M0DR6PQVHJ6WJ857V7",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0F35F1T9G9VWP3E4D",
+                     *           "id": "dl_01KF0E44M0DR6PQVHJ6WJ857VD",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0F35F1T9G9VWP3E48",
+                     *           "stageId": "st_01KF0E44M0DR6PQVHJ6WJ857V8",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15953,20 +15953,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0F35F1T9G9VWP3E3Z",
+                     *           "pipelineId": "pl_01KF0E44M0DR6PQVHJ6WJ857TZ",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0F35F1T9G9VWP3E45",
+                     *           "id": "dl_01KF0E44M0DR6PQVHJ6WJ857V5",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0F35F1T9G9VWP3E41",
+                     *           "stageId": "st_01KF0E44M0DR6PQVHJ6WJ857V1",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16029,7 +16029,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3E87"
+                 *       "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ857Z7"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -16052,12 +16052,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3E8B",
+                     *       "id": "dl_01KF0E44M0DR6PQVHJ6WJ857ZB",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3E87",
+                     *       "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ857Z7",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -16067,7 +16067,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16192,14 +16192,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3E9K",
+                     *       "id": "dl_01KF0E44M0DR6PQVHJ6WJ8580K",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -16207,7 +16207,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16299,14 +16299,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3E9Z",
+                     *       "id": "dl_01KF0E44M0DR6PQVHJ6WJ8580Z",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -16314,7 +16314,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16471,14 +16471,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3EAP",
+                     *       "id": "dl_01KF0E44M0DR6PQVHJ6WJ8581P",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -16486,7 +16486,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16634,14 +16634,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3EBV",
+                     *       "id": "dl_01KF0E44M0DR6PQVHJ6WJ8582V",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -16649,7 +16649,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16773,14 +16773,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3ECD",
+                     *       "id": "dl_01KF0E44M0DR6PQVHJ6WJ8583D",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -16788,7 +16788,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16934,14 +16934,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3ED3",
+                     *       "id": "dl_01KF0E44M0DR6PQVHJ6WJ85843",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -16949,7 +16949,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17106,7 +17106,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -17167,7 +17167,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-d279774a",
+                 *       "name": "Partner-a3007b59",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -17192,16 +17192,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-d279774a",
-                     *       "ref": "partner-d279774a",
-                     *       "name": "Partner-d279774a",
+                     *       "key": "partner-a3007b59",
+                     *       "ref": "partner-a3007b59",
+                     *       "name": "Partner-a3007b59",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -17326,16 +17326,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-5c463a90",
-                     *       "ref": "tag-5c463a90",
-                     *       "name": "tag-5c463a90",
+                     *       "key": "tag-491e979c",
+                     *       "ref": "tag-491e979c",
+                     *       "name": "tag-491e979c",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -17526,16 +17526,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-8e65ccd4",
-                     *       "ref": "tag-8e65ccd4",
-                     *       "name": "tag-8e65ccd4",
+                     *       "key": "tag-f0e728f2",
+                     *       "ref": "tag-f0e728f2",
+                     *       "name": "tag-f0e728f2",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -17699,8 +17699,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "from": "2026-11-07",
-                     *       "to": "2026-12-06",
+                     *       "from": "2026-11-08",
+                     *       "to": "2026-12-07",
                      *       "timeZone": "Europe/Berlin",
                      *       "granularity": "week",
                      *       "userId": null,
@@ -17708,7 +17708,7 @@ export interface operations {
                      *       "users": null,
                      *       "buckets": [
                      *         {
-                     *           "start": "2026-11-07",
+                     *           "start": "2026-11-08",
                      *           "end": "2026-11-08",
                      *           "counts": {}
                      *         },
@@ -17730,6 +17730,11 @@ export interface operations {
                      *         {
                      *           "start": "2026-11-30",
                      *           "end": "2026-12-06",
+                     *           "counts": {}
+                     *         },
+                     *         {
+                     *           "start": "2026-12-07",
+                     *           "end": "2026-12-07",
                      *           "counts": {}
                      *         }
                      *       ]
@@ -17810,12 +17815,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "from": "2026-11-07",
-                     *       "to": "2026-12-06",
+                     *       "from": "2026-11-08",
+                     *       "to": "2026-12-07",
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17829,7 +17834,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17843,7 +17848,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C3R",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855TR",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17857,7 +17862,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C41",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855V1",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17871,7 +17876,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C43",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855V3",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17885,7 +17890,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C47",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855V7",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17899,7 +17904,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C49",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855V9",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17913,7 +17918,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4D",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855VD",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17927,7 +17932,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4F",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855VF",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17941,7 +17946,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4H",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855VH",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17955,7 +17960,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4K",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855VK",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17969,7 +17974,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4N",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855VN",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17983,7 +17988,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4Q",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855VQ",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17997,7 +18002,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4S",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855VS",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -18011,7 +18016,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4V",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855VV",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -18025,7 +18030,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4Z",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855VZ",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -18128,7 +18133,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9RA",
+                     *           "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXMBF",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -18140,17 +18145,17 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *           "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *           "lastInboundAt": null,
                      *           "replyWindow": null,
-                     *           "id": "cv_01KF0E44M0FYVKGXDNAXGQK9RE",
+                     *           "id": "cv_01KF0E44M0ZBBP8ZDV2EXAXMBK",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M0FYVKGXDNAXGQK9RA",
-                     *               "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
+                     *               "id": "ct_01KF0E44M0ZBBP8ZDV2EXAXMBF",
+                     *               "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18212,7 +18217,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9S2",
+                 *       "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXMC7",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -18250,10 +18255,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQK9S6",
+                     *       "id": "cv_01KF0E44M0ZBBP8ZDV2EXAXMCB",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9S2",
+                     *       "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXMC7",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18261,8 +18266,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQK9S2",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *           "id": "ct_01KF0E44M0ZBBP8ZDV2EXAXMC7",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18275,7 +18280,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18457,10 +18462,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQK9TR",
+                     *       "id": "cv_01KF0E44M0ZBBP8ZDV2EXAXMDX",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9TM",
+                     *       "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXMDS",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18469,8 +18474,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQK9TM",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
+                     *           "id": "ct_01KF0E44M0ZBBP8ZDV2EXAXMDS",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18482,7 +18487,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18574,10 +18579,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQK9VY",
+                     *       "id": "cv_01KF0E44M0ZBBP8ZDV2EXAXMF3",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9VT",
+                     *       "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXMEZ",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -18586,8 +18591,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQK9VT",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
+                     *           "id": "ct_01KF0E44M0ZBBP8ZDV2EXAXMEZ",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18599,7 +18604,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18747,25 +18752,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQK9Y2",
+                     *       "id": "cv_01KF0E44M0ZBBP8ZDV2EXAXMH7",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9XY",
+                     *       "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXMH3",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0FYVKGXDNAXGQK9R2",
+                     *       "assigneeId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMB9",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQK9XY",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
+                     *           "id": "ct_01KF0E44M0ZBBP8ZDV2EXAXMH3",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0FYVKGXDNAXGQK9R2",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9R2",
+                     *           "id": "usr_01KF0E44M0ZBBP8ZDV2EXAXMB9",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMB9",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18778,7 +18783,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18893,10 +18898,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQK9ZM",
+                     *       "id": "cv_01KF0E44M0ZBBP8ZDV2EXAXMJS",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9ZG",
+                     *       "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXMJN",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18905,14 +18910,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQK9ZG",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
+                     *           "id": "ct_01KF0E44M0ZBBP8ZDV2EXAXMJN",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M0FYVKGXDNAXGQK9QT",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
+                     *           "id": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAZ",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18924,7 +18929,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -19040,7 +19045,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0FYVKGXDNAXGQK9R2"
+                 *       "assigneeId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMB9"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -19059,25 +19064,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQKA1D",
+                     *       "id": "cv_01KF0E44M0ZBBP8ZDV2EXAXMMJ",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQKA19",
+                     *       "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXMME",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0FYVKGXDNAXGQK9R2",
+                     *       "assigneeId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMB9",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQKA19",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
+                     *           "id": "ct_01KF0E44M0ZBBP8ZDV2EXAXMME",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0FYVKGXDNAXGQK9R2",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *           "id": "usr_01KF0E44M0ZBBP8ZDV2EXAXMB9",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19090,7 +19095,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -19229,7 +19234,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M0FYVKGXDNAXGQK9QT"
+                 *       "id": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAZ"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -19248,10 +19253,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQKA3Q",
+                     *       "id": "cv_01KF0E44M0ZBBP8ZDV2EXAXMPW",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQKA3K",
+                     *       "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXMPR",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -19260,13 +19265,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQKA3K",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
+                     *           "id": "ct_01KF0E44M0ZBBP8ZDV2EXAXMPR",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0FYVKGXDNAXGQK9QT",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *           "id": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAZ",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19279,7 +19284,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -19429,10 +19434,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQKA5V",
+                     *       "id": "cv_01KF0E44M0ZBBP8ZDV2EXAXMS0",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQKA5Q",
+                     *       "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXMRW",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -19441,8 +19446,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQKA5Q",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
+                     *           "id": "ct_01KF0E44M0ZBBP8ZDV2EXAXMRW",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM"
                      *         }
                      *       ],
                      *       "score": null,
@@ -19454,7 +19459,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -19581,11 +19586,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M0FYVKGXDNAXGQKAAD",
-                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAAB",
+                     *           "id": "scr_01KF0E44M0ZBBP8ZDV2EXAXMXJ",
+                     *           "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXMXG",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *           "userId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19679,11 +19684,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M0FYVKGXDNAXGQKA89",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKA87",
+                     *       "id": "scr_01KF0E44M0ZBBP8ZDV2EXAXMVE",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXMVC",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "userId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -19821,14 +19826,14 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M0FYVKGXDNAXGQKAE1",
-                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKADZ",
+                     *           "id": "qual_01KF0E44M0ZBBP8ZDV2EXAXN16",
+                     *           "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXN14",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
                      *           "confidence": null,
                      *           "reasons": [],
-                     *           "userId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *           "userId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19923,14 +19928,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M0FYVKGXDNAXGQKABX",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKABV",
+                     *       "id": "qual_01KF0E44M0ZBBP8ZDV2EXAXMZ2",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXMZ0",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
                      *       "confidence": null,
                      *       "reasons": [],
-                     *       "userId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "userId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -20078,13 +20083,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0FYVKGXDNAXGQKAFH",
+                     *       "id": "job_01KF0E44M0ZBBP8ZDV2EXAXN2P",
                      *       "kind": "classify_conversation",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "input": {
                      *         "mode": "conversation",
-                     *         "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAFF",
+                     *         "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXN2M",
                      *         "contact": true,
                      *         "trigger": "request",
                      *         "requestedAt": "2026-01-15T09:00:00.000Z"
@@ -20225,7 +20230,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "segmentId": "seg_01KF0E44M0FYVKGXDNAXGQKAHA",
+                 *       "segmentId": "seg_01KF0E44M0ZBBP8ZDV2EXAXN4F",
                  *       "contact": true
                  *     }
                  */
@@ -20247,13 +20252,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0FYVKGXDNAXGQKAHK",
+                     *       "id": "job_01KF0E44M0ZBBP8ZDV2EXAXN4R",
                      *       "kind": "classify_conversation",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "input": {
                      *         "mode": "segment",
-                     *         "segmentId": "seg_01KF0E44M0FYVKGXDNAXGQKAHA",
+                     *         "segmentId": "seg_01KF0E44M0ZBBP8ZDV2EXAXN4F",
                      *         "contact": true,
                      *         "requestedAt": "2026-01-15T09:00:00.000Z"
                      *       },
@@ -20396,10 +20401,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0FYVKGXDNAXGQKAKD",
-                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAKB",
+                     *           "id": "msg_01KF0E44M0ZBBP8ZDV2EXAXN6J",
+                     *           "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXN6G",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *           "authorUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -20504,10 +20509,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0FYVKGXDNAXGQKAKS",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAKB",
+                     *       "id": "msg_01KF0E44M0ZBBP8ZDV2EXAXN6Y",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXN6G",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "authorUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -20662,10 +20667,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0FYVKGXDNAXGQKAMQ",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAMN",
+                     *       "id": "msg_01KF0E44M0ZBBP8ZDV2EXAXN7W",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXN7T",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "authorUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -20676,10 +20681,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M0FYVKGXDNAXGQKAMS",
+                     *         "id": "dlv_01KF0E44M0ZBBP8ZDV2EXAXN7Y",
                      *         "status": "sent",
-                     *         "connectionId": "chc_01KF0E44M0FYVKGXDNAXGQKAMF",
-                     *         "to": "c-284a3e79@example.com",
+                     *         "connectionId": "chc_01KF0E44M0ZBBP8ZDV2EXAXN7M",
+                     *         "to": "c-525e7759@example.com",
                      *         "attempt": 2,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -20711,7 +20716,7 @@ export interface operations {
                      *             "attempt": 2,
                      *             "calledAt": "2026-01-15T09:00:00.000Z",
                      *             "deliveredAt": null,
-                     *             "requestedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *             "requestedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *             "queuedAt": "2026-01-15T09:00:00.000Z",
                      *             "failedAt": null,
                      *             "status": "sent",
@@ -20724,9 +20729,9 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M0FYVKGXDNAXGQKAMF",
+                     *         "connectionId": "chc_01KF0E44M0ZBBP8ZDV2EXAXN7M",
                      *         "reason": "primary",
-                     *         "to": "c-284a3e79@example.com",
+                     *         "to": "c-525e7759@example.com",
                      *         "choices": {
                      *           "channel": "conversation",
                      *           "connection": "oldest_active",
@@ -20881,10 +20886,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0FYVKGXDNAXGQKAS0",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKARY",
+                     *       "id": "msg_01KF0E44M0ZBBP8ZDV2EXAXNC5",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNC3",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "authorUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -20895,10 +20900,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M0FYVKGXDNAXGQKAS2",
+                     *         "id": "dlv_01KF0E44M0ZBBP8ZDV2EXAXNC7",
                      *         "status": "queued",
-                     *         "connectionId": "chc_01KF0E44M0FYVKGXDNAXGQKAMF",
-                     *         "to": "c-d88931f9@example.com",
+                     *         "connectionId": "chc_01KF0E44M0ZBBP8ZDV2EXAXN7M",
+                     *         "to": "c-e097d07b@example.com",
                      *         "attempt": 1,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -20924,8 +20929,8 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M0FYVKGXDNAXGQKAMF",
-                     *         "to": "c-d88931f9@example.com",
+                     *         "connectionId": "chc_01KF0E44M0ZBBP8ZDV2EXAXN7M",
+                     *         "to": "c-e097d07b@example.com",
                      *         "reason": "preference_order",
                      *         "choices": {
                      *           "channel": "preference_order",
@@ -21066,10 +21071,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0FYVKGXDNAXGQKAV3",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAKB",
+                     *       "id": "msg_01KF0E44M0ZBBP8ZDV2EXAXNE8",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXN6G",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "authorUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -21159,7 +21164,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0FYVKGXDNAXGQK9QT",
+                     *           "userId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAZ",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -21231,9 +21236,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-b673bd4d@example.com",
+                 *       "from": "in-9079a243@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-41ad2bbf-53f1-442f-9a23-1de61aaeaf91",
+                 *       "externalId": "ext-520a3f16-7d15-41c1-8580-53da985d9148",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -21269,25 +21274,25 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M0FYVKGXDNAXGQKAW0",
-                     *         "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAVY",
+                     *         "id": "msg_01KF0E44M0ZBBP8ZDV2EXAXNF5",
+                     *         "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNF3",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M0FYVKGXDNAXGQKAVV",
+                     *         "authorContactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXNF0",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-41ad2bbf-53f1-442f-9a23-1de61aaeaf91",
+                     *         "externalId": "ext-520a3f16-7d15-41c1-8580-53da985d9148",
                      *         "attachments": [],
                      *         "delivery": null,
                      *         "routing": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAVY",
-                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQKAVV",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNF3",
+                     *       "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXNF0",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -21412,54 +21417,54 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0FYVKGXDNAXGQKAWG",
-                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAWE",
+                     *           "id": "msg_01KF0E44M0ZBBP8ZDV2EXAXNFN",
+                     *           "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNFK",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0FYVKGXDNAXGQKAWB",
+                     *           "authorContactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXNFG",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-96573ca8-1029-4626-80bc-3f93388750ac",
+                     *           "externalId": "ext-1c93040f-6872-429f-8e54-697ce38631b7",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0FYVKGXDNAXGQKAW8",
-                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAW6",
+                     *           "id": "msg_01KF0E44M0ZBBP8ZDV2EXAXNFD",
+                     *           "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNFB",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0FYVKGXDNAXGQKAW3",
+                     *           "authorContactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXNF8",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-abbde80b-cf4d-4d52-bb65-077123d37db6",
+                     *           "externalId": "ext-6c8de257-7a25-45f4-a20c-d733cefc01d5",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0FYVKGXDNAXGQKAW0",
-                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAVY",
+                     *           "id": "msg_01KF0E44M0ZBBP8ZDV2EXAXNF5",
+                     *           "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNF3",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0FYVKGXDNAXGQKAVV",
+                     *           "authorContactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXNF0",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-41ad2bbf-53f1-442f-9a23-1de61aaeaf91",
+                     *           "externalId": "ext-520a3f16-7d15-41c1-8580-53da985d9148",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
@@ -21540,17 +21545,17 @@ export interface operations {
                      *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAWE",
+                     *           "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNFK",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAW6",
+                     *           "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNFB",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAVY",
+                     *           "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNF3",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -21608,7 +21613,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M0FYVKGXDNAXGQKAWK"
+                 *         "msg_01KF0E44M0ZBBP8ZDV2EXAXNFR"
                  *       ]
                  *     }
                  */
@@ -21740,12 +21745,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M0FYVKGXDNAXGQKAX7",
-                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAX5",
+                     *           "id": "call_01KF0E44M0ZBBP8ZDV2EXAXNGJ",
+                     *           "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNGG",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *           "startedByUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -21853,12 +21858,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0FYVKGXDNAXGQKAYQ",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAYN",
+                     *       "id": "call_01KF0E44M0ZBBP8ZDV2EXAXNJ2",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNJ0",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "startedByUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -22017,12 +22022,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0FYVKGXDNAXGQKB0V",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKB0S",
+                     *       "id": "call_01KF0E44M0ZBBP8ZDV2EXAXNM6",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNM4",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "startedByUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -22031,7 +22036,7 @@ export interface operations {
                      *       "endedBy": null,
                      *       "payload": {
                      *         "dial": {
-                     *           "connectionId": "chc_01KF0E44M0FYVKGXDNAXGQKB0K",
+                     *           "connectionId": "chc_01KF0E44M0ZBBP8ZDV2EXAXNKY",
                      *           "agentPhone": "+14155550123",
                      *           "providerCallId": "CA-fake-1",
                      *           "to": "+12025551000",
@@ -22175,12 +22180,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0FYVKGXDNAXGQKB32",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKB30",
+                     *       "id": "call_01KF0E44M0ZBBP8ZDV2EXAXNPD",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNPB",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "startedByUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -22280,12 +22285,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0FYVKGXDNAXGQKB4R",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKB4P",
+                     *       "id": "call_01KF0E44M0ZBBP8ZDV2EXAXNR3",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNR1",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "startedByUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -22436,18 +22441,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0FYVKGXDNAXGQKB7K",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKB7H",
+                     *       "id": "call_01KF0E44M0ZBBP8ZDV2EXAXNTY",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNTW",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "startedByUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "endedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22606,14 +22611,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0FYVKGXDNAXGQKBAS",
+                     *       "id": "att_01KF0E44M0ZBBP8ZDV2EXAXNY4",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0FYVKGXDNAXGQK9QE/att_01KF0E44M0FYVKGXDNAXGQKBAS?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T234515Z&X-Amz-Expires=900&X-Amz-Signature=4c5f2d2f9390ca6fe948f9ca81b23716a023941e162ad3a84fb660524a0e5de4&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0ZBBP8ZDV2EXAXMAK/att_01KF0E44M0ZBBP8ZDV2EXAXNY4?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261207%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261207T021552Z&X-Amz-Expires=900&X-Amz-Signature=dfe650820f9afa2e616ab9c37696d7228d7400b81d5be2b806254004f144dbe5&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -22727,17 +22732,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0FYVKGXDNAXGQKBAV",
+                     *       "id": "att_01KF0E44M0ZBBP8ZDV2EXAXNY6",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "uploadedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0FYVKGXDNAXGQK9QE/att_01KF0E44M0FYVKGXDNAXGQKBAV?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T234516Z&X-Amz-Expires=300&X-Amz-Signature=c5d5801cfc98a82d69f1a96d671dade368a8a527d1ee0437cc566b227ff809de&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0ZBBP8ZDV2EXAXMAK/att_01KF0E44M0ZBBP8ZDV2EXAXNY6?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261207%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261207T021553Z&X-Amz-Expires=300&X-Amz-Signature=037c3f7aab68f2816cc21dee5f503991342a3f9fa250a263085429a418b3965a&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -22819,10 +22824,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "job_01KF0E44M0F35F1T9G9VWP3EH6",
+                     *           "id": "job_01KF0E44M0DR6PQVHJ6WJ85886",
                      *           "kind": "export_contacts",
                      *           "status": "queued",
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "input": {
                      *             "format": "csv"
                      *           },
@@ -22905,10 +22910,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0F35F1T9G9VWP3EH9",
+                     *       "id": "job_01KF0E44M0DR6PQVHJ6WJ85889",
                      *       "kind": "export_contacts",
                      *       "status": "succeeded",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -23003,10 +23008,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0F35F1T9G9VWP3EHF",
+                     *       "id": "job_01KF0E44M0DR6PQVHJ6WJ8588F",
                      *       "kind": "export_contacts",
                      *       "status": "canceled",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -23108,10 +23113,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0F35F1T9G9VWP3EHR",
+                     *       "id": "job_01KF0E44M0DR6PQVHJ6WJ8588R",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -23216,7 +23221,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "name": "contacts.csv",
-                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0F35F1T9G9VWP3C34/jobs/job_01KF0E44M0F35F1T9G9VWP3EJ0/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T233836Z&X-Amz-Expires=300&X-Amz-Signature=4d4636810751f62aedd95fafc1d8095c14ac62f08d5cf0fe16b9bc8d4668ea95&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0DR6PQVHJ6WJ855T4/jobs/job_01KF0E44M0DR6PQVHJ6WJ85890/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261207%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261207T021755Z&X-Amz-Expires=300&X-Amz-Signature=8fd969acbb051b2d59614686d926efe542050e759f20285cb275b345b44af094&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "expiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -23305,9 +23310,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "uploadId": "job_01KF0E44M0F35F1T9G9VWP3EJ7",
+                     *       "uploadId": "job_01KF0E44M0DR6PQVHJ6WJ85897",
                      *       "format": "csv",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0F35F1T9G9VWP3C34/jobs/job_01KF0E44M0F35F1T9G9VWP3EJ7/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T233837Z&X-Amz-Expires=3600&X-Amz-Signature=e3c04d1c8741df388720fa0c7e77c9e3b051f41ae14bb48bc5491fe93ae96bfb&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0DR6PQVHJ6WJ855T4/jobs/job_01KF0E44M0DR6PQVHJ6WJ85897/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261207%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261207T021755Z&X-Amz-Expires=3600&X-Amz-Signature=09c7e7cc1e13ef28e4dd84ccd7575e488b3e36062a13eb78858d804698542c9a&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "text/csv"
@@ -23413,7 +23418,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "uploadId": "job_01KF0E44M0F35F1T9G9VWP3EJ9",
+                 *       "uploadId": "job_01KF0E44M0DR6PQVHJ6WJ85899",
                  *       "format": "csv",
                  *       "mode": "create_and_update",
                  *       "tags": [
@@ -23440,10 +23445,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0F35F1T9G9VWP3EJ9",
+                     *       "id": "job_01KF0E44M0DR6PQVHJ6WJ85899",
                      *       "kind": "import_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "input": {
                      *         "format": "csv",
                      *         "defaultCountry": "GB",
@@ -23744,10 +23749,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0F35F1T9G9VWP3EJR",
+                     *       "id": "job_01KF0E44M0DR6PQVHJ6WJ8589R",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "input": {
                      *         "format": "csv",
                      *         "filters": {
@@ -23881,9 +23886,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "chc_01KF0E44M0F35F1T9G9VWP3EJT",
+                     *           "id": "chc_01KF0E44M0DR6PQVHJ6WJ8589T",
                      *           "kind": "whatsapp",
-                     *           "name": "WhatsApp-2aa75799",
+                     *           "name": "WhatsApp-d5f36fe1",
                      *           "status": "active",
                      *           "settings": {
                      *             "phoneNumberId": "106540352242922"
@@ -23894,10 +23899,10 @@ export interface operations {
                      *             "verifyToken": true
                      *           },
                      *           "webhook": {
-                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EJT",
+                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0DR6PQVHJ6WJ8589T",
                      *             "url": null
                      *           },
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "disconnectedAt": null,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23971,7 +23976,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "WhatsApp-103e1c31",
+                 *       "name": "WhatsApp-71b0a03b",
                  *       "settings": {
                  *         "phoneNumberId": "106540352242922"
                  *       },
@@ -24002,9 +24007,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0F35F1T9G9VWP3EK2",
+                     *       "id": "chc_01KF0E44M0DR6PQVHJ6WJ858A2",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-103e1c31",
+                     *       "name": "WhatsApp-71b0a03b",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24015,10 +24020,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EK2",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DR6PQVHJ6WJ858A2",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24144,9 +24149,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0F35F1T9G9VWP3EK7",
+                     *       "id": "chc_01KF0E44M0DR6PQVHJ6WJ858A7",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-e0f8adbc",
+                     *       "name": "WhatsApp-2c47e034",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24157,10 +24162,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EK7",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EK7"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DR6PQVHJ6WJ858A7",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DR6PQVHJ6WJ858A7"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24245,7 +24250,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "Renamed-41fdbf86",
+                 *       "name": "Renamed-fb56f804",
                  *       "secrets": {
                  *         "accessToken": "EAAGreplacedAccessToken987654321"
                  *       }
@@ -24267,9 +24272,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0F35F1T9G9VWP3EKN",
+                     *       "id": "chc_01KF0E44M0DR6PQVHJ6WJ858AN",
                      *       "kind": "whatsapp",
-                     *       "name": "Renamed-41fdbf86",
+                     *       "name": "Renamed-fb56f804",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24280,10 +24285,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EKN",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EKN"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DR6PQVHJ6WJ858AN",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DR6PQVHJ6WJ858AN"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "disconnectedAt": null,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24432,9 +24437,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0F35F1T9G9VWP3EMC",
+                     *       "id": "chc_01KF0E44M0DR6PQVHJ6WJ858BC",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-00b81b99",
+                     *       "name": "WhatsApp-dab79529",
                      *       "status": "disconnected",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24445,10 +24450,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EMC",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EMC"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DR6PQVHJ6WJ858BC",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DR6PQVHJ6WJ858BC"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "disconnectedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24564,9 +24569,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0F35F1T9G9VWP3EMX",
+                     *       "id": "chc_01KF0E44M0DR6PQVHJ6WJ858BX",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-cf5dc0a7",
+                     *       "name": "WhatsApp-3eee3352",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24577,10 +24582,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EMX",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EMX"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DR6PQVHJ6WJ858BX",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DR6PQVHJ6WJ858BX"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "disconnectedAt": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24707,8 +24712,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "seg_01KF0E44M0F35F1T9G9VWP3ENS",
-                     *           "name": "Picked-7c4e1e34",
+                     *           "id": "seg_01KF0E44M0DR6PQVHJ6WJ858CS",
+                     *           "name": "Picked-dc30e005",
                      *           "description": null,
                      *           "kind": "static",
                      *           "rule": null,
@@ -24717,7 +24722,7 @@ export interface operations {
                      *           "computing": false,
                      *           "computedAt": null,
                      *           "computeJobId": null,
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -24778,7 +24783,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "VIPs in Berlin-78591095",
+                 *       "name": "VIPs in Berlin-de11a278",
                  *       "kind": "dynamic",
                  *       "rule": {
                  *         "all": [
@@ -24816,8 +24821,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0F35F1T9G9VWP3ENZ",
-                     *       "name": "VIPs in Berlin-78591095",
+                     *       "id": "seg_01KF0E44M0DR6PQVHJ6WJ858CZ",
+                     *       "name": "VIPs in Berlin-de11a278",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -24838,8 +24843,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M0F35F1T9G9VWP3EP0",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "computeJobId": "job_01KF0E44M0DR6PQVHJ6WJ858D0",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -24966,13 +24971,13 @@ export interface operations {
                      *       "complete": true,
                      *       "sample": [
                      *         {
-                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3EP8",
+                     *           "id": "ct_01KF0E44M0DR6PQVHJ6WJ858D8",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-d1341cfe@example.com",
+                     *           "email": "c-c4906626@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -25075,8 +25080,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0F35F1T9G9VWP3EPW",
-                     *       "name": "Picked-ba95c08d",
+                     *       "id": "seg_01KF0E44M0DR6PQVHJ6WJ858DW",
+                     *       "name": "Picked-03d4dce8",
                      *       "description": null,
                      *       "kind": "static",
                      *       "rule": null,
@@ -25085,7 +25090,7 @@ export interface operations {
                      *       "computing": false,
                      *       "computedAt": null,
                      *       "computeJobId": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -25260,7 +25265,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-ade665f1",
+                 *       "name": "Renamed-29d08860",
                  *       "rule": {
                  *         "field": "city",
                  *         "op": "in",
@@ -25287,8 +25292,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0F35F1T9G9VWP3EQ8",
-                     *       "name": "Renamed-ade665f1",
+                     *       "id": "seg_01KF0E44M0DR6PQVHJ6WJ858E8",
+                     *       "name": "Renamed-29d08860",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -25303,8 +25308,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M0F35F1T9G9VWP3EQB",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "computeJobId": "job_01KF0E44M0DR6PQVHJ6WJ858EB",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -25445,13 +25450,13 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "contact": {
-                     *             "id": "ct_01KF0E44M0F35F1T9G9VWP3ERT",
+                     *             "id": "ct_01KF0E44M0DR6PQVHJ6WJ858FT",
                      *             "name": "Ada Contact",
                      *             "companyName": null,
-                     *             "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *             "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *             "status": "active",
                      *             "suppressed": false,
-                     *             "email": "c-a661fcf5@example.com",
+                     *             "email": "c-491d37b1@example.com",
                      *             "phone": null,
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           },
@@ -25526,7 +25531,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0F35F1T9G9VWP3ESZ",
+                 *         "ct_01KF0E44M0DR6PQVHJ6WJ858GZ",
                  *         "ct_00000000000000000000000000"
                  *       ]
                  *     }
@@ -25546,7 +25551,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M0F35F1T9G9VWP3ESZ"
+                     *         "ct_01KF0E44M0DR6PQVHJ6WJ858GZ"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [
@@ -25663,7 +25668,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0F35F1T9G9VWP3EVK"
+                 *         "ct_01KF0E44M0DR6PQVHJ6WJ858JK"
                  *       ]
                  *     }
                  */
@@ -25682,7 +25687,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M0F35F1T9G9VWP3EVK"
+                     *         "ct_01KF0E44M0DR6PQVHJ6WJ858JK"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [],
@@ -25806,8 +25811,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "segmentId": "seg_01KF0E44M0F35F1T9G9VWP3EXH",
-                     *           "name": "Picked-be02a88d",
+                     *           "segmentId": "seg_01KF0E44M0DR6PQVHJ6WJ858MH",
+                     *           "name": "Picked-f3d05546",
                      *           "kind": "static",
                      *           "joinedAt": "2026-01-15T09:00:00.000Z",
                      *           "reason": "manual"
@@ -25885,8 +25890,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "prd_01KF0E44M0F35F1T9G9VWP3EYV",
-                     *           "name": "Product-5056a7af",
+                     *           "id": "prd_01KF0E44M0DR6PQVHJ6WJ858NV",
+                     *           "name": "Product-08cbf737",
                      *           "description": null,
                      *           "criteria": [
                      *             {
@@ -25906,7 +25911,7 @@ export interface operations {
                      *               "otherwise": null
                      *             }
                      *           ],
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -25955,7 +25960,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "CRM Pro-d6bdc81e",
+                 *       "name": "CRM Pro-c9ea1483",
                  *       "description": "Our flagship plan",
                  *       "criteria": [
                  *         {
@@ -26013,8 +26018,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0F35F1T9G9VWP3EZ1",
-                     *       "name": "CRM Pro-d6bdc81e",
+                     *       "id": "prd_01KF0E44M0DR6PQVHJ6WJ858P1",
+                     *       "name": "CRM Pro-c9ea1483",
                      *       "description": "Our flagship plan",
                      *       "criteria": [
                      *         {
@@ -26054,7 +26059,7 @@ export interface operations {
                      *           "otherwise": 2
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -26179,8 +26184,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0F35F1T9G9VWP3EZ7",
-                     *       "name": "Product-f70cc12d",
+                     *       "id": "prd_01KF0E44M0DR6PQVHJ6WJ858P7",
+                     *       "name": "Product-e4f29a59",
                      *       "description": null,
                      *       "criteria": [
                      *         {
@@ -26200,7 +26205,7 @@ export interface operations {
                      *           "otherwise": null
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -26272,7 +26277,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-6e8253c8",
+                 *       "name": "Renamed-bf9cc826",
                  *       "description": null
                  *     }
                  */
@@ -26292,8 +26297,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0F35F1T9G9VWP3EZK",
-                     *       "name": "Renamed-6e8253c8",
+                     *       "id": "prd_01KF0E44M0DR6PQVHJ6WJ858PK",
+                     *       "name": "Renamed-bf9cc826",
                      *       "description": null,
                      *       "criteria": [
                      *         {
@@ -26313,7 +26318,7 @@ export interface operations {
                      *           "otherwise": null
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -26458,10 +26463,10 @@ export interface operations {
                      *             "phone": null,
                      *             "companyName": null,
                      *             "name": "Ada Contact",
-                     *             "id": "ct_01KF0E44M0F35F1T9G9VWP3F0A",
+                     *             "id": "ct_01KF0E44M0DR6PQVHJ6WJ858QA",
                      *             "suppressed": false,
-                     *             "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *             "email": "c-04311faf@example.com",
+                     *             "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *             "email": "c-b303be4f@example.com",
                      *             "status": "active"
                      *           },
                      *           "score": 75,
@@ -26540,7 +26545,7 @@ export interface operations {
                  * @example {
                  *       "status": "accepted",
                  *       "reason": "Budget confirmed",
-                 *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                 *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                  *       "deal": {
                  *         "title": "Pilot",
                  *         "value": 100000,
@@ -26562,8 +26567,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0F35F1T9G9VWP3F1J",
-                     *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3F1M",
+                     *       "productId": "prd_01KF0E44M0DR6PQVHJ6WJ858RJ",
+                     *       "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ858RM",
                      *       "score": 75,
                      *       "coverage": 0.75,
                      *       "criteria": [
@@ -26572,13 +26577,13 @@ export interface operations {
                      *           "name": "Budget",
                      *           "weight": 3,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0F35F1T9G9VWP3F1R",
-                     *             "productId": "prd_01KF0E44M0F35F1T9G9VWP3F1J",
+                     *             "id": "fa_01KF0E44M0DR6PQVHJ6WJ858RR",
+                     *             "productId": "prd_01KF0E44M0DR6PQVHJ6WJ858RJ",
                      *             "criterionId": "budget",
                      *             "value": 4,
                      *             "evidence": "Budget approved",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *             "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         },
@@ -26593,9 +26598,9 @@ export interface operations {
                      *       "review": {
                      *         "status": "accepted",
                      *         "reason": "Budget confirmed",
-                     *         "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
-                     *         "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *         "dealId": "dl_01KF0E44M0F35F1T9G9VWP3F1T",
+                     *         "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
+                     *         "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *         "dealId": "dl_01KF0E44M0DR6PQVHJ6WJ858RT",
                      *         "at": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
@@ -26734,7 +26739,7 @@ export interface operations {
                      *         {
                      *           "status": "rejected",
                      *           "reason": "Too small",
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "ownerId": null,
                      *           "dealId": null,
                      *           "at": "2026-01-15T09:00:00.000Z"
@@ -26817,8 +26822,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0F35F1T9G9VWP3F62",
-                     *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3F64",
+                     *       "productId": "prd_01KF0E44M0DR6PQVHJ6WJ858X2",
+                     *       "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ858X4",
                      *       "score": 75,
                      *       "coverage": 0.75,
                      *       "criteria": [
@@ -26827,13 +26832,13 @@ export interface operations {
                      *           "name": "Budget",
                      *           "weight": 3,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0F35F1T9G9VWP3F68",
-                     *             "productId": "prd_01KF0E44M0F35F1T9G9VWP3F62",
+                     *             "id": "fa_01KF0E44M0DR6PQVHJ6WJ858X8",
+                     *             "productId": "prd_01KF0E44M0DR6PQVHJ6WJ858X2",
                      *             "criterionId": "budget",
                      *             "value": 4,
                      *             "evidence": "Budget approved",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *             "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         },
@@ -26929,13 +26934,13 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "fa_01KF0E44M0F35F1T9G9VWP3F9G",
-                     *           "productId": "prd_01KF0E44M0F35F1T9G9VWP3F9A",
+                     *           "id": "fa_01KF0E44M0DR6PQVHJ6WJ8590G",
+                     *           "productId": "prd_01KF0E44M0DR6PQVHJ6WJ8590A",
                      *           "criterionId": "budget",
                      *           "value": 4,
                      *           "evidence": "Budget approved",
                      *           "source": "user",
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -27026,8 +27031,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0F35F1T9G9VWP3F7P",
-                     *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3F7J",
+                     *       "productId": "prd_01KF0E44M0DR6PQVHJ6WJ858YP",
+                     *       "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ858YJ",
                      *       "score": 50,
                      *       "coverage": 0.25,
                      *       "criteria": [
@@ -27042,13 +27047,13 @@ export interface operations {
                      *           "name": "Company size",
                      *           "weight": 1,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0F35F1T9G9VWP3F7R",
-                     *             "productId": "prd_01KF0E44M0F35F1T9G9VWP3F7P",
+                     *             "id": "fa_01KF0E44M0DR6PQVHJ6WJ858YR",
+                     *             "productId": "prd_01KF0E44M0DR6PQVHJ6WJ858YP",
                      *             "criterionId": "size",
                      *             "value": 3,
                      *             "evidence": "40 seats",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *             "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         }
@@ -27177,18 +27182,18 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "asr_01KF0E44M0F35F1T9G9VWP3FAT",
-                     *           "name": "Round robin-77979cda",
+                     *           "id": "asr_01KF0E44M0DR6PQVHJ6WJ8591T",
+                     *           "name": "Round robin-6319c873",
                      *           "appliesTo": "conversations",
                      *           "channels": null,
                      *           "userIds": [
-                     *             "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *             "usr_01KF0E44M0F35F1T9G9VWP3C3R"
+                     *             "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *             "usr_01KF0E44M0DR6PQVHJ6WJ855TR"
                      *           ],
                      *           "capPerUser": null,
                      *           "enabled": false,
                      *           "position": 0,
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -27249,13 +27254,13 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Email to sales-775bfba3",
+                 *       "name": "Email to sales-ad6a1a96",
                  *       "appliesTo": "conversations",
                  *       "channels": [
                  *         "email"
                  *       ],
                  *       "userIds": [
-                 *         "usr_01KF0E44M0F35F1T9G9VWP3C3G"
+                 *         "usr_01KF0E44M0DR6PQVHJ6WJ855TG"
                  *       ],
                  *       "capPerUser": 5,
                  *       "enabled": false
@@ -27281,19 +27286,19 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "asr_01KF0E44M0F35F1T9G9VWP3FB0",
-                     *       "name": "Email to sales-775bfba3",
+                     *       "id": "asr_01KF0E44M0DR6PQVHJ6WJ85920",
+                     *       "name": "Email to sales-ad6a1a96",
                      *       "appliesTo": "conversations",
                      *       "channels": [
                      *         "email"
                      *       ],
                      *       "userIds": [
-                     *         "usr_01KF0E44M0F35F1T9G9VWP3C3G"
+                     *         "usr_01KF0E44M0DR6PQVHJ6WJ855TG"
                      *       ],
                      *       "capPerUser": 5,
                      *       "enabled": false,
                      *       "position": 0,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -27418,18 +27423,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "asr_01KF0E44M0F35F1T9G9VWP3FB6",
-                     *       "name": "Round robin-e0218199",
+                     *       "id": "asr_01KF0E44M0DR6PQVHJ6WJ85926",
+                     *       "name": "Round robin-79833c6e",
                      *       "appliesTo": "conversations",
                      *       "channels": null,
                      *       "userIds": [
-                     *         "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *         "usr_01KF0E44M0F35F1T9G9VWP3C3R"
+                     *         "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *         "usr_01KF0E44M0DR6PQVHJ6WJ855TR"
                      *       ],
                      *       "capPerUser": null,
                      *       "enabled": false,
                      *       "position": 0,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -27625,18 +27630,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "asr_01KF0E44M0F35F1T9G9VWP3FBJ",
-                     *       "name": "Round robin-e2fc6bb9",
+                     *       "id": "asr_01KF0E44M0DR6PQVHJ6WJ8592J",
+                     *       "name": "Round robin-7a94fdaf",
                      *       "appliesTo": "conversations",
                      *       "channels": null,
                      *       "userIds": [
-                     *         "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *         "usr_01KF0E44M0F35F1T9G9VWP3C3R"
+                     *         "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *         "usr_01KF0E44M0DR6PQVHJ6WJ855TR"
                      *       ],
                      *       "capPerUser": 3,
                      *       "enabled": false,
                      *       "position": 2,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -27782,7 +27787,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "whk_01KF0E44M0F35F1T9G9VWP3FCT",
+                     *           "id": "whk_01KF0E44M0DR6PQVHJ6WJ8593T",
                      *           "url": "http://127.0.0.1:9/hook",
                      *           "description": null,
                      *           "eventTypes": [
@@ -27794,7 +27799,7 @@ export interface operations {
                      *           "disabledAt": null,
                      *           "failingSince": null,
                      *           "previousSecretExpiresAt": null,
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -27898,7 +27903,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "whk_01KF0E44M0F35F1T9G9VWP3FD2",
+                     *       "id": "whk_01KF0E44M0DR6PQVHJ6WJ85942",
                      *       "url": "http://127.0.0.1:9/hook",
                      *       "description": null,
                      *       "eventTypes": [
@@ -27915,7 +27920,7 @@ export interface operations {
                      *       "disabledAt": null,
                      *       "failingSince": null,
                      *       "previousSecretExpiresAt": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1,
@@ -28041,7 +28046,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "whk_01KF0E44M0F35F1T9G9VWP3FD9",
+                     *       "id": "whk_01KF0E44M0DR6PQVHJ6WJ85949",
                      *       "url": "http://127.0.0.1:9/hook",
                      *       "description": null,
                      *       "eventTypes": [
@@ -28053,7 +28058,7 @@ export interface operations {
                      *       "disabledAt": null,
                      *       "failingSince": null,
                      *       "previousSecretExpiresAt": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -28262,7 +28267,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "whk_01KF0E44M0F35F1T9G9VWP3FDQ",
+                     *       "id": "whk_01KF0E44M0DR6PQVHJ6WJ8594Q",
                      *       "url": "http://127.0.0.1:9/hook",
                      *       "description": "All of it",
                      *       "eventTypes": [
@@ -28274,7 +28279,7 @@ export interface operations {
                      *       "disabledAt": null,
                      *       "failingSince": null,
                      *       "previousSecretExpiresAt": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -28422,7 +28427,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "whk_01KF0E44M0F35F1T9G9VWP3FFH",
+                     *       "id": "whk_01KF0E44M0DR6PQVHJ6WJ8596H",
                      *       "url": "http://127.0.0.1:9/hook",
                      *       "description": null,
                      *       "eventTypes": [
@@ -28434,7 +28439,7 @@ export interface operations {
                      *       "disabledAt": null,
                      *       "failingSince": null,
                      *       "previousSecretExpiresAt": "2026-01-16T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
@@ -28551,8 +28556,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0F35F1T9G9VWP3FGS",
-                     *           "webhookId": "msg_evt_01KF0E44M0F35F1T9G9VWP3FGS_whk_01KF0E44M0F35F1T9G9VWP3FGM",
+                     *           "id": "evt_01KF0E44M0DR6PQVHJ6WJ8597S",
+                     *           "webhookId": "msg_evt_01KF0E44M0DR6PQVHJ6WJ8597S_whk_01KF0E44M0DR6PQVHJ6WJ8597M",
                      *           "eventType": "owner.claimed",
                      *           "status": "delivered",
                      *           "attemptCount": 1,
@@ -28562,19 +28567,19 @@ export interface operations {
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "event": {
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *             "actorUserId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *             "companyId": null,
                      *             "payload": {
-                     *               "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *               "assignedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *               "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *               "assignedBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *               "previousOwnerId": null
                      *             },
-                     *             "contactId": "ct_01KF0E44M0F35F1T9G9VWP3FGP",
+                     *             "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ8597P",
                      *             "entityType": "contact",
                      *             "dealId": null,
                      *             "channel": null,
-                     *             "entityId": "ct_01KF0E44M0F35F1T9G9VWP3FGP",
-                     *             "id": "evt_01KF0E44M0F35F1T9G9VWP3FGS",
+                     *             "entityId": "ct_01KF0E44M0DR6PQVHJ6WJ8597P",
+                     *             "id": "evt_01KF0E44M0DR6PQVHJ6WJ8597S",
                      *             "type": "owner.claimed"
                      *           }
                      *         }
@@ -28666,8 +28671,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "evt_01KF0E44M0F35F1T9G9VWP3FHZ",
-                     *       "webhookId": "msg_evt_01KF0E44M0F35F1T9G9VWP3FHZ_whk_01KF0E44M0F35F1T9G9VWP3FHT",
+                     *       "id": "evt_01KF0E44M0DR6PQVHJ6WJ8598Z",
+                     *       "webhookId": "msg_evt_01KF0E44M0DR6PQVHJ6WJ8598Z_whk_01KF0E44M0DR6PQVHJ6WJ8598T",
                      *       "eventType": "owner.claimed",
                      *       "status": "pending",
                      *       "attemptCount": 1,
@@ -28677,19 +28682,19 @@ export interface operations {
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "event": {
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
-                     *         "actorUserId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *         "actorUserId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *         "companyId": null,
                      *         "payload": {
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *           "assignedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *           "assignedBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "previousOwnerId": null
                      *         },
-                     *         "contactId": "ct_01KF0E44M0F35F1T9G9VWP3FHW",
+                     *         "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ8598W",
                      *         "entityType": "contact",
                      *         "dealId": null,
                      *         "channel": null,
-                     *         "entityId": "ct_01KF0E44M0F35F1T9G9VWP3FHW",
-                     *         "id": "evt_01KF0E44M0F35F1T9G9VWP3FHZ",
+                     *         "entityId": "ct_01KF0E44M0DR6PQVHJ6WJ8598W",
+                     *         "id": "evt_01KF0E44M0DR6PQVHJ6WJ8598Z",
                      *         "type": "owner.claimed"
                      *       }
                      *     }
@@ -28797,12 +28802,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0F35F1T9G9VWP3FKY",
+                     *       "id": "job_01KF0E44M0DR6PQVHJ6WJ859AY",
                      *       "kind": "replay_webhook",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "input": {
-                     *         "subscriptionId": "whk_01KF0E44M0F35F1T9G9VWP3FKW",
+                     *         "subscriptionId": "whk_01KF0E44M0DR6PQVHJ6WJ859AW",
                      *         "from": "2026-01-01T00:00:00.000Z",
                      *         "to": "2026-01-20T00:00:00.000Z"
                      *       },
@@ -29135,7 +29140,7 @@ export interface operations {
                      *         "windowMinutes": 10
                      *       },
                      *       "version": 1,
-                     *       "updatedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "updatedBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -29254,7 +29259,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "conversationId": "cv_01KF0E44M0F35F1T9G9VWP3FMP",
+                     *       "conversationId": "cv_01KF0E44M0DR6PQVHJ6WJ859BP",
                      *       "active": true,
                      *       "reason": null,
                      *       "replies": 0,
@@ -29342,7 +29347,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "conversationId": "cv_01KF0E44M0F35F1T9G9VWP3FNT",
+                     *       "conversationId": "cv_01KF0E44M0DR6PQVHJ6WJ859CT",
                      *       "active": false,
                      *       "reason": "user",
                      *       "replies": 0,
