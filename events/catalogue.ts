@@ -430,8 +430,8 @@ export const eventCatalogue = builtOnFirstUse({
     confidence: z.number().min(0).max(1).nullable().optional(),
   }),
   /**
-   * `reason`: `keyword`, `low_confidence`, `reply_limit`, `no_match`, `rate_limited`, `undeliverable` or
-   * `model_unavailable`
+   * `reason`: `keyword`, `low_confidence`, `reply_limit`, `no_match`, `rate_limited`, `undeliverable`,
+   * `model_unavailable` or `reply_canceled` (a user canceled the bot's `bot_reply` job)
    * (domain/bot); `messageId`: the contact's message that made the bot hand over.
    */
   'bot.escalated': () => z.object({

@@ -8,6 +8,7 @@ import { receiptOps, sendMessage, type MessageItem } from '../inbox/messages.ser
 import { systemActor, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, LostRace, lostRace, unprocessable } from '../shared/errors';
+import { findJob } from '../jobs/job-record';
 import { createJob } from '../jobs/jobs.service';
 import type { BotAnswer, ConversationLine, Responder } from '../shared/ports';
 import { QualifierError } from '../qualification/qualifier-error';
@@ -21,7 +22,7 @@ import type { BotSettings, ConversationBot, EscalationReason } from './bot.schem
 import { readBotSettings } from './bot-settings.service';
 import { botAnswersAt } from './business-hours';
 import { holdsPhrase } from './local-responder';
-import { botJobId, botReplyKind, type BotTurn, type BotTurnInput } from './bot-turn';
+import { botJobId, botReplyKind, botTurnInput, type BotTurn, type BotTurnInput } from './bot-turn';
 
 /** What the bot's job uses: the table, clock and ids, and the responder (a model, or the local rules). */
 export type BotDeps = CoreDeps & { responder: Responder };
@@ -41,8 +42,16 @@ const inboundTypes = new Set(botChannels.map((channel) => `${channel}.replied`))
 export const isInboundMessageEvent = (event: EventRecord) => inboundTypes.has(event.type);
 const isResolution = (event: EventRecord) =>
   event.type === 'conversation.status_changed' && (event.payload as { to?: string }).to === 'resolved';
-/** The events the bot's fan-out consumer takes: contacts' messages, and resolutions (which reset its reply count). */
-export const botAccepts = (event: EventRecord) => isInboundMessageEvent(event) || isResolution(event);
+/** A `bot_reply` job a user canceled (through the API, or any path that ends a job `canceled`). */
+const isCanceledReply = (event: EventRecord) => {
+  const payload = event.payload as { kind?: string; status?: string };
+  return event.type === 'job.finished' && payload.kind === botReplyKind && payload.status === 'canceled';
+};
+/**
+ * The events the bot's fan-out consumer takes: contacts' messages, resolutions (which reset its reply
+ * count), and its own canceled jobs (whose message goes to people).
+ */
+export const botAccepts = (event: EventRecord) => isInboundMessageEvent(event) || isResolution(event) || isCanceledReply(event);
 
 interface BotConversationItem {
   workspaceId: string;
@@ -234,6 +243,7 @@ async function readSettingsAndContact(deps: CoreDeps, workspaceId: string, conta
  */
 export async function applyBotEvent(deps: CoreDeps, event: EventRecord): Promise<BotOutcome> {
   if (isResolution(event)) return resetReplies(deps, event);
+  if (isCanceledReply(event)) return handOverCanceled(deps, event);
   if (!isInboundMessageEvent(event)) return silent('not_inbound');
   const { workspaceId, eventId } = event;
   const { conversationId, messageId } = event.payload as { conversationId: string; messageId: string };
@@ -249,6 +259,20 @@ export async function applyBotEvent(deps: CoreDeps, event: EventRecord): Promise
     throw error;
   }
   return { outcome: 'queued', jobId };
+}
+
+/**
+ * A canceled `bot_reply` job answers nobody: its message goes to people as after a failure
+ * (`botReplyFailed`), with the reason `reply_canceled`. Read from the job's end event on the stream, so
+ * every path that cancels a job (the API's among them, which runs no kind's module) hands over; a
+ * message answered meanwhile, or a conversation already with people, is left as it is.
+ */
+async function handOverCanceled(deps: CoreDeps, event: EventRecord): Promise<BotOutcome> {
+  const { jobId } = event.payload as { jobId: string };
+  const job = await findJob(deps, event.workspaceId, jobId, true);
+  const input = botTurnInput.safeParse(job?.input);
+  if (!input.success) return silent('no_turn');
+  return escalateUnanswered(deps, { ...input.data, workspaceId: event.workspaceId }, 'reply_canceled');
 }
 
 /**

@@ -12,7 +12,7 @@ export type Weekday = (typeof weekdays)[number];
 export const replyWhenValues = ['outside_business_hours', 'during_business_hours', 'always'] as const;
 
 /** Why the bot handed a conversation to people (`bot.escalated` `reason`). */
-export const escalationReasons = ['keyword', 'low_confidence', 'reply_limit', 'no_match', 'rate_limited', 'undeliverable', 'model_unavailable'] as const;
+export const escalationReasons = ['keyword', 'low_confidence', 'reply_limit', 'no_match', 'rate_limited', 'undeliverable', 'model_unavailable', 'reply_canceled'] as const;
 export type EscalationReason = (typeof escalationReasons)[number];
 
 const clockTime = z
@@ -137,7 +137,7 @@ export const conversationBotSchema = z
     reason: z
       .string()
       .nullable()
-      .meta({ description: 'Why the conversation is with people: an escalation reason (`keyword`, `low_confidence`, `reply_limit`, `no_match`, `rate_limited`, `undeliverable`, `model_unavailable`) or `user`' }),
+      .meta({ description: 'Why the conversation is with people: an escalation reason (`keyword`, `low_confidence`, `reply_limit`, `no_match`, `rate_limited`, `undeliverable`, `model_unavailable`, `reply_canceled`) or `user`' }),
     replies: z.number().int().meta({ description: 'Bot replies since the bot took the conversation or it was last resolved' }),
     since: z.string().nullable().meta({ description: 'Since when the bot holds it (null: it never acted here)' }),
     updatedAt: z.string().nullable(),

@@ -101,7 +101,28 @@ export interface InboundMessageEvent extends EventBase {
   groupChat?: GroupChat;
   /** WhatsApp: the Click to WhatsApp ad (or post) the contact came from, as Meta names it. */
   referral?: AdReferral;
+  /** WhatsApp: the reply to an interactive message (a button, a list row, a Flow's form). */
+  interactive?: InteractiveReply;
+  /**
+   * WhatsApp: the sender changed their number (`system`, `user_changed_number`): their new WhatsApp id
+   * (`system.wa_id`, as E.164), where their messages come from now.
+   */
+  numberChange?: { value: string };
   email: InboundEmailDetails | null;
+}
+
+/** A contact's answer to an interactive message, kept on the message for whoever acts on it. */
+export interface InteractiveReply {
+  /** As the provider names it: `button_reply`, `list_reply`, `nfm_reply` (a WhatsApp Flow). */
+  type: string;
+  /** The id the business gave the button or list row; null for a Flow. */
+  id: string | null;
+  /** The button's or row's title; a Flow's `name` (`flow`). */
+  title: string | null;
+  /** A Flow's answers (its `response_json`, parsed, `flow_token` included); null for a button or list. */
+  response: Record<string, unknown> | null;
+  /** A Flow's `response_json` as received, when it is not a JSON object. */
+  responseJson?: string;
 }
 
 /** Where a contact came from when they wrote through an ad: kept on the message for attribution. */
@@ -230,6 +251,18 @@ export interface ChatMigratedEvent extends EventBase {
   toChatId: string;
 }
 
+/**
+ * A contact blocked the bot, or unblocked it (Telegram `my_chat_member` in a private chat: the bot's
+ * new status `kicked`, or `member` again). Nothing sent on the channel reaches them while blocked.
+ */
+export interface ChannelBlockEvent extends EventBase {
+  type: 'channel_block';
+  channel: 'telegram';
+  /** The contact's channel value: the Telegram user id. */
+  value: string;
+  blocked: boolean;
+}
+
 /** A part of a payload that was not understood or is not handled: kept with the reason, never dropped. */
 export interface IgnoredEvent extends EventBase {
   type: 'ignored';
@@ -247,6 +280,7 @@ export type InboundEvent =
   | CallEvent
   | SnsSubscriptionEvent
   | ChatMigratedEvent
+  | ChannelBlockEvent
   | IgnoredEvent;
 
 export const ignored = (

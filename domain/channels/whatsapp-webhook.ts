@@ -12,6 +12,7 @@
  *   and its pages .../messages/text, .../messages/image (and audio, video, document, sticker),
  *   .../messages/interactive, .../messages/status (statuses `sent`, `delivered`, `read`, `failed`,
  *   `played`, with `errors[]`: code, title, message, error_data.details)
+ * - Flow responses (`interactive.nfm_reply`): https://developers.facebook.com/docs/whatsapp/flows/reference/responsemsgwebhook
  * - Calls: https://developers.facebook.com/documentation/business-messaging/whatsapp/calling/user-initiated-calls
  *   and .../calling/business-initiated-calls (field `calls`: `connect` and `terminate` events, `status`
  *   COMPLETED / FAILED / REJECTED, `duration`; call statuses RINGING / ACCEPTED / REJECTED)
@@ -33,6 +34,7 @@ import {
   type DeliveryStatusEvent,
   type InboundEvent,
   type InboundMessageEvent,
+  type InteractiveReply,
   type MediaKind,
   type MediaReference,
   type ProviderError,
@@ -137,7 +139,10 @@ const waMessage = z.object({
     .object({
       type: z.string(),
       button_reply: z.object({ id: z.string(), title: z.string() }).optional(),
-      list_reply: z.object({ id: z.string(), title: z.string() }).optional(),
+      list_reply: z.object({ id: z.string(), title: z.string(), description: z.string().optional() }).optional(),
+      // A WhatsApp Flow's answers (Flows "Response Message Webhook"): `response_json` is a JSON string of
+      // the flow's fields and its `flow_token`; `body` is always "Sent", `name` "flow".
+      nfm_reply: z.object({ name: z.string().optional(), body: z.string().optional(), response_json: z.string() }).optional(),
     })
     .optional(),
   button: z.object({ text: z.string(), payload: z.string().optional() }).optional(),
@@ -345,9 +350,22 @@ const inboundMessage = (message: WaMessage, value: WaValue, names: Map<string, s
     replyToProviderMessageId: message.context?.id ?? null,
     chatId: null,
     ...(message.referral ? { referral: referralOf(message.referral) } : {}),
+    ...(content.interactive ? { interactive: content.interactive } : {}),
+    ...numberChangeOf(message),
     email: null,
   };
   return event;
+};
+
+/** The system messages of a number change (Meta's messages/system reference; `customer_…` its older name). */
+const numberChangeTypes = new Set(['user_changed_number', 'customer_changed_number']);
+
+/** A number change's new WhatsApp id (`system.wa_id`: the new user id, which Meta says may differ from the number). */
+const numberChangeOf = (message: WaMessage): { numberChange?: { value: string } } => {
+  const system = message.type === 'system' ? message.system : undefined;
+  if (!system?.wa_id || !numberChangeTypes.has(system.type ?? '')) return {};
+  const value = canonicalValue('whatsapp', `+${system.wa_id.replace(/^\+/, '')}`);
+  return value ? { numberChange: { value } } : {};
 };
 
 const referralOf = (referral: NonNullable<WaMessage['referral']>): AdReferral => ({
@@ -359,9 +377,48 @@ const referralOf = (referral: NonNullable<WaMessage['referral']>): AdReferral =>
   clickId: referral.ctwa_clid ?? null,
 });
 
-const messageContent = (
-  message: WaMessage,
-): { text: string; media: MediaReference[] } | { unsupported: string } => {
+type MessageContent = { text: string; media: MediaReference[]; interactive?: InteractiveReply } | { unsupported: string };
+
+/** The flow's own token, which names the flow for the business, is no answer of the contact's. */
+const flowTokenField = 'flow_token';
+
+const flowAnswer = (value: unknown): string =>
+  Array.isArray(value) && value.every((item) => typeof item !== 'object' || item === null)
+    ? value.join(', ')
+    : typeof value === 'object' && value !== null
+      ? JSON.stringify(value)
+      : String(value);
+
+/**
+ * A Flow's response: its answers written out for the inbox ("Form reply: date: 2026-01-20, people: 2"),
+ * the parsed response kept on the message. A response that is not a JSON object is kept as received.
+ */
+const flowReply = (type: string, reply: { name?: string; body?: string; response_json: string }): MessageContent => {
+  let response: Record<string, unknown> | null = null;
+  try {
+    const parsed: unknown = JSON.parse(reply.response_json);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) response = parsed as Record<string, unknown>;
+  } catch {
+    response = null;
+  }
+  const answers = Object.entries(response ?? {})
+    .filter(([field]) => field !== flowTokenField)
+    .map(([field, value]) => `${field}: ${flowAnswer(value)}`);
+  const label = reply.name === 'address_message' ? 'Address' : 'Form reply';
+  return {
+    text: `${label}: ${answers.length > 0 ? answers.join(', ') : (reply.body ?? 'Sent')}`,
+    media: [],
+    interactive: {
+      type,
+      id: null,
+      title: reply.name ?? null,
+      response,
+      ...(response === null ? { responseJson: reply.response_json } : {}),
+    },
+  };
+};
+
+const messageContent = (message: WaMessage): MessageContent => {
   // The contact wrote something Cloud API cannot pass on (a poll, a view-once photo, an edit, ...): the
   // inbox shows that they wrote, so someone can ask them to send it again another way.
   if (message.type === 'unsupported' || message.type === 'unknown' || message.errors?.length) {
@@ -403,10 +460,16 @@ const messageContent = (
         ? { text: message.text.body, media: [] }
         : { unsupported: 'A text message without text' };
     case 'interactive': {
-      const reply = message.interactive?.button_reply ?? message.interactive?.list_reply;
+      const interactive = message.interactive;
+      if (interactive?.nfm_reply) return flowReply(interactive.type, interactive.nfm_reply);
+      const reply = interactive?.button_reply ?? interactive?.list_reply;
       return reply
-        ? { text: reply.title, media: [] }
-        : { unsupported: `Interactive ${message.interactive?.type ?? ''} reply` };
+        ? {
+            text: reply.title,
+            media: [],
+            interactive: { type: interactive!.type, id: reply.id, title: reply.title, response: null },
+          }
+        : { unsupported: `Interactive ${interactive?.type ?? ''} reply` };
     }
     case 'button':
       return message.button

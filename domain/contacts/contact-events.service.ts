@@ -1,5 +1,7 @@
 import * as z from 'zod';
+import type { EntityType } from '../../events/catalogue';
 import { aboutCompanyKey, aboutDealKey, listEventsByEntity, type EventRecord } from '../../events/event-log';
+import { defaultPipelineId } from '../pipelines/pipeline-record';
 import type { CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { invalidCursor, notFound } from '../shared/errors';
@@ -51,6 +53,51 @@ async function assertReadableConversation(deps: CoreDeps, caller: CallerContext,
   if (!data || !canRead(caller, data as ConversationItem)) throw notFound('Conversation');
 }
 
+type RecordCheck = (deps: CoreDeps, workspaceId: string, id: string) => Promise<boolean>;
+const found = async (read: Promise<{ data: unknown }>) => (await read).data != null;
+
+/**
+ * The records a workspace can hold without any event of their own (the default pipeline is created
+ * with the workspace, silently), read by key. The kinds not here (messages, calls, tokens, custom
+ * fields) are each created with an event: none means no such record. Contacts, conversations and jobs
+ * are read before their events anyway.
+ */
+const recordChecks: Partial<Record<EntityType, RecordCheck>> = {
+  workspace: async (_deps, workspaceId, id) => id === workspaceId,
+  user: (deps, workspaceId, userId) => found(deps.db.entities.user.get({ workspaceId, userId }).go()),
+  company: (deps, workspaceId, companyId) => found(deps.db.entities.company.get({ workspaceId, companyId }).go()),
+  deal: (deps, workspaceId, dealId) => found(deps.db.entities.deal.get({ workspaceId, dealId }).go()),
+  note: (deps, workspaceId, noteId) => found(deps.db.entities.note.get({ workspaceId, noteId }).go()),
+  task: (deps, workspaceId, taskId) => found(deps.db.entities.task.get({ workspaceId, taskId }).go()),
+  pipeline: async (deps, workspaceId, pipelineId) =>
+    pipelineId === defaultPipelineId || found(deps.db.entities.pipeline.get({ workspaceId, pipelineId }).go()),
+  tag: (deps, workspaceId, key) => found(deps.db.entities.tag.get({ workspaceId, key }).go()),
+  segment: (deps, workspaceId, segmentId) => found(deps.db.entities.segment.get({ workspaceId, segmentId }).go()),
+  product: (deps, workspaceId, productId) => found(deps.db.entities.product.get({ workspaceId, productId }).go()),
+  channel_connection: (deps, workspaceId, connectionId) =>
+    found(deps.db.entities.channelConnection.get({ workspaceId, connectionId }).go()),
+  assignment_rule: (deps, workspaceId, ruleId) => found(deps.db.entities.assignmentRule.get({ workspaceId, ruleId }).go()),
+  webhook: (deps, workspaceId, subscriptionId) =>
+    found(deps.db.entities.webhookSubscription.get({ workspaceId, subscriptionId }).go()),
+};
+
+/**
+ * A first page without events is a 404 unless the workspace holds the record: an id it never had
+ * (another workspace's included, read under the caller's own keys) is refused alike for every kind,
+ * while a record removed since keeps its events readable.
+ */
+async function assertKnownRecord(
+  deps: CoreDeps,
+  caller: CallerContext,
+  entity: { type: string; id: string },
+  page: PageQuery,
+  result: Page<EventRecord>,
+) {
+  if (page.cursor !== undefined || result.items.length > 0) return;
+  const check = recordChecks[entity.type as EntityType];
+  if (!check || !(await check(deps, caller.workspaceId, entity.id))) throw notFound('Record');
+}
+
 /**
  * Seed 001 EventLog.listByEntity, newest first. A contact's log holds every event about it: its own,
  * and those of its notes, tasks and deals (events carry the contact they are about: index
@@ -58,7 +105,8 @@ async function assertReadableConversation(deps: CoreDeps, caller: CallerContext,
  * stay under their own ids): the contact's timeline without filters (`listContactTimeline`), so a page
  * costs 1 GetItem + (1 + merged contacts) Queries, and an unknown contact is a 404.
  * A company's or a deal's log is every event about it (one Query); other records: their own events (one Query);
- * a job's only for those who see the job.
+ * a job's only for those who see the job. A record the workspace does not hold, of any kind, is a 404
+ * (`assertKnownRecord`: one GetItem more, only when the first page is empty).
  */
 export async function listRecordEvents(
   deps: CoreDeps,
@@ -72,7 +120,9 @@ export async function listRecordEvents(
       entity.type === 'company'
         ? await deps.db.entities.event.query.aboutCompany({ aboutCompanyKey: aboutCompanyKey(caller.workspaceId, entity.id) }).go(options)
         : await deps.db.entities.event.query.aboutDeal({ aboutDealKey: aboutDealKey(caller.workspaceId, entity.id) }).go(options);
-    return { items: result.data as EventRecord[], nextCursor: result.cursor ?? null };
+    const events = { items: result.data as EventRecord[], nextCursor: result.cursor ?? null };
+    await assertKnownRecord(deps, caller, entity, page, events);
+    return events;
   }
   if (entity.type === 'conversation') await assertReadableConversation(deps, caller, entity.id);
   // A job's events are for those who see the job (a member: their own).
@@ -84,6 +134,8 @@ export async function listRecordEvents(
     if ((entity.type === 'message' || entity.type === 'call') && typeof conversationId === 'string') {
       await assertReadableConversation(deps, caller, conversationId);
     }
+    // A conversation or a job was read above: it exists, with or without events.
+    if (entity.type !== 'conversation' && entity.type !== 'job') await assertKnownRecord(deps, caller, entity, page, result);
     return result;
   }
   // A contact's log is its timeline without filters (one reader for both).

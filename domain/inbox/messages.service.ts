@@ -1153,15 +1153,24 @@ export async function markRead(
       .go({ consistent: true });
     receipts = (data as ReceiptItem[]).filter((receipt) => receipt.status === 'unread');
   } else {
-    await readConversation(deps, caller, input.conversationId).catch((error: unknown) => {
-      if (error instanceof DomainError && error.code === 'not_found') {
-        throw invalidReference('body.conversationId', 'No conversation with this id that you can read');
-      }
-      throw error;
-    });
-    const unreadConversationScope = `${workspaceId}#UNREAD#${userId}#${input.conversationId}`;
+    const { conversationId, upToMessageId } = input;
+    const [, upTo] = await Promise.all([
+      readConversation(deps, caller, conversationId).catch((error: unknown) => {
+        if (error instanceof DomainError && error.code === 'not_found') {
+          throw invalidReference('body.conversationId', 'No conversation with this id that you can read');
+        }
+        throw error;
+      }),
+      // The position is read under the conversation's own key: a message of another conversation (or
+      // workspace) is not found there, and would otherwise mark nothing while answering success.
+      upToMessageId
+        ? deps.db.entities.message.get({ workspaceId, conversationId, messageId: upToMessageId }).go()
+        : undefined,
+    ]);
+    if (upTo && !upTo.data) throw invalidReference('body.upToMessageId', 'No message with this id in this conversation');
+    const unreadConversationScope = `${workspaceId}#UNREAD#${userId}#${conversationId}`;
     const query = deps.db.entities.messageReceipt.query.unreadByConversation({ unreadConversationScope });
-    const result = await (input.upToMessageId ? query.lte({ unreadKey: input.upToMessageId }) : query).go({
+    const result = await (upToMessageId ? query.lte({ unreadKey: upToMessageId }) : query).go({
       limit: maxReadBatch,
       pages: 1,
     });

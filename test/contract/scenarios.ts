@@ -521,6 +521,11 @@ const coreScenarios = {
           query: { entityType: 'contact', entityId: unknownIds.contactId },
         }),
       },
+      {
+        status: 404,
+        why: 'an unknown deal: every kind alike',
+        build: async () => ({ path: '/v1/events', query: { entityType: 'deal', entityId: unknownIds.dealId } }),
+      },
     ],
   },
 

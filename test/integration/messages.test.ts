@@ -268,6 +268,25 @@ describe('read state', () => {
     expect(data).toBeNull();
   });
 
+  it('refuses `upToMessageId` of another conversation or workspace, as one that exists nowhere, and marks nothing', async () => {
+    const mine = await ok(inbound({ from: 'upto-mine@example.com', body: 'one' }), 201);
+    const other = await ok(inbound({ from: 'upto-other@example.com', body: 'two' }), 201);
+    const theirs = await ok(inbound({ from: 'upto-theirs@example.com', body: 'three' }, globex.owner.token), 201);
+    const before = (await unread(max.token)).conversations.find((c: any) => c.conversationId === mine.conversationId).unread;
+    const answers = [];
+    for (const upToMessageId of [other.message.id, theirs.message.id, 'msg_00000000000000000000000000']) {
+      const res = await post(max.token, '/v1/inbox/read', { conversationId: mine.conversationId, upToMessageId });
+      expect(res.status).toBe(422);
+      expect(res.headers['content-type']).toBe('application/problem+json');
+      answers.push({ ...res.body, requestId: undefined });
+    }
+    expect(answers[0]).toMatchObject({ code: 'invalid_reference', errors: [{ field: 'body.upToMessageId' }] });
+    // No existence oracle: another workspace's message is answered as an id that exists nowhere.
+    expect(answers[1]).toEqual(answers[2]);
+    expect(answers[0]).toEqual(answers[2]);
+    expect((await unread(max.token)).conversations.find((c: any) => c.conversationId === mine.conversationId).unread).toBe(before);
+  });
+
   it('reads cost: messages page = 1 Query + 1 GetItem; unread counts = 1 Query (the token is cached)', async () => {
     const res = await ok(inbound({ from: 'reads@example.com' }), 201);
     await streams.drain();

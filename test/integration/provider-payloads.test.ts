@@ -46,6 +46,11 @@ interface StoredMessage {
   externalId: string;
   payload: Record<string, unknown> & { provider: { chatId?: string } };
 }
+interface StoredChannel {
+  kind: string;
+  normalized: string;
+  primary: boolean;
+}
 interface ListedConversation {
   id: string;
   contactId: string;
@@ -78,11 +83,11 @@ describe('Telegram', () => {
   it('keeps a contact’s group messages in a thread of their own, apart from their private conversation', async () => {
     const body = fixtureText('telegram/group-and-kinds.json');
     const first = await hook(`/hooks/telegram/${hooks.telegram}`, { body, headers: telegramHeaders() });
-    // Seven messages and a group's upgrade to a supergroup stored; a reaction, the bot being blocked and
-    // a channel's post forwarded into the group (from a chat, not a person) are not a contact's messages.
-    expect(first).toMatchObject({ status: 200, body: { stored: 8, ignored: 3, duplicate: 0 } });
+    // Seven messages, a group's upgrade to a supergroup and Bruno blocking the bot stored; a reaction
+    // and a channel's post forwarded into the group (from a chat, not a person) are not a contact's.
+    expect(first).toMatchObject({ status: 200, body: { stored: 9, ignored: 2, duplicate: 0 } });
     const again = await hook(`/hooks/telegram/${hooks.telegram}`, { body, headers: telegramHeaders() });
-    expect(again).toMatchObject({ status: 200, body: { stored: 0, duplicate: 8, ignored: 3 } });
+    expect(again).toMatchObject({ status: 200, body: { stored: 0, duplicate: 9, ignored: 2 } });
     // No contact for the fake sender Telegram puts in `from` of a message sent on behalf of a chat.
     expect((await threadsOf('telegram', '777000')).contactId).toBeUndefined();
 
@@ -115,6 +120,15 @@ describe('Telegram', () => {
       media: [{ kind: 'image', providerMediaId: 'AgACAgQAAxkBAAIBg2blarge', caption: 'This is the error I get' }],
       replyTo: { conversationId: group.id, messageId: group.messages[0]!.id },
     });
+
+    // Bruno blocked the bot (the fixture's last update): nothing reaches him until he unblocks it.
+    expect((await get(`/v1/contacts/${contactId}`)).body).toMatchObject({ suppressed: true, suppressedReason: 'telegram_blocked' });
+    const unblock = fixtureText('telegram/unblocked.json')
+      .replaceAll('6230001111', '6123456789')
+      .replace('748304003', '748303050')
+      .replaceAll('"last_name": "Block", ', '')
+      .replaceAll('Dana', 'Bruno');
+    expect((await hook(`/hooks/telegram/${hooks.telegram}`, { body: unblock, headers: telegramHeaders() })).body).toMatchObject({ stored: 1 });
 
     // A reply goes to the contact, privately, from either thread: the group is not the contact's to write to.
     const reply = (conversationId: string) =>
@@ -166,6 +180,50 @@ describe('Telegram', () => {
   });
 });
 
+describe('Telegram: a contact who blocks the bot', () => {
+  const telegramHook = (fixture: string) => {
+    const body = fixtureText(fixture);
+    return hook(`/hooks/telegram/${hooks.telegram}`, { body, headers: telegramHeaders() });
+  };
+  const contactOf = async (contactId: string) => (await get(`/v1/contacts/${contactId}`)).body;
+  const sendTelegram = (contactId: string) =>
+    stack.api('POST', `/v1/contacts/${contactId}/messages`, { token: acme.owner.token, body: { body: 'Your reminder', channel: 'telegram' } });
+  const suppressionEvents = async (contactId: string) =>
+    ((await get(`/v1/contacts/${contactId}/timeline?limit=50`)).body.items as { event: { type: string; payload: Record<string, unknown> } }[])
+      .map((entry) => entry.event)
+      .filter((event) => event.type === 'contact.suppressed' || event.type === 'contact.unsuppressed')
+      .map((event) => `${event.type}${event.payload.reason ? `:${String(event.payload.reason)}` : ''}`);
+
+  it('suppresses the contact while blocked (shown, on the timeline, sends refused) and lifts it when unblocked', async () => {
+    expect(await telegramHook('telegram/blocked.json')).toMatchObject({ status: 200, body: { stored: 2, ignored: 0 } });
+    const { contactId } = await threadsOf('telegram', '6230001111');
+    expect(await contactOf(contactId!)).toMatchObject({ name: 'Dana Block', suppressed: true, suppressedReason: 'telegram_blocked' });
+    expect(await suppressionEvents(contactId!)).toEqual(['contact.suppressed:telegram_blocked']);
+    const refused = await sendTelegram(contactId!);
+    expect(refused.status).toBe(422);
+    expect(refused.body.reason).toBe('contact_suppressed');
+    // Telegram repeats an update it thinks was not received: applied once.
+    expect((await telegramHook('telegram/blocked.json')).body).toMatchObject({ stored: 0, duplicate: 2 });
+
+    expect(await telegramHook('telegram/unblocked.json')).toMatchObject({ status: 200, body: { stored: 1 } });
+    expect(await contactOf(contactId!)).toMatchObject({ suppressed: false, suppressedReason: null });
+    expect(await suppressionEvents(contactId!)).toEqual(['contact.unsuppressed', 'contact.suppressed:telegram_blocked']);
+  });
+
+  it('leaves a suppression a user set in place when the contact unblocks the bot', async () => {
+    const { contactId } = await threadsOf('telegram', '6230001111');
+    await stack.api('POST', `/v1/contacts/${contactId}/suppress`, { token: acme.owner.token, body: { reason: 'asked by phone' } });
+    // The same block and unblock once more, as new updates.
+    const asNew = (update: object, updateId: number) => {
+      const body = JSON.stringify({ ...update, update_id: updateId });
+      return hook(`/hooks/telegram/${hooks.telegram}`, { body, headers: telegramHeaders() });
+    };
+    expect((await asNew(JSON.parse(fixtureText('telegram/blocked.json'))[1], 748304010)).body).toMatchObject({ stored: 1 });
+    expect((await asNew(JSON.parse(fixtureText('telegram/unblocked.json')), 748304011)).body).toMatchObject({ stored: 1 });
+    expect(await contactOf(contactId!)).toMatchObject({ suppressed: true, suppressedReason: 'asked by phone' });
+  });
+});
+
 describe('WhatsApp', () => {
   it('stores contact cards, orders, unsupported messages, a number change and ad replies with a text a person can read; a reaction is no message', async () => {
     const body = fixtureText('whatsapp/kinds.json');
@@ -198,6 +256,81 @@ describe('WhatsApp', () => {
     expect(byId['wamid.KINDS-STICKER']).toMatchObject({ kind: 'media', payload: { media: [{ kind: 'sticker', mimeType: 'image/webp' }] } });
     expect(byId['wamid.KINDS-AD']!.payload).toMatchObject({
       referral: { sourceType: 'ad', sourceId: '120226305854810726', sourceUrl: 'https://fb.me/3cr4Wqqkv', headline: 'Chat with us' },
+    });
+  });
+});
+
+describe('WhatsApp: a contact’s number change', () => {
+  const whatsappHook = (body: string) => hook(`/hooks/whatsapp/${hooks.whatsapp}`, { body, headers: whatsappHeaders(body) });
+
+  it('gives the contact their new WhatsApp id as primary, keeps the old one, and their next message reaches the same conversation', async () => {
+    // The contact wrote from their old number before.
+    const earlier = fixtureText('whatsapp/text.json')
+      .replaceAll('16505551234', '16505550101').replace('Sheena Nelson', 'Nora Newnumber').replace('wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=', 'wamid.BEFORE-NUMBER-CHANGE');
+    expect((await whatsappHook(earlier)).body).toMatchObject({ stored: 1 });
+    const before = await threadsOf('whatsapp', '+16505550101');
+
+    const body = fixtureText('whatsapp/number-change.json');
+    expect((await whatsappHook(body)).body).toMatchObject({ stored: 2, ignored: 0 });
+    expect((await whatsappHook(body)).body).toMatchObject({ stored: 0, duplicate: 2 });
+
+    const contact = (await get(`/v1/contacts/${before.contactId}`)).body;
+    expect(contact.channels.filter((channel: StoredChannel) => channel.kind === 'whatsapp').map((channel: StoredChannel) => [channel.normalized, channel.primary])).toEqual([
+      ['+16505550101', false],
+      ['+16505550202', true],
+    ]);
+    const after = await threadsOf('whatsapp', '+16505550202');
+    expect(after.contactId).toBe(before.contactId);
+    expect(after.conversations).toHaveLength(1);
+    // In the order of their external ids: AFTER-, BEFORE-, NUMBER-CHANGE.
+    expect(after.conversations[0]!.messages.map((m) => m.body)).toEqual([
+      'New number, same me',
+      'Does it come in another color?',
+      '[User Nora Newnumber changed from 16505550101 to 16505550202]',
+    ]);
+    const updates = ((await get(`/v1/contacts/${before.contactId}/timeline?limit=50`)).body.items as { event: { type: string; actorUserId: string } }[]).filter(
+      (entry) => entry.event.type === 'contact.updated',
+    );
+    expect(updates).toHaveLength(1);
+    expect(updates[0]!.event.actorUserId).toBe('system');
+  });
+
+  it('never takes a number another contact holds: the change is left to a person', async () => {
+    const holder = await stack.api('POST', '/v1/contacts', {
+      token: acme.owner.token,
+      body: { name: 'Owns The Number', channels: [{ kind: 'whatsapp', value: '+16505550404' }] },
+    });
+    expect(holder.status).toBe(201);
+    const body = fixtureText('whatsapp/number-change.json')
+      .replaceAll('16505550101', '16505550303')
+      .replaceAll('16505550202', '16505550404')
+      .replaceAll('wamid.NUMBER-CHANGE', 'wamid.NUMBER-CHANGE-TAKEN')
+      .replaceAll('wamid.AFTER-NUMBER-CHANGE', 'wamid.AFTER-NUMBER-CHANGE-TAKEN');
+    expect((await whatsappHook(body)).body).toMatchObject({ stored: 2 });
+    const changer = await threadsOf('whatsapp', '+16505550303');
+    expect((await get(`/v1/contacts/${changer.contactId}`)).body.channels.map((channel: StoredChannel) => channel.normalized)).toEqual(['+16505550303']);
+    expect((await get(`/v1/contacts/${holder.body.id}`)).body.channels.map((channel: StoredChannel) => channel.normalized)).toEqual(['+16505550404']);
+    // The system message is shown in the changer's conversation; the holder's message stays theirs.
+    expect(changer.conversations[0]!.messages.map((m) => m.body)).toEqual(['[User Nora Newnumber changed from 16505550303 to 16505550404]']);
+  });
+});
+
+describe('WhatsApp Flows', () => {
+  it('stores a Flow’s response (`nfm_reply`) with its answers written out and the parsed response on the message', async () => {
+    const body = fixtureText('whatsapp/flow-reply.json');
+    const path = `/hooks/whatsapp/${hooks.whatsapp}`;
+    expect(await hook(path, { body, headers: whatsappHeaders(body) })).toMatchObject({ status: 200, body: { stored: 1, ignored: 0 } });
+    expect((await hook(path, { body, headers: whatsappHeaders(body) })).body).toMatchObject({ stored: 0, duplicate: 1 });
+
+    const { conversations } = await threadsOf('whatsapp', '+16315558151');
+    expect(conversations).toHaveLength(1);
+    const [reply] = conversations[0]!.messages;
+    expect(reply).toMatchObject({ kind: 'text', body: 'Form reply: date: 2026-01-20, people: 2, extras: parking, breakfast' });
+    expect(reply!.payload.interactive).toEqual({
+      type: 'nfm_reply',
+      id: null,
+      title: 'flow',
+      response: { flow_token: 'booking-7f3a', date: '2026-01-20', people: '2', extras: ['parking', 'breakfast'] },
     });
   });
 });

@@ -132,7 +132,7 @@ const perItemRoutes: Partial<Record<OperationId, (body: any, sent: string) => bo
   bulkChangeContacts: (body, sent) => body.results.some((result: any) => result.contactId === sent && result.outcome === 'not_found'),
   addSegmentMembers: (body, sent) => body.notFound.includes(sent),
   removeSegmentMembers: (body, sent) => body.notFound.includes(sent),
-  // `upToMessageId` is a position in the caller's own conversation: A's id marks none of B's messages.
+  // `messageIds` mark the caller's own receipts of those messages: A's ids mark none (`upToMessageId` is refused).
   markMessagesRead: (body) => body.marked === 0,
 };
 

@@ -168,11 +168,39 @@ describe('event log', () => {
     expect(res.body.items.map((e: { type: string }) => e.type)).toEqual(['user.added']);
   });
 
-  it('shows nothing of another workspace', async () => {
-    const res = await stack.api('GET', '/v1/events', {
-      token: globex.owner.token,
-      query: { entityType: 'user', entityId: acme.owner.user.id },
-    });
+  it('answers 404 for an id the workspace never held, of every kind, another workspace’s as one that exists nowhere', async () => {
+    const events = (entityType: string, entityId: string) =>
+      stack.api('GET', '/v1/events', { token: globex.owner.token, query: { entityType, entityId } });
+    const contact = await stack.api('POST', '/v1/contacts', { token: acme.owner.token, body: { name: 'Probe', emails: ['probe@acme.example'] } });
+    const company = await stack.api('POST', '/v1/companies', { token: acme.owner.token, body: { name: 'Probe Co' } });
+    const conversation = await stack.api('POST', '/v1/conversations', { token: acme.owner.token, body: { kind: 'direct', userIds: [acme.admin.user.id] } });
+    const message = await stack.api('POST', `/v1/conversations/${conversation.body.id}/messages`, { token: acme.owner.token, body: { body: 'Hi' } });
+    const acmeIds: Record<string, string> = {
+      workspace: acme.workspace.id,
+      user: acme.owner.user.id,
+      contact: contact.body.id,
+      company: company.body.id,
+      conversation: conversation.body.id,
+      message: message.body.id,
+    };
+    for (const [entityType, acmeId] of Object.entries(acmeIds)) {
+      // Acme sees its own record's events.
+      const own = await stack.api('GET', '/v1/events', { token: acme.owner.token, query: { entityType, entityId: acmeId } });
+      expect(own.status, `${entityType} of the workspace`).toBe(200);
+      expect(own.body.items.length, `${entityType} of the workspace`).toBeGreaterThan(0);
+      const foreign = await events(entityType, acmeId);
+      const unknown = await events(entityType, acmeId.replace(/.{6}$/, '000000'));
+      expect(foreign.status, `${entityType} of another workspace`).toBe(404);
+      expect({ ...foreign.body, requestId: undefined }).toEqual({ ...unknown.body, requestId: undefined });
+    }
+    for (const entityType of ['deal', 'note', 'task', 'pipeline', 'tag', 'call', 'segment', 'product', 'job', 'token', 'channel_connection', 'assignment_rule', 'webhook', 'custom_field']) {
+      expect((await events(entityType, 'xx_00000000000000000000000000')).status, entityType).toBe(404);
+    }
+  });
+
+  it('answers an empty page for a record without events yet', async () => {
+    // The default pipeline is created with the workspace, without an event.
+    const res = await stack.api('GET', '/v1/events', { token: globex.owner.token, query: { entityType: 'pipeline', entityId: 'pl_default' } });
     expect(res.status).toBe(200);
     expect(res.body.items).toEqual([]);
   });

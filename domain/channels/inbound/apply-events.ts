@@ -37,7 +37,9 @@ import type {
   SnsSubscriptionEvent,
 } from '../inbound-events';
 import type { CertificateSource } from '../sns-message';
+import { applyChannelBlock } from './channel-blocks';
 import { fetchMediaJobOp } from './fetch-media.job';
+import { applyNumberChange } from './number-change';
 import { groupThread, groupThreadGuard, groupThreadOp, recordGroupMigration } from './group-threads';
 import { planMailFiles, storeMailFiles, type MailFilePlan, type PlannedMailFile } from './mail-attachments';
 import { findThread, mailIdOp, parseMail, readMime, type ParsedMail } from './inbound-email';
@@ -100,6 +102,8 @@ export async function applyInboundEvent(
     case 'chat_migrated':
       await recordGroupMigration(deps, connection.workspaceId, connection.connectionId, event);
       return 'stored';
+    case 'channel_block':
+      return applyChannelBlock(deps, connection.workspaceId, event);
     case 'ignored':
       deps.log.info('Webhook item ignored', {
         connectionId: connection.connectionId,
@@ -211,6 +215,7 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
     ...(event.media.length > 0 ? { media: event.media } : {}),
     ...(replyTo ? { replyTo } : {}),
     ...(event.referral ? { referral: event.referral } : {}),
+    ...(event.interactive ? { interactive: event.interactive } : {}),
     ...(email ? { email } : {}),
   };
   // The files are fetched into S3 by a job written with the message (its attachment ids chosen now).
@@ -234,6 +239,8 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
     ...(extraOps ? { extraOps } : {}),
   };
   const { result, replayed } = await retryLostRaces(() => ingestMessage(deps, caller, spec));
+  // Also on a repeat: an earlier attempt may have stored the message and stopped before this.
+  if (event.numberChange) await applyNumberChange(deps, connection.workspaceId, result.contactId, event.numberChange.value);
   if (mail && deps.blobs) {
     // A repeat finishes what an earlier attempt left: the files the stored message planned.
     const planned = ((result.message.payload?.email as { attachments?: PlannedMailFile[] } | undefined)?.attachments ?? []);

@@ -10,10 +10,10 @@ export const eventsRoutes = {
     tag: 'Events',
     summary: 'The event log of one record, newest first',
     description:
-      'For a contact, a company or a deal: every event about it — its own, and those of its notes, tasks and deals (and, for a contact, of the contacts merged into it). For other records: their own events.',
+      'For a contact, a company or a deal: every event about it — its own, and those of its notes, tasks and deals (and, for a contact, of the contacts merged into it). For other records: their own events. An id the workspace never held, of any kind, is a 404 (a record removed since keeps its events readable); a record without events yet is an empty page.',
     auth: true,
     query: listEventsQuery,
-    refusals: { 404: 'the record in the query' },
+    refusals: { 404: 'the record in the query: no record of this kind with this id in the workspace, nor any event of one' },
     response: { status: 200, description: 'A page of events', schema: pageOf(eventSchema, 'EventPage') },
   }),
   readEventFeed: route({

@@ -142,7 +142,9 @@ export const messagesRoutes = {
     description:
       'Messages already read, or never unread for the caller (their own), are left alone. `more: true` when a conversation had more than 500 unread: repeat the request.',
     body: markReadInput,
-    refusals: { 422: '`invalid_reference`: `conversationId` names no conversation the caller can read' },
+    refusals: {
+      422: '`invalid_reference`: `conversationId` names no conversation the caller can read, or `upToMessageId` no message of that conversation',
+    },
     response: { status: 200, description: 'How many became read', schema: markReadResultSchema },
   }),
 } as const satisfies Record<string, RouteDefinition>;

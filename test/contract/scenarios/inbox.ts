@@ -120,6 +120,17 @@ export const inboxScenarios: Partial<Record<OperationId, Scenario>> = {
           return { path: '/v1/inbox/read', body: { conversationId: theirs.id } };
         },
       },
+      {
+        status: 422,
+        why: '`upToMessageId` of another conversation',
+        build: async (ctx) => {
+          const { conversation } = await directWithMessage(ctx);
+          // A direct conversation is one per set of users: another set makes another conversation.
+          const group = (await ctx.call('POST', '/v1/conversations', { kind: 'direct', userIds: [ctx.ws.admin.user.id, ctx.ws.member.user.id] })).body;
+          const message = (await ctx.call('POST', `/v1/conversations/${group.id}/messages`, { body: 'Elsewhere' })).body;
+          return { path: '/v1/inbox/read', body: { conversationId: conversation.id, upToMessageId: message.id }, token: ctx.ws.admin.token };
+        },
+      },
     ],
   },
 };

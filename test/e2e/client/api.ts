@@ -167,7 +167,7 @@ export interface paths {
         };
         /**
          * The event log of one record, newest first
-         * @description For a contact, a company or a deal: every event about it — its own, and those of its notes, tasks and deals (and, for a contact, of the contacts merged into it). For other records: their own events.
+         * @description For a contact, a company or a deal: every event about it — its own, and those of its notes, tasks and deals (and, for a contact, of the contacts merged into it). For other records: their own events. An id the workspace never held, of any kind, is a 404 (a record removed since keeps its events readable); a record without events yet is an empty page.
          */
         get: operations["listEvents"];
         put?: never;
@@ -5719,7 +5719,7 @@ export interface components {
             conversationId: string;
             /** @description The bot may answer here (it still follows the contact’s tags, the settings and the hours) */
             active: boolean;
-            /** @description Why the conversation is with people: an escalation reason (`keyword`, `low_confidence`, `reply_limit`, `no_match`, `rate_limited`, `undeliverable`, `model_unavailable`) or `user` */
+            /** @description Why the conversation is with people: an escalation reason (`keyword`, `low_confidence`, `reply_limit`, `no_match`, `rate_limited`, `undeliverable`, `model_unavailable`, `reply_canceled`) or `user` */
             reason: string | null;
             /** @description Bot replies since the bot took the conversation or it was last resolved */
             replies: number;
@@ -5760,9 +5760,9 @@ export interface operations {
                     /**
                      * @example {
                      *       "user": {
-                     *         "id": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *         "id": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *         "name": "Olivia Owner",
-                     *         "email": "owner-a0c1f6@example.com",
+                     *         "email": "owner-e629b7@example.com",
                      *         "role": "owner",
                      *         "status": "active",
                      *         "version": 1,
@@ -5770,7 +5770,7 @@ export interface operations {
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "workspace": {
-                     *         "id": "ws_01KF0E44M0F35F1T9G9VWP3C34",
+                     *         "id": "ws_01KF0E44M0DR6PQVHJ6WJ855T4",
                      *         "name": "Acme",
                      *         "timeZone": "UTC",
                      *         "version": 1,
@@ -5827,7 +5827,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0F35F1T9G9VWP3C34",
+                     *       "id": "ws_01KF0E44M0DR6PQVHJ6WJ855T4",
                      *       "name": "Acme",
                      *       "timeZone": "UTC",
                      *       "version": 1,
@@ -5895,7 +5895,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ws_01KF0E44M0F35F1T9G9VWP3C34",
+                     *       "id": "ws_01KF0E44M0DR6PQVHJ6WJ855T4",
                      *       "name": "Acme",
                      *       "timeZone": "Europe/Berlin",
                      *       "version": 2,
@@ -6021,9 +6021,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "id": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "name": "Olivia Owner",
-                     *           "email": "owner-a0c1f6@example.com",
+                     *           "email": "owner-e629b7@example.com",
                      *           "role": "owner",
                      *           "status": "active",
                      *           "version": 1,
@@ -6031,9 +6031,9 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "id": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "name": "Adam Admin",
-                     *           "email": "admin-ada147@example.com",
+                     *           "email": "admin-acbb16@example.com",
                      *           "role": "admin",
                      *           "status": "active",
                      *           "version": 1,
@@ -6041,7 +6041,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AQ3u5nDp22HyryNUZ7DIMWzHimoRhWRKc3euXisxjG_XfrvI50fwRe1boTTcilZwbtJMyOS1ZpNbSvUUrgtDKcJ_Vj0tpYvSlvnWntiZHb6wICmJUI2nwBQHlwy1SLtKck2tXd61pZrPVSdTm9T_kZJx"
+                     *       "nextCursor": "AQcSHwrX3AkC7c69048ROsfBkj-0dQBr4INbs3yPacJng5i6l7kuiAiv2-Dn_KkX6OdaBdzFP5poi_7ZlZyFn4NQBUVNDF41GnMe-JWBEX6pZSUkozi8oIlXt7ybY8F2G3ZLOvj-7rWvq1cu2KEtGrcj"
                      *     }
                      */
                     "application/json": components["schemas"]["UserPage"];
@@ -6097,7 +6097,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "name": "Nia New",
-                 *       "email": "n-14d9f897@example.com",
+                 *       "email": "n-8bf8e2af@example.com",
                  *       "role": "member"
                  *     }
                  */
@@ -6121,9 +6121,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0F35F1T9G9VWP3C41",
+                     *       "id": "usr_01KF0E44M0DR6PQVHJ6WJ855V1",
                      *       "name": "Nia New",
-                     *       "email": "n-14d9f897@example.com",
+                     *       "email": "n-8bf8e2af@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -6250,9 +6250,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0F35F1T9G9VWP3C3R",
+                     *       "id": "usr_01KF0E44M0DR6PQVHJ6WJ855TR",
                      *       "name": "Mia Member",
-                     *       "email": "member-6d31f2@example.com",
+                     *       "email": "member-9928c0@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 1,
@@ -6345,9 +6345,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "usr_01KF0E44M0F35F1T9G9VWP3C49",
+                     *       "id": "usr_01KF0E44M0DR6PQVHJ6WJ855V9",
                      *       "name": "Renamed",
-                     *       "email": "u-e4a33206@example.com",
+                     *       "email": "u-1eb2a882@example.com",
                      *       "role": "member",
                      *       "status": "active",
                      *       "version": 2,
@@ -6485,16 +6485,16 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "tok_01KF0E44M0F35F1T9G9VWP3C36",
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "id": "tok_01KF0E44M0DR6PQVHJ6WJ855T6",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "name": "First owner token",
-                     *           "prefix": "crm_nC5Fia",
+                     *           "prefix": "crm_kRYl3X",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "lastUsedAt": "2026-01-15T09:00:00.000Z",
                      *           "revokedAt": null
                      *         }
                      *       ],
-                     *       "nextCursor": "AUdf7boEJnDh__e9dZ9TkFOwxPitBJVy30cDf7oYtWmfL4hnUas12cKnmg1MDI-XdJoqHYEXEs-qg_ZJAFsl8s6HxzXmdqKUmvJYwLsCkV45F2PeqbmUkovsFCSw3KFXxvdrckYMlpFJGVpjHWkM8xPBZi3aj0f7XOKbpc4ag5VYoOZTKlXxpjoBP4K9rxr2NltOndLjRtyxD5jmUyMxYExzqcyXondH3JqdYTvz6pzTL-0OscwsFtZbXHIAyyEs3Bt5Jx0P1E4DmHAkNEhX4Qcv5GSk_9LpOQyTwOnasyKVNbgQsnwknGPKE4NgeL8QkjVWnMP6"
+                     *       "nextCursor": "AQI1Ig5mVHFBbC5qnzqiaRKXpgFLMjL1uUEJaDZ-7G6Q750weskDJ2n0dZRbAWIZbFGqHZt3YXWPizhrqncMBOByAdzgNVPUyYtctrnYJDhC-13dYc7LpDymoO_FOLwhuqEzCy-TqrYvBJFcSG5mXykUqqiTT-wgXFkskOKRx-jrFdXB0CASgYJRSQMNY2A1FblN9mToWyhGbXQXELBYJ-yr_GWrMTGZi_X72Uwl8n3FolMDsSxKQ91au3c58pz3Rk9bESPNDl5S7ep_4wPFIVWQwIxjmVQCbfLPlVbcF9AmUgbkZAw_ZzIfB3pm0AhswInB3qmc"
                      *     }
                      */
                     "application/json": components["schemas"]["ApiTokenPage"];
@@ -6581,10 +6581,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0F35F1T9G9VWP3C4X",
-                     *       "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "id": "tok_01KF0E44M0DR6PQVHJ6WJ855VX",
+                     *       "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "name": "CI",
-                     *       "prefix": "crm_iJWm-s",
+                     *       "prefix": "crm_OoigCj",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": null,
@@ -6708,10 +6708,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "tok_01KF0E44M0F35F1T9G9VWP3C54",
-                     *       "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "id": "tok_01KF0E44M0DR6PQVHJ6WJ855W4",
+                     *       "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "name": "gone",
-                     *       "prefix": "crm_EZ3I5D",
+                     *       "prefix": "crm_lQt3Aa",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "lastUsedAt": null,
                      *       "revokedAt": "2026-01-15T09:00:00.000Z"
@@ -6857,7 +6857,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "entityType": "deal",
-                 *       "key": "k_a867e180",
+                 *       "key": "k_61c7efc2",
                  *       "label": "Source",
                  *       "type": "select",
                  *       "options": [
@@ -6889,7 +6889,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "deal",
-                     *       "key": "k_a867e180",
+                     *       "key": "k_61c7efc2",
                      *       "label": "Source",
                      *       "type": "select",
                      *       "options": [
@@ -7040,7 +7040,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "entityType": "contact",
-                     *       "key": "f_b743e0b9",
+                     *       "key": "f_d883c9dc",
                      *       "label": "Renamed",
                      *       "type": "text",
                      *       "options": [],
@@ -7183,40 +7183,40 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0F35F1T9G9VWP3C63",
+                     *           "id": "evt_01KF0E44M0DR6PQVHJ6WJ855X3",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0F35F1T9G9VWP3C60",
+                     *           "entityId": "ct_01KF0E44M0DR6PQVHJ6WJ855X0",
                      *           "type": "owner.claimed",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "actorUserId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "payload": {
-                     *             "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *             "assignedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *             "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *             "assignedBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *             "previousOwnerId": null
                      *           },
-                     *           "contactId": "ct_01KF0E44M0F35F1T9G9VWP3C60",
+                     *           "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ855X0",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
                      *         },
                      *         {
-                     *           "id": "evt_01KF0E44M0F35F1T9G9VWP3C62",
+                     *           "id": "evt_01KF0E44M0DR6PQVHJ6WJ855X2",
                      *           "entityType": "contact",
-                     *           "entityId": "ct_01KF0E44M0F35F1T9G9VWP3C60",
+                     *           "entityId": "ct_01KF0E44M0DR6PQVHJ6WJ855X0",
                      *           "type": "contact.created",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "actorUserId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "actorUserId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "payload": {
                      *             "name": "Ada Contact",
-                     *             "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *             "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *             "channels": [
                      *               {
                      *                 "kind": "email",
-                     *                 "normalized": "c-9593137e@example.com"
+                     *                 "normalized": "c-6220122a@example.com"
                      *               }
                      *             ]
                      *           },
-                     *           "contactId": "ct_01KF0E44M0F35F1T9G9VWP3C60",
+                     *           "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ855X0",
                      *           "companyId": null,
                      *           "dealId": null,
                      *           "channel": null
@@ -7252,7 +7252,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record in the caller’s workspace (`not_found`). the record in the query */
+            /** @description No such record in the caller’s workspace (`not_found`). the record in the query: no record of this kind with this id in the workspace, nor any event of one */
             404: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -7407,31 +7407,31 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3C60",
+                     *           "id": "ct_01KF0E44M0DR6PQVHJ6WJ855X0",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-9593137e@example.com",
+                     *           "email": "c-6220122a@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3C64",
+                     *           "id": "ct_01KF0E44M0DR6PQVHJ6WJ855X4",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-3efecb37@example.com",
+                     *           "email": "c-71292435@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "nextCursor": "AUBl20gAY2MeOGQp7WTbshSuIL2Irrx2tik68WhmgUFbnikp145GLs2lbwhnpTxSFqbrRK_gVRQ-5KWSL4RiYOwMVpGxC7zEpUl3jZSBfTmVIaY0lMIxkfcF4pXVXerrgecUPIL2zr-Px09VBYLSto4qURtGAkPhb_Lbj4Fe8Uu-QbW6yxY"
+                     *       "nextCursor": "AWFutg4bsdbK6FXTP6x8Rygkuj6SCgYccfmQmVbX5Bi6qKI3w7Uu135SeVf3zK2lfhXIe--ECBDJmQ7OfTvEy36dRHUO8Cq42M2HxEkb-Ak1tc7Iy59Y53w-_zIKFMUfWei9lYQBzYB5BR4McDUl1yMBn2ldU1qzDAcZniaWZmyep4l_6sY"
                      *     }
                      */
                     "application/json": components["schemas"]["ContactSummaryPage"];
@@ -7491,7 +7491,7 @@ export interface operations {
                  *       "channels": [
                  *         {
                  *           "kind": "email",
-                 *           "value": "g-5e69e255@navy.example"
+                 *           "value": "g-8c1efc8a@navy.example"
                  *         },
                  *         {
                  *           "kind": "phone",
@@ -7520,7 +7520,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3C70",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ855Y0",
                      *       "name": "Grace Hopper",
                      *       "jobTitle": "Admiral",
                      *       "role": null,
@@ -7538,19 +7538,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "g-5e69e255@navy.example",
+                     *       "email": "g-8c1efc8a@navy.example",
                      *       "phone": "+12025551000",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3C71",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ855Y1",
                      *           "kind": "email",
-                     *           "value": "g-5e69e255@navy.example",
-                     *           "normalized": "g-5e69e255@navy.example",
+                     *           "value": "g-8c1efc8a@navy.example",
+                     *           "normalized": "g-8c1efc8a@navy.example",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3C72",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ855Y2",
                      *           "kind": "phone",
                      *           "value": "+1 202 555 1000",
                      *           "normalized": "+12025551000",
@@ -7563,7 +7563,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7694,46 +7694,46 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3C60",
+                     *           "id": "ct_01KF0E44M0DR6PQVHJ6WJ855X0",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-9593137e@example.com",
+                     *           "email": "c-6220122a@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3C64",
+                     *           "id": "ct_01KF0E44M0DR6PQVHJ6WJ855X4",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-3efecb37@example.com",
+                     *           "email": "c-71292435@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3C68",
+                     *           "id": "ct_01KF0E44M0DR6PQVHJ6WJ855X8",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-cd96a219@example.com",
+                     *           "email": "c-5b82e9f9@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3C6C",
+                     *           "id": "ct_01KF0E44M0DR6PQVHJ6WJ855XC",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-c68aa834@example.com",
+                     *           "email": "c-6d32d40b@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -7805,7 +7805,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3C6G",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ855XG",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7815,7 +7815,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7823,14 +7823,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-ab5e17f8@example.com",
+                     *       "email": "c-ffc3eb43@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3C6H",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ855XH",
                      *           "kind": "email",
-                     *           "value": "c-ab5e17f8@example.com",
-                     *           "normalized": "c-ab5e17f8@example.com",
+                     *           "value": "c-ffc3eb43@example.com",
+                     *           "normalized": "c-ffc3eb43@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7840,7 +7840,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -7919,7 +7919,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3C7G",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ855YG",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -7929,7 +7929,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -7937,14 +7937,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-849fbbbb@example.com",
+                     *       "email": "c-bf34be21@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3C7H",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ855YH",
                      *           "kind": "email",
-                     *           "value": "c-849fbbbb@example.com",
-                     *           "normalized": "c-849fbbbb@example.com",
+                     *           "value": "c-bf34be21@example.com",
+                     *           "normalized": "c-bf34be21@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -7954,7 +7954,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8046,7 +8046,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3C88",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ855Z8",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8056,7 +8056,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8064,14 +8064,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-3507910d@example.com",
+                     *       "email": "c-95bc1e78@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3C89",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ855Z9",
                      *           "kind": "email",
-                     *           "value": "c-3507910d@example.com",
-                     *           "normalized": "c-3507910d@example.com",
+                     *           "value": "c-95bc1e78@example.com",
+                     *           "normalized": "c-95bc1e78@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8081,7 +8081,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8240,7 +8240,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3C9Z",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ8560Z",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8250,7 +8250,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8258,19 +8258,19 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-618fc55b@example.com",
+                     *       "email": "c-75169fe5@example.com",
                      *       "phone": "+442079461007",
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CA0",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ85610",
                      *           "kind": "email",
-                     *           "value": "c-618fc55b@example.com",
-                     *           "normalized": "c-618fc55b@example.com",
+                     *           "value": "c-75169fe5@example.com",
+                     *           "normalized": "c-75169fe5@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CA3",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ85613",
                      *           "kind": "phone",
                      *           "value": "+44 20 7946 1007",
                      *           "normalized": "+442079461007",
@@ -8283,7 +8283,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8433,7 +8433,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CC0",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ85630",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8443,7 +8443,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8459,7 +8459,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8574,7 +8574,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CD1",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ85641",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8584,7 +8584,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
@@ -8592,14 +8592,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-b01549b9@example.com",
+                     *       "email": "c-d3d7bc98@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CD2",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ85642",
                      *           "kind": "email",
-                     *           "value": "c-b01549b9@example.com",
-                     *           "normalized": "c-b01549b9@example.com",
+                     *           "value": "c-d3d7bc98@example.com",
+                     *           "normalized": "c-d3d7bc98@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8609,7 +8609,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8724,7 +8724,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CE2",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ85652",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8734,7 +8734,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8742,14 +8742,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-282f10bf@example.com",
+                     *       "email": "c-7f001664@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CE3",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ85653",
                      *           "kind": "email",
-                     *           "value": "c-282f10bf@example.com",
-                     *           "normalized": "c-282f10bf@example.com",
+                     *           "value": "c-7f001664@example.com",
+                     *           "normalized": "c-7f001664@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8759,7 +8759,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -8883,7 +8883,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CFN",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ8566N",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -8893,7 +8893,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -8901,14 +8901,14 @@ export interface operations {
                      *       "suppressed": true,
                      *       "suppressedAt": "2026-01-15T09:00:00.000Z",
                      *       "suppressedReason": "Asked to stop",
-                     *       "email": "c-c555357c@example.com",
+                     *       "email": "c-c3b88d64@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CFP",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ8566P",
                      *           "kind": "email",
-                     *           "value": "c-c555357c@example.com",
-                     *           "normalized": "c-c555357c@example.com",
+                     *           "value": "c-c3b88d64@example.com",
+                     *           "normalized": "c-c3b88d64@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -8918,7 +8918,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9055,7 +9055,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CGY",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ8567Y",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9065,7 +9065,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9073,14 +9073,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-ca33d6ba@example.com",
+                     *       "email": "c-8328f095@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CGZ",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ8567Z",
                      *           "kind": "email",
-                     *           "value": "c-ca33d6ba@example.com",
-                     *           "normalized": "c-ca33d6ba@example.com",
+                     *           "value": "c-8328f095@example.com",
+                     *           "normalized": "c-8328f095@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9090,7 +9090,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9205,7 +9205,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CJ6",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ85696",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9215,7 +9215,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3R",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TR",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9223,14 +9223,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-c9d13f3c@example.com",
+                     *       "email": "c-de9d77ff@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CJ7",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ85697",
                      *           "kind": "email",
-                     *           "value": "c-c9d13f3c@example.com",
-                     *           "normalized": "c-c9d13f3c@example.com",
+                     *           "value": "c-de9d77ff@example.com",
+                     *           "normalized": "c-de9d77ff@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9240,7 +9240,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9344,7 +9344,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CK0",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ856A0",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9362,14 +9362,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-7d7cccac@example.com",
+                     *       "email": "c-f2de4e0e@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CK1",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ856A1",
                      *           "kind": "email",
-                     *           "value": "c-7d7cccac@example.com",
-                     *           "normalized": "c-7d7cccac@example.com",
+                     *           "value": "c-f2de4e0e@example.com",
+                     *           "normalized": "c-f2de4e0e@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9379,7 +9379,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9484,7 +9484,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3R"
+                 *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TR"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignOwnerInput"];
@@ -9503,7 +9503,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CM1",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ856B1",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -9513,7 +9513,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3R",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TR",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -9521,14 +9521,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-06927a14@example.com",
+                     *       "email": "c-9aa90097@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CM2",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ856B2",
                      *           "kind": "email",
-                     *           "value": "c-06927a14@example.com",
-                     *           "normalized": "c-06927a14@example.com",
+                     *           "value": "c-9aa90097@example.com",
+                     *           "normalized": "c-9aa90097@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -9538,7 +9538,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -9777,15 +9777,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "score": {
-                     *         "id": "scr_01KF0E44M0F35F1T9G9VWP3CNH",
-                     *         "contactId": "ct_01KF0E44M0F35F1T9G9VWP3CND",
+                     *         "id": "scr_01KF0E44M0DR6PQVHJ6WJ856CH",
+                     *         "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ856CD",
                      *         "value": 4,
                      *         "source": "manual",
-                     *         "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *         "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3CND",
+                     *         "id": "ct_01KF0E44M0DR6PQVHJ6WJ856CD",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -9795,7 +9795,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *         "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -9803,14 +9803,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-5e862222@example.com",
+                     *         "email": "c-cdb908cc@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0F35F1T9G9VWP3CNE",
+                     *             "id": "ch_01KF0E44M0DR6PQVHJ6WJ856CE",
                      *             "kind": "email",
-                     *             "value": "c-5e862222@example.com",
-                     *             "normalized": "c-5e862222@example.com",
+                     *             "value": "c-cdb908cc@example.com",
+                     *             "normalized": "c-cdb908cc@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -9818,15 +9818,15 @@ export interface operations {
                      *         "tags": [],
                      *         "customFields": {},
                      *         "score": {
-                     *           "id": "scr_01KF0E44M0F35F1T9G9VWP3CNH",
+                     *           "id": "scr_01KF0E44M0DR6PQVHJ6WJ856CH",
                      *           "value": 4,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "at": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         "qualification": null,
                      *         "fitScores": {},
-                     *         "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *         "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10052,18 +10052,18 @@ export interface operations {
                     /**
                      * @example {
                      *       "qualification": {
-                     *         "id": "qual_01KF0E44M0F35F1T9G9VWP3CQR",
-                     *         "contactId": "ct_01KF0E44M0F35F1T9G9VWP3CQM",
+                     *         "id": "qual_01KF0E44M0DR6PQVHJ6WJ856ER",
+                     *         "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ856EM",
                      *         "kind": "hot_lead",
                      *         "score": 5,
                      *         "source": "manual",
                      *         "confidence": null,
                      *         "reasons": [],
-                     *         "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *         "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3CQM",
+                     *         "id": "ct_01KF0E44M0DR6PQVHJ6WJ856EM",
                      *         "name": "Ada Contact",
                      *         "jobTitle": null,
                      *         "role": null,
@@ -10073,7 +10073,7 @@ export interface operations {
                      *         "country": null,
                      *         "companyId": null,
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *         "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
@@ -10081,14 +10081,14 @@ export interface operations {
                      *         "suppressed": false,
                      *         "suppressedAt": null,
                      *         "suppressedReason": null,
-                     *         "email": "c-6028fb45@example.com",
+                     *         "email": "c-437f29c8@example.com",
                      *         "phone": null,
                      *         "channels": [
                      *           {
-                     *             "id": "ch_01KF0E44M0F35F1T9G9VWP3CQN",
+                     *             "id": "ch_01KF0E44M0DR6PQVHJ6WJ856EN",
                      *             "kind": "email",
-                     *             "value": "c-6028fb45@example.com",
-                     *             "normalized": "c-6028fb45@example.com",
+                     *             "value": "c-437f29c8@example.com",
+                     *             "normalized": "c-437f29c8@example.com",
                      *             "label": null,
                      *             "primary": true
                      *           }
@@ -10097,16 +10097,16 @@ export interface operations {
                      *         "customFields": {},
                      *         "score": null,
                      *         "qualification": {
-                     *           "id": "qual_01KF0E44M0F35F1T9G9VWP3CQR",
+                     *           "id": "qual_01KF0E44M0DR6PQVHJ6WJ856ER",
                      *           "kind": "hot_lead",
                      *           "score": 5,
                      *           "source": "manual",
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "confidence": null
                      *         },
                      *         "fitScores": {},
-                     *         "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *         "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10245,23 +10245,23 @@ export interface operations {
                      *           "kind": "event",
                      *           "at": "2026-01-15T09:00:00.000Z",
                      *           "event": {
-                     *             "id": "evt_01KF0E44M0F35F1T9G9VWP3CRZ",
+                     *             "id": "evt_01KF0E44M0DR6PQVHJ6WJ856FZ",
                      *             "entityType": "contact",
-                     *             "entityId": "ct_01KF0E44M0F35F1T9G9VWP3CRX",
+                     *             "entityId": "ct_01KF0E44M0DR6PQVHJ6WJ856FX",
                      *             "type": "contact.created",
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *             "actorUserId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *             "payload": {
                      *               "name": "Ada Contact",
-                     *               "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *               "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *               "channels": [
                      *                 {
                      *                   "kind": "email",
-                     *                   "normalized": "c-46ae20df@example.com"
+                     *                   "normalized": "c-2aca4556@example.com"
                      *                 }
                      *               ]
                      *             },
-                     *             "contactId": "ct_01KF0E44M0F35F1T9G9VWP3CRX",
+                     *             "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ856FX",
                      *             "companyId": null,
                      *             "dealId": null,
                      *             "channel": null
@@ -10359,7 +10359,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CTD",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ856HD",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -10369,7 +10369,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -10377,14 +10377,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-5b6a0014@example.com",
+                     *       "email": "c-1e68f7cc@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CTE",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ856HE",
                      *           "kind": "email",
-                     *           "value": "c-5b6a0014@example.com",
-                     *           "normalized": "c-5b6a0014@example.com",
+                     *           "value": "c-1e68f7cc@example.com",
+                     *           "normalized": "c-1e68f7cc@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -10397,7 +10397,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10547,7 +10547,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3CZJ",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ856PJ",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -10557,7 +10557,7 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
@@ -10565,14 +10565,14 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-0904e931@example.com",
+                     *       "email": "c-b3cb994d@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3CZK",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ856PK",
                      *           "kind": "email",
-                     *           "value": "c-0904e931@example.com",
-                     *           "normalized": "c-0904e931@example.com",
+                     *           "value": "c-b3cb994d@example.com",
+                     *           "normalized": "c-b3cb994d@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         }
@@ -10582,7 +10582,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -10683,8 +10683,8 @@ export interface operations {
                  * @example {
                  *       "action": "tag",
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0F35F1T9G9VWP3D0S",
-                 *         "ct_01KF0E44M0F35F1T9G9VWP3D0X"
+                 *         "ct_01KF0E44M0DR6PQVHJ6WJ856QS",
+                 *         "ct_01KF0E44M0DR6PQVHJ6WJ856QX"
                  *       ],
                  *       "tags": [
                  *         "bulk"
@@ -10707,12 +10707,12 @@ export interface operations {
                      * @example {
                      *       "results": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0F35F1T9G9VWP3D0S",
+                     *           "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ856QS",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         },
                      *         {
-                     *           "contactId": "ct_01KF0E44M0F35F1T9G9VWP3D0X",
+                     *           "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ856QX",
                      *           "outcome": "changed",
                      *           "version": 2
                      *         }
@@ -10833,7 +10833,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceContactIds": [
-                 *         "ct_01KF0E44M0F35F1T9G9VWP3D38"
+                 *         "ct_01KF0E44M0DR6PQVHJ6WJ856T8"
                  *       ]
                  *     }
                  */
@@ -10851,7 +10851,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "ct_01KF0E44M0F35F1T9G9VWP3D34",
+                     *       "id": "ct_01KF0E44M0DR6PQVHJ6WJ856T4",
                      *       "name": "Ada Contact",
                      *       "jobTitle": null,
                      *       "role": null,
@@ -10861,19 +10861,19 @@ export interface operations {
                      *       "country": null,
                      *       "companyId": null,
                      *       "companyName": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
                      *       "mergedFrom": [
                      *         {
-                     *           "contactId": "ct_01KF0E44M0F35F1T9G9VWP3D38",
+                     *           "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ856T8",
                      *           "name": "Ada Contact",
                      *           "mergedAt": "2026-01-15T09:00:00.000Z",
                      *           "channels": [
                      *             {
                      *               "kind": "email",
-                     *               "normalized": "c-31425ed0@example.com"
+                     *               "normalized": "c-819674a5@example.com"
                      *             }
                      *           ],
                      *           "tags": [],
@@ -10884,22 +10884,22 @@ export interface operations {
                      *       "suppressed": false,
                      *       "suppressedAt": null,
                      *       "suppressedReason": null,
-                     *       "email": "c-a4cd6620@example.com",
+                     *       "email": "c-af703d6d@example.com",
                      *       "phone": null,
                      *       "channels": [
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3D35",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ856T5",
                      *           "kind": "email",
-                     *           "value": "c-a4cd6620@example.com",
-                     *           "normalized": "c-a4cd6620@example.com",
+                     *           "value": "c-af703d6d@example.com",
+                     *           "normalized": "c-af703d6d@example.com",
                      *           "label": null,
                      *           "primary": true
                      *         },
                      *         {
-                     *           "id": "ch_01KF0E44M0F35F1T9G9VWP3D39",
+                     *           "id": "ch_01KF0E44M0DR6PQVHJ6WJ856T9",
                      *           "kind": "email",
-                     *           "value": "c-31425ed0@example.com",
-                     *           "normalized": "c-31425ed0@example.com",
+                     *           "value": "c-819674a5@example.com",
+                     *           "normalized": "c-819674a5@example.com",
                      *           "label": null,
                      *           "primary": false
                      *         }
@@ -10909,7 +10909,7 @@ export interface operations {
                      *       "score": null,
                      *       "qualification": null,
                      *       "fitScores": {},
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11093,7 +11093,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3D6F"
+                 *       "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ856XF"
                  *     }
                  */
                 "application/json": components["schemas"]["SetPinInput"];
@@ -11111,15 +11111,15 @@ export interface operations {
                     /**
                      * @example {
                      *       "slot": 1,
-                     *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3D6F",
+                     *       "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ856XF",
                      *       "contact": {
-                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3D6F",
+                     *         "id": "ct_01KF0E44M0DR6PQVHJ6WJ856XF",
                      *         "name": "Ada Contact",
                      *         "companyName": null,
-                     *         "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *         "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *         "status": "active",
                      *         "suppressed": false,
-                     *         "email": "c-7955ce95@example.com",
+                     *         "email": "c-3658ddb1@example.com",
                      *         "phone": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11360,9 +11360,9 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Initech-b04f8201",
+                 *       "name": "Initech-ab68c024",
                  *       "domains": [
-                 *         "initech-d88d91b4.example"
+                 *         "initech-a9af4699.example"
                  *       ],
                  *       "size": "51-200"
                  *     }
@@ -11387,10 +11387,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0F35F1T9G9VWP3D7F",
-                     *       "name": "Initech-b04f8201",
+                     *       "id": "co_01KF0E44M0DR6PQVHJ6WJ856YF",
+                     *       "name": "Initech-ab68c024",
                      *       "domains": [
-                     *         "initech-d88d91b4.example"
+                     *         "initech-a9af4699.example"
                      *       ],
                      *       "website": null,
                      *       "industry": null,
@@ -11402,7 +11402,7 @@ export interface operations {
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11527,8 +11527,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0F35F1T9G9VWP3D7Q",
-                     *       "name": "Co-b1bba07c",
+                     *       "id": "co_01KF0E44M0DR6PQVHJ6WJ856YQ",
+                     *       "name": "Co-b9346f27",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -11536,11 +11536,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11631,8 +11631,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0F35F1T9G9VWP3D83",
-                     *       "name": "Co-7a40110b",
+                     *       "id": "co_01KF0E44M0DR6PQVHJ6WJ856Z3",
+                     *       "name": "Co-62d0f696",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": "Software",
@@ -11640,11 +11640,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11792,8 +11792,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0F35F1T9G9VWP3D8Z",
-                     *       "name": "Co-e05f0292",
+                     *       "id": "co_01KF0E44M0DR6PQVHJ6WJ856ZZ",
+                     *       "name": "Co-08e9be21",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -11801,11 +11801,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "archived",
                      *       "archivedAt": "2026-01-15T09:00:00.000Z",
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -11920,8 +11920,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "co_01KF0E44M0F35F1T9G9VWP3D9G",
-                     *       "name": "Co-6d119bb3",
+                     *       "id": "co_01KF0E44M0DR6PQVHJ6WJ8570G",
+                     *       "name": "Co-23659245",
                      *       "domains": [],
                      *       "website": null,
                      *       "industry": null,
@@ -11929,11 +11929,11 @@ export interface operations {
                      *       "city": null,
                      *       "state": null,
                      *       "country": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "status": "active",
                      *       "archivedAt": null,
                      *       "mergedInto": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12036,7 +12036,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "sourceCompanyIds": [
-                 *         "co_01KF0E44M0F35F1T9G9VWP3DAH"
+                 *         "co_01KF0E44M0DR6PQVHJ6WJ8571H"
                  *       ]
                  *     }
                  */
@@ -12056,8 +12056,8 @@ export interface operations {
                      * @example {
                      *       "status": "completed",
                      *       "company": {
-                     *         "id": "co_01KF0E44M0F35F1T9G9VWP3DAF",
-                     *         "name": "Co-f2d4a7bd",
+                     *         "id": "co_01KF0E44M0DR6PQVHJ6WJ8571F",
+                     *         "name": "Co-5a547a6f",
                      *         "domains": [],
                      *         "website": null,
                      *         "industry": null,
@@ -12065,11 +12065,11 @@ export interface operations {
                      *         "city": null,
                      *         "state": null,
                      *         "country": null,
-                     *         "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *         "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *         "status": "active",
                      *         "archivedAt": null,
                      *         "mergedInto": null,
-                     *         "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *         "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -12077,7 +12077,7 @@ export interface operations {
                      *       "contactsMoved": 0,
                      *       "sources": [
                      *         {
-                     *           "id": "co_01KF0E44M0F35F1T9G9VWP3DAH",
+                     *           "id": "co_01KF0E44M0DR6PQVHJ6WJ8571H",
                      *           "status": "merged"
                      *         }
                      *       ]
@@ -12316,15 +12316,15 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "note_01KF0E44M0F35F1T9G9VWP3DCW",
+                     *           "id": "note_01KF0E44M0DR6PQVHJ6WJ8573W",
                      *           "anchor": {
                      *             "kind": "contact",
-                     *             "id": "ct_01KF0E44M0F35F1T9G9VWP3DCR"
+                     *             "id": "ct_01KF0E44M0DR6PQVHJ6WJ8573R"
                      *           },
                      *           "markdown": "A *note*",
                      *           "html": "<p>A <em>note</em></p>\n",
-                     *           "authorId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *           "updatedBy": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "authorId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *           "updatedBy": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "revisions": 0,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -12399,7 +12399,7 @@ export interface operations {
                  * @example {
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0F35F1T9G9VWP3DDG"
+                 *         "id": "ct_01KF0E44M0DR6PQVHJ6WJ8574G"
                  *       },
                  *       "markdown": "# Call\nWants a **demo**"
                  *     }
@@ -12424,15 +12424,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0F35F1T9G9VWP3DDM",
+                     *       "id": "note_01KF0E44M0DR6PQVHJ6WJ8574M",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3DDG"
+                     *         "id": "ct_01KF0E44M0DR6PQVHJ6WJ8574G"
                      *       },
                      *       "markdown": "# Call\nWants a **demo**",
                      *       "html": "<h1>Call</h1>\n<p>Wants a <strong>demo</strong></p>\n",
-                     *       "authorId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
-                     *       "updatedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "authorId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
+                     *       "updatedBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -12547,15 +12547,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0F35F1T9G9VWP3DEM",
+                     *       "id": "note_01KF0E44M0DR6PQVHJ6WJ8575M",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3DEG"
+                     *         "id": "ct_01KF0E44M0DR6PQVHJ6WJ8575G"
                      *       },
                      *       "markdown": "A *note*",
                      *       "html": "<p>A <em>note</em></p>\n",
-                     *       "authorId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *       "updatedBy": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "authorId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *       "updatedBy": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "revisions": 0,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -12750,15 +12750,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "note_01KF0E44M0F35F1T9G9VWP3DFR",
+                     *       "id": "note_01KF0E44M0DR6PQVHJ6WJ8576R",
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3DFM"
+                     *         "id": "ct_01KF0E44M0DR6PQVHJ6WJ8576M"
                      *       },
                      *       "markdown": "Edited",
                      *       "html": "<p>Edited</p>\n",
-                     *       "authorId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *       "updatedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "authorId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *       "updatedBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "revisions": 1,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -13047,7 +13047,7 @@ export interface operations {
                  *       "priority": "high",
                  *       "anchor": {
                  *         "kind": "contact",
-                 *         "id": "ct_01KF0E44M0F35F1T9G9VWP3DMQ"
+                 *         "id": "ct_01KF0E44M0DR6PQVHJ6WJ857BQ"
                  *       }
                  *     }
                  */
@@ -13071,7 +13071,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DMV",
+                     *       "id": "task_01KF0E44M0DR6PQVHJ6WJ857BV",
                      *       "title": "Send the quote",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13082,11 +13082,11 @@ export interface operations {
                      *       "assigneeId": null,
                      *       "anchor": {
                      *         "kind": "contact",
-                     *         "id": "ct_01KF0E44M0F35F1T9G9VWP3DMQ"
+                     *         "id": "ct_01KF0E44M0DR6PQVHJ6WJ857BQ"
                      *       },
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13480,7 +13480,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DNQ",
+                     *       "id": "task_01KF0E44M0DR6PQVHJ6WJ857CQ",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13488,11 +13488,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "assigneeId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13584,7 +13584,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DP3",
+                     *       "id": "task_01KF0E44M0DR6PQVHJ6WJ857D3",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13592,11 +13592,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "urgent",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "assigneeId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13744,7 +13744,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DPT",
+                     *       "id": "task_01KF0E44M0DR6PQVHJ6WJ857DT",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13752,11 +13752,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3R",
+                     *       "assigneeId": "usr_01KF0E44M0DR6PQVHJ6WJ855TR",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -13850,7 +13850,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3R"
+                 *       "assigneeId": "usr_01KF0E44M0DR6PQVHJ6WJ855TR"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignTaskInput"];
@@ -13869,7 +13869,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DQB",
+                     *       "id": "task_01KF0E44M0DR6PQVHJ6WJ857EB",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -13877,11 +13877,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3R",
+                     *       "assigneeId": "usr_01KF0E44M0DR6PQVHJ6WJ855TR",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14029,7 +14029,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DR5",
+                     *       "id": "task_01KF0E44M0DR6PQVHJ6WJ857F5",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -14037,11 +14037,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "done",
-                     *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "assigneeId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "anchor": null,
                      *       "completedAt": "2026-01-15T09:00:00.000Z",
-                     *       "completedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "completedBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14156,7 +14156,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "task_01KF0E44M0F35F1T9G9VWP3DRP",
+                     *       "id": "task_01KF0E44M0DR6PQVHJ6WJ857FP",
                      *       "title": "Call back",
                      *       "description": null,
                      *       "descriptionHtml": null,
@@ -14164,11 +14164,11 @@ export interface operations {
                      *       "overdue": false,
                      *       "priority": "normal",
                      *       "status": "open",
-                     *       "assigneeId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "assigneeId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "anchor": null,
                      *       "completedAt": null,
                      *       "completedBy": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14379,7 +14379,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renewals-1a34090e",
+                 *       "name": "Renewals-6d0bc1cd",
                  *       "stages": [
                  *         {
                  *           "name": "Due"
@@ -14415,12 +14415,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0F35F1T9G9VWP3DSF",
-                     *       "name": "Renewals-1a34090e",
+                     *       "id": "pl_01KF0E44M0DR6PQVHJ6WJ857GF",
+                     *       "name": "Renewals-6d0bc1cd",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DSG",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857GG",
                      *           "name": "Due",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14428,7 +14428,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DSH",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857GH",
                      *           "name": "Renewed",
                      *           "kind": "won",
                      *           "sortIndex": 1,
@@ -14436,7 +14436,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DSJ",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857GJ",
                      *           "name": "Churned",
                      *           "kind": "lost",
                      *           "sortIndex": 2,
@@ -14444,7 +14444,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14569,12 +14569,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0F35F1T9G9VWP3DSS",
-                     *       "name": "Pipe-edb779ce",
+                     *       "id": "pl_01KF0E44M0DR6PQVHJ6WJ857GS",
+                     *       "name": "Pipe-5a655387",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DST",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857GT",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14582,7 +14582,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DSV",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857GV",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14590,7 +14590,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DSW",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857GW",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14598,7 +14598,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DSX",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857GX",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14606,7 +14606,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14678,7 +14678,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-7a7579aa"
+                 *       "name": "Renamed-86209e21"
                  *     }
                  */
                 "application/json": components["schemas"]["RenamePipelineInput"];
@@ -14697,12 +14697,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0F35F1T9G9VWP3DTX",
-                     *       "name": "Renamed-7a7579aa",
+                     *       "id": "pl_01KF0E44M0DR6PQVHJ6WJ857HX",
+                     *       "name": "Renamed-86209e21",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DTY",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857HY",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14710,7 +14710,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DTZ",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857HZ",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14718,7 +14718,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DV0",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857J0",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14726,7 +14726,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DV1",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857J1",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14734,7 +14734,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -14862,10 +14862,10 @@ export interface operations {
                 /**
                  * @example {
                  *       "stageIds": [
-                 *         "st_01KF0E44M0F35F1T9G9VWP3DZT",
-                 *         "st_01KF0E44M0F35F1T9G9VWP3DZS",
-                 *         "st_01KF0E44M0F35F1T9G9VWP3DZV",
-                 *         "st_01KF0E44M0F35F1T9G9VWP3DZW"
+                 *         "st_01KF0E44M0DR6PQVHJ6WJ857PT",
+                 *         "st_01KF0E44M0DR6PQVHJ6WJ857PS",
+                 *         "st_01KF0E44M0DR6PQVHJ6WJ857PV",
+                 *         "st_01KF0E44M0DR6PQVHJ6WJ857PW"
                  *       ]
                  *     }
                  */
@@ -14885,12 +14885,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0F35F1T9G9VWP3DZR",
-                     *       "name": "Pipe-b0a8b76a",
+                     *       "id": "pl_01KF0E44M0DR6PQVHJ6WJ857PR",
+                     *       "name": "Pipe-32a888c2",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DZT",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857PT",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -14898,7 +14898,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DZS",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857PS",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -14906,7 +14906,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DZV",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857PV",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -14914,7 +14914,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DZW",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857PW",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -14922,7 +14922,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15079,12 +15079,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0F35F1T9G9VWP3DWT",
-                     *       "name": "Pipe-b0a07282",
+                     *       "id": "pl_01KF0E44M0DR6PQVHJ6WJ857KT",
+                     *       "name": "Pipe-5caa20ae",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DWV",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857KV",
                      *           "name": "New",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -15092,7 +15092,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DWW",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857KW",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -15100,7 +15100,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DX0",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857M0",
                      *           "name": "Proposal",
                      *           "kind": "open",
                      *           "sortIndex": 2,
@@ -15108,7 +15108,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DWX",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857KX",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 3,
@@ -15116,7 +15116,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3DWY",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857KY",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 4,
@@ -15124,7 +15124,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15275,12 +15275,12 @@ export interface operations {
                      *       "status": "completed",
                      *       "dealsMoved": 0,
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0F35F1T9G9VWP3E3R",
-                     *         "name": "Pipe-20bc0fcf",
+                     *         "id": "pl_01KF0E44M0DR6PQVHJ6WJ857TR",
+                     *         "name": "Pipe-cb152017",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E3S",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857TS",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -15288,7 +15288,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E3V",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857TV",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 1,
@@ -15296,7 +15296,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E3W",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857TW",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 2,
@@ -15304,7 +15304,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *         "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *         "version": 2,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15442,12 +15442,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "pl_01KF0E44M0F35F1T9G9VWP3E1V",
-                     *       "name": "Pipe-aec07127",
+                     *       "id": "pl_01KF0E44M0DR6PQVHJ6WJ857RV",
+                     *       "name": "Pipe-3bbf5862",
                      *       "isDefault": false,
                      *       "stages": [
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3E1W",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857RW",
                      *           "name": "Fresh",
                      *           "kind": "open",
                      *           "sortIndex": 0,
@@ -15455,7 +15455,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3E1X",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857RX",
                      *           "name": "Talking",
                      *           "kind": "open",
                      *           "sortIndex": 1,
@@ -15463,7 +15463,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3E1Y",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857RY",
                      *           "name": "Won",
                      *           "kind": "won",
                      *           "sortIndex": 2,
@@ -15471,7 +15471,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "st_01KF0E44M0F35F1T9G9VWP3E1Z",
+                     *           "id": "st_01KF0E44M0DR6PQVHJ6WJ857RZ",
                      *           "name": "Lost",
                      *           "kind": "lost",
                      *           "sortIndex": 3,
@@ -15479,7 +15479,7 @@ export interface operations {
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15615,12 +15615,12 @@ export interface operations {
                     /**
                      * @example {
                      *       "pipeline": {
-                     *         "id": "pl_01KF0E44M0F35F1T9G9VWP3E5Z",
-                     *         "name": "Pipe-cb8071f5",
+                     *         "id": "pl_01KF0E44M0DR6PQVHJ6WJ857WZ",
+                     *         "name": "Pipe-b00d6a08",
                      *         "isDefault": false,
                      *         "stages": [
                      *           {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E60",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857X0",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -15628,7 +15628,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E61",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857X1",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -15636,7 +15636,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E62",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857X2",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -15644,7 +15644,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           },
                      *           {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E63",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857X3",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -15652,7 +15652,7 @@ export interface operations {
                      *             "updatedAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         ],
-                     *         "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *         "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *         "version": 1,
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
                      *         "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -15660,7 +15660,7 @@ export interface operations {
                      *       "columns": [
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E60",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857X0",
                      *             "name": "New",
                      *             "kind": "open",
                      *             "sortIndex": 0,
@@ -15674,7 +15674,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E61",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857X1",
                      *             "name": "Talking",
                      *             "kind": "open",
                      *             "sortIndex": 1,
@@ -15688,7 +15688,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E62",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857X2",
                      *             "name": "Won",
                      *             "kind": "won",
                      *             "sortIndex": 2,
@@ -15702,7 +15702,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "stage": {
-                     *             "id": "st_01KF0E44M0F35F1T9G9VWP3E63",
+                     *             "id": "st_01KF0E44M0DR6PQVHJ6WJ857X3",
                      *             "name": "Lost",
                      *             "kind": "lost",
                      *             "sortIndex": 3,
@@ -15892,20 +15892,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0F35F1T9G9VWP3E4S",
+                     *           "pipelineId": "pl_01KF0E44M0DR6PQVHJ6WJ857VS",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0F35F1T9G9VWP3E4Z",
+                     *           "id": "dl_01KF0E44M0DR6PQVHJ6WJ857VZ",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0F35F1T9G9VWP3E4V",
+                     *           "stageId": "st_01KF0E44M0DR6PQVHJ6WJ857VV",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15913,20 +15913,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0F35F1T9G9VWP3E47",
+                     *           "pipelineId": "pl_01KF0E44M0DR6PQVHJ6WJ857V7",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0F35F1T9G9VWP3E4F",
+                     *           "id": "dl_01KF0E44M0DR6PQVHJ6WJ857VF",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0F35F1T9G9VWP3E49",
+                     *           "stageId": "st_01KF0E44M0DR6PQVHJ6WJ857V9",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15934,20 +15934,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "version": 2,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0F35F1T9G9VWP3E47",
+                     *           "pipelineId": "pl_01KF0E44M0DR6PQVHJ6WJ857V7",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0F35F1T9G9VWP3E4D",
+                     *           "id": "dl_01KF0E44M0DR6PQVHJ6WJ857VD",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0F35F1T9G9VWP3E48",
+                     *           "stageId": "st_01KF0E44M0DR6PQVHJ6WJ857V8",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
@@ -15955,20 +15955,20 @@ export interface operations {
                      *           "contactId": null,
                      *           "customFields": {},
                      *           "title": "Deal",
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "version": 1,
                      *           "expectedCloseDate": null,
-                     *           "pipelineId": "pl_01KF0E44M0F35F1T9G9VWP3E3Z",
+                     *           "pipelineId": "pl_01KF0E44M0DR6PQVHJ6WJ857TZ",
                      *           "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "companyId": null,
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "statusKey": "open",
                      *           "currency": "EUR",
-                     *           "id": "dl_01KF0E44M0F35F1T9G9VWP3E45",
+                     *           "id": "dl_01KF0E44M0DR6PQVHJ6WJ857V5",
                      *           "closedAt": null,
                      *           "value": 1000,
-                     *           "stageId": "st_01KF0E44M0F35F1T9G9VWP3E41",
+                     *           "stageId": "st_01KF0E44M0DR6PQVHJ6WJ857V1",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -16031,7 +16031,7 @@ export interface operations {
                  *       "value": 1200000,
                  *       "currency": "USD",
                  *       "expectedCloseDate": "2030-03-31",
-                 *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3E87"
+                 *       "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ857Z7"
                  *     }
                  */
                 "application/json": components["schemas"]["CreateDealInput"];
@@ -16054,12 +16054,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3E8B",
+                     *       "id": "dl_01KF0E44M0DR6PQVHJ6WJ857ZB",
                      *       "title": "Annual plan",
                      *       "value": 1200000,
                      *       "currency": "USD",
                      *       "expectedCloseDate": "2030-03-31",
-                     *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3E87",
+                     *       "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ857Z7",
                      *       "companyId": null,
                      *       "ownerId": null,
                      *       "pipelineId": "pl_default",
@@ -16069,7 +16069,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16194,14 +16194,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3E9K",
+                     *       "id": "dl_01KF0E44M0DR6PQVHJ6WJ8580K",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -16209,7 +16209,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16301,14 +16301,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3E9Z",
+                     *       "id": "dl_01KF0E44M0DR6PQVHJ6WJ8580Z",
                      *       "title": "Deal",
                      *       "value": 2500,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_open",
                      *       "statusKey": "open",
@@ -16316,7 +16316,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16473,14 +16473,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3EAP",
+                     *       "id": "dl_01KF0E44M0DR6PQVHJ6WJ8581P",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -16488,7 +16488,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16636,14 +16636,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3EBV",
+                     *       "id": "dl_01KF0E44M0DR6PQVHJ6WJ8582V",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_won",
                      *       "statusKey": "won",
@@ -16651,7 +16651,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16775,14 +16775,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3ECD",
+                     *       "id": "dl_01KF0E44M0DR6PQVHJ6WJ8583D",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_lost",
                      *       "statusKey": "lost",
@@ -16790,7 +16790,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": "2026-01-15T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -16936,14 +16936,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "dl_01KF0E44M0F35F1T9G9VWP3ED3",
+                     *       "id": "dl_01KF0E44M0DR6PQVHJ6WJ85843",
                      *       "title": "Deal",
                      *       "value": 1000,
                      *       "currency": "EUR",
                      *       "expectedCloseDate": null,
                      *       "contactId": null,
                      *       "companyId": null,
-                     *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *       "pipelineId": "pl_default",
                      *       "stageId": "st_negotiating",
                      *       "statusKey": "open",
@@ -16951,7 +16951,7 @@ export interface operations {
                      *       "customFields": {},
                      *       "stageEnteredAt": "2026-01-15T09:00:00.000Z",
                      *       "closedAt": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -17108,7 +17108,7 @@ export interface operations {
                      *           "usageCount": 0,
                      *           "status": "active",
                      *           "renamingTo": null,
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -17169,7 +17169,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Partner-d279774a",
+                 *       "name": "Partner-a3007b59",
                  *       "color": "#00aa88",
                  *       "description": "Resellers"
                  *     }
@@ -17194,16 +17194,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "partner-d279774a",
-                     *       "ref": "partner-d279774a",
-                     *       "name": "Partner-d279774a",
+                     *       "key": "partner-a3007b59",
+                     *       "ref": "partner-a3007b59",
+                     *       "name": "Partner-a3007b59",
                      *       "color": "#00aa88",
                      *       "description": "Resellers",
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -17328,16 +17328,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-5c463a90",
-                     *       "ref": "tag-5c463a90",
-                     *       "name": "tag-5c463a90",
+                     *       "key": "tag-491e979c",
+                     *       "ref": "tag-491e979c",
+                     *       "name": "tag-491e979c",
                      *       "color": null,
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -17528,16 +17528,16 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "key": "tag-8e65ccd4",
-                     *       "ref": "tag-8e65ccd4",
-                     *       "name": "tag-8e65ccd4",
+                     *       "key": "tag-f0e728f2",
+                     *       "ref": "tag-f0e728f2",
+                     *       "name": "tag-f0e728f2",
                      *       "color": "#123456",
                      *       "description": null,
                      *       "system": false,
                      *       "usageCount": 0,
                      *       "status": "active",
                      *       "renamingTo": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -17701,8 +17701,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "from": "2026-11-07",
-                     *       "to": "2026-12-06",
+                     *       "from": "2026-11-08",
+                     *       "to": "2026-12-07",
                      *       "timeZone": "Europe/Berlin",
                      *       "granularity": "week",
                      *       "userId": null,
@@ -17710,7 +17710,7 @@ export interface operations {
                      *       "users": null,
                      *       "buckets": [
                      *         {
-                     *           "start": "2026-11-07",
+                     *           "start": "2026-11-08",
                      *           "end": "2026-11-08",
                      *           "counts": {}
                      *         },
@@ -17732,6 +17732,11 @@ export interface operations {
                      *         {
                      *           "start": "2026-11-30",
                      *           "end": "2026-12-06",
+                     *           "counts": {}
+                     *         },
+                     *         {
+                     *           "start": "2026-12-07",
+                     *           "end": "2026-12-07",
                      *           "counts": {}
                      *         }
                      *       ]
@@ -17812,12 +17817,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "from": "2026-11-07",
-                     *       "to": "2026-12-06",
+                     *       "from": "2026-11-08",
+                     *       "to": "2026-12-07",
                      *       "timeZone": "Europe/Berlin",
                      *       "users": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "name": "Olivia Owner",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17831,7 +17836,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "name": "Adam Admin",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17845,7 +17850,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C3R",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855TR",
                      *           "name": "Mia Member",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17859,7 +17864,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C41",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855V1",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17873,7 +17878,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C43",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855V3",
                      *           "name": "First",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17887,7 +17892,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C47",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855V7",
                      *           "name": "Nia New",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17901,7 +17906,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C49",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855V9",
                      *           "name": "Renamed",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17915,7 +17920,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4D",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855VD",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17929,7 +17934,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4F",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855VF",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17943,7 +17948,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4H",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855VH",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17957,7 +17962,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4K",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855VK",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17971,7 +17976,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4N",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855VN",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17985,7 +17990,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4Q",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855VQ",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -17999,7 +18004,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4S",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855VS",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -18013,7 +18018,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4V",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855VV",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -18027,7 +18032,7 @@ export interface operations {
                      *           "wonValue": []
                      *         },
                      *         {
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C4Z",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855VZ",
                      *           "name": "New Person",
                      *           "messagesSent": 0,
                      *           "repliesReceived": 0,
@@ -18130,7 +18135,7 @@ export interface operations {
                      *           "snoozedUntil": null,
                      *           "waitingSince": null,
                      *           "messageCount": 0,
-                     *           "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9RA",
+                     *           "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXMBF",
                      *           "kind": "contact",
                      *           "subject": null,
                      *           "channel": "email",
@@ -18142,17 +18147,17 @@ export interface operations {
                      *           "score": null,
                      *           "qualification": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
-                     *           "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *           "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *           "lastInboundAt": null,
                      *           "replyWindow": null,
-                     *           "id": "cv_01KF0E44M0FYVKGXDNAXGQK9RE",
+                     *           "id": "cv_01KF0E44M0ZBBP8ZDV2EXAXMBK",
                      *           "status": "open",
                      *           "participants": [
                      *             {
                      *               "actorKind": "contact",
                      *               "addedAt": "2026-01-15T09:00:00.000Z",
-                     *               "id": "ct_01KF0E44M0FYVKGXDNAXGQK9RA",
-                     *               "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
+                     *               "id": "ct_01KF0E44M0ZBBP8ZDV2EXAXMBF",
+                     *               "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM"
                      *             }
                      *           ],
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18214,7 +18219,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "contact",
-                 *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9S2",
+                 *       "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXMC7",
                  *       "channel": "email",
                  *       "subject": "Your order"
                  *     }
@@ -18252,10 +18257,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQK9S6",
+                     *       "id": "cv_01KF0E44M0ZBBP8ZDV2EXAXMCB",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9S2",
+                     *       "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXMC7",
                      *       "subject": "Your order",
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18263,8 +18268,8 @@ export interface operations {
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
-                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQK9S2",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *           "id": "ct_01KF0E44M0ZBBP8ZDV2EXAXMC7",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18277,7 +18282,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18459,10 +18464,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQK9TR",
+                     *       "id": "cv_01KF0E44M0ZBBP8ZDV2EXAXMDX",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9TM",
+                     *       "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXMDS",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18471,8 +18476,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQK9TM",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
+                     *           "id": "ct_01KF0E44M0ZBBP8ZDV2EXAXMDS",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18484,7 +18489,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18576,10 +18581,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQK9VY",
+                     *       "id": "cv_01KF0E44M0ZBBP8ZDV2EXAXMF3",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9VT",
+                     *       "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXMEZ",
                      *       "subject": null,
                      *       "status": "snoozed",
                      *       "snoozedUntil": "2030-01-01T08:00:00.000Z",
@@ -18588,8 +18593,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQK9VT",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
+                     *           "id": "ct_01KF0E44M0ZBBP8ZDV2EXAXMEZ",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18601,7 +18606,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18749,25 +18754,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQK9Y2",
+                     *       "id": "cv_01KF0E44M0ZBBP8ZDV2EXAXMH7",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9XY",
+                     *       "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXMH3",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0FYVKGXDNAXGQK9R2",
+                     *       "assigneeId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMB9",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQK9XY",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
+                     *           "id": "ct_01KF0E44M0ZBBP8ZDV2EXAXMH3",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0FYVKGXDNAXGQK9R2",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9R2",
+                     *           "id": "usr_01KF0E44M0ZBBP8ZDV2EXAXMB9",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMB9",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -18780,7 +18785,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -18895,10 +18900,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQK9ZM",
+                     *       "id": "cv_01KF0E44M0ZBBP8ZDV2EXAXMJS",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQK9ZG",
+                     *       "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXMJN",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -18907,14 +18912,14 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQK9ZG",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
+                     *           "id": "ct_01KF0E44M0ZBBP8ZDV2EXAXMJN",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM"
                      *         },
                      *         {
                      *           "actorKind": "user",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "usr_01KF0E44M0FYVKGXDNAXGQK9QT",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
+                     *           "id": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAZ",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM"
                      *         }
                      *       ],
                      *       "score": null,
@@ -18926,7 +18931,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -19042,7 +19047,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "assigneeId": "usr_01KF0E44M0FYVKGXDNAXGQK9R2"
+                 *       "assigneeId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMB9"
                  *     }
                  */
                 "application/json": components["schemas"]["AssignConversationInput"];
@@ -19061,25 +19066,25 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQKA1D",
+                     *       "id": "cv_01KF0E44M0ZBBP8ZDV2EXAXMMJ",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQKA19",
+                     *       "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXMME",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
-                     *       "assigneeId": "usr_01KF0E44M0FYVKGXDNAXGQK9R2",
+                     *       "assigneeId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMB9",
                      *       "participants": [
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQKA19",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
+                     *           "id": "ct_01KF0E44M0ZBBP8ZDV2EXAXMME",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0FYVKGXDNAXGQK9R2",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *           "id": "usr_01KF0E44M0ZBBP8ZDV2EXAXMB9",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19092,7 +19097,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -19231,7 +19236,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "actorKind": "user",
-                 *       "id": "usr_01KF0E44M0FYVKGXDNAXGQK9QT"
+                 *       "id": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAZ"
                  *     }
                  */
                 "application/json": components["schemas"]["AddParticipantInput"];
@@ -19250,10 +19255,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQKA3Q",
+                     *       "id": "cv_01KF0E44M0ZBBP8ZDV2EXAXMPW",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQKA3K",
+                     *       "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXMPR",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -19262,13 +19267,13 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQKA3K",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
+                     *           "id": "ct_01KF0E44M0ZBBP8ZDV2EXAXMPR",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM"
                      *         },
                      *         {
                      *           "actorKind": "user",
-                     *           "id": "usr_01KF0E44M0FYVKGXDNAXGQK9QT",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *           "id": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAZ",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *           "addedAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19281,7 +19286,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -19431,10 +19436,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "cv_01KF0E44M0FYVKGXDNAXGQKA5V",
+                     *       "id": "cv_01KF0E44M0ZBBP8ZDV2EXAXMS0",
                      *       "kind": "contact",
                      *       "channel": "email",
-                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQKA5Q",
+                     *       "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXMRW",
                      *       "subject": null,
                      *       "status": "open",
                      *       "snoozedUntil": null,
@@ -19443,8 +19448,8 @@ export interface operations {
                      *         {
                      *           "actorKind": "contact",
                      *           "addedAt": "2026-01-15T09:00:00.000Z",
-                     *           "id": "ct_01KF0E44M0FYVKGXDNAXGQKA5Q",
-                     *           "addedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF"
+                     *           "id": "ct_01KF0E44M0ZBBP8ZDV2EXAXMRW",
+                     *           "addedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM"
                      *         }
                      *       ],
                      *       "score": null,
@@ -19456,7 +19461,7 @@ export interface operations {
                      *       "lastMessage": null,
                      *       "messageCount": 0,
                      *       "mergedFromContactIds": [],
-                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -19583,11 +19588,11 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "scr_01KF0E44M0FYVKGXDNAXGQKAAD",
-                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAAB",
+                     *           "id": "scr_01KF0E44M0ZBBP8ZDV2EXAXMXJ",
+                     *           "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXMXG",
                      *           "value": 5,
                      *           "source": "ai",
-                     *           "userId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *           "userId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19681,11 +19686,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "scr_01KF0E44M0FYVKGXDNAXGQKA89",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKA87",
+                     *       "id": "scr_01KF0E44M0ZBBP8ZDV2EXAXMVE",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXMVC",
                      *       "value": 4,
                      *       "source": "manual",
-                     *       "userId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "userId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -19823,14 +19828,14 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "qual_01KF0E44M0FYVKGXDNAXGQKAE1",
-                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKADZ",
+                     *           "id": "qual_01KF0E44M0ZBBP8ZDV2EXAXN16",
+                     *           "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXN14",
                      *           "kind": "prospect",
                      *           "score": null,
                      *           "source": "ai",
                      *           "confidence": null,
                      *           "reasons": [],
-                     *           "userId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *           "userId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -19925,14 +19930,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "qual_01KF0E44M0FYVKGXDNAXGQKABX",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKABV",
+                     *       "id": "qual_01KF0E44M0ZBBP8ZDV2EXAXMZ2",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXMZ0",
                      *       "kind": "lead",
                      *       "score": 4,
                      *       "source": "manual",
                      *       "confidence": null,
                      *       "reasons": [],
-                     *       "userId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "userId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "createdAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -20080,13 +20085,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0FYVKGXDNAXGQKAFH",
+                     *       "id": "job_01KF0E44M0ZBBP8ZDV2EXAXN2P",
                      *       "kind": "classify_conversation",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "input": {
                      *         "mode": "conversation",
-                     *         "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAFF",
+                     *         "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXN2M",
                      *         "contact": true,
                      *         "trigger": "request",
                      *         "requestedAt": "2026-01-15T09:00:00.000Z"
@@ -20227,7 +20232,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "segmentId": "seg_01KF0E44M0FYVKGXDNAXGQKAHA",
+                 *       "segmentId": "seg_01KF0E44M0ZBBP8ZDV2EXAXN4F",
                  *       "contact": true
                  *     }
                  */
@@ -20249,13 +20254,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0FYVKGXDNAXGQKAHK",
+                     *       "id": "job_01KF0E44M0ZBBP8ZDV2EXAXN4R",
                      *       "kind": "classify_conversation",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "createdBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "input": {
                      *         "mode": "segment",
-                     *         "segmentId": "seg_01KF0E44M0FYVKGXDNAXGQKAHA",
+                     *         "segmentId": "seg_01KF0E44M0ZBBP8ZDV2EXAXN4F",
                      *         "contact": true,
                      *         "requestedAt": "2026-01-15T09:00:00.000Z"
                      *       },
@@ -20398,10 +20403,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0FYVKGXDNAXGQKAKD",
-                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAKB",
+                     *           "id": "msg_01KF0E44M0ZBBP8ZDV2EXAXN6J",
+                     *           "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXN6G",
                      *           "authorKind": "user",
-                     *           "authorUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *           "authorUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *           "authorContactId": null,
                      *           "originalAuthorContactId": null,
                      *           "channel": "internal",
@@ -20506,10 +20511,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0FYVKGXDNAXGQKAKS",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAKB",
+                     *       "id": "msg_01KF0E44M0ZBBP8ZDV2EXAXN6Y",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXN6G",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "authorUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -20664,10 +20669,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0FYVKGXDNAXGQKAMQ",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAMN",
+                     *       "id": "msg_01KF0E44M0ZBBP8ZDV2EXAXN7W",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXN7T",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "authorUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -20678,10 +20683,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M0FYVKGXDNAXGQKAMS",
+                     *         "id": "dlv_01KF0E44M0ZBBP8ZDV2EXAXN7Y",
                      *         "status": "sent",
-                     *         "connectionId": "chc_01KF0E44M0FYVKGXDNAXGQKAMF",
-                     *         "to": "c-284a3e79@example.com",
+                     *         "connectionId": "chc_01KF0E44M0ZBBP8ZDV2EXAXN7M",
+                     *         "to": "c-525e7759@example.com",
                      *         "attempt": 2,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -20713,7 +20718,7 @@ export interface operations {
                      *             "attempt": 2,
                      *             "calledAt": "2026-01-15T09:00:00.000Z",
                      *             "deliveredAt": null,
-                     *             "requestedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *             "requestedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *             "queuedAt": "2026-01-15T09:00:00.000Z",
                      *             "failedAt": null,
                      *             "status": "sent",
@@ -20726,9 +20731,9 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M0FYVKGXDNAXGQKAMF",
+                     *         "connectionId": "chc_01KF0E44M0ZBBP8ZDV2EXAXN7M",
                      *         "reason": "primary",
-                     *         "to": "c-284a3e79@example.com",
+                     *         "to": "c-525e7759@example.com",
                      *         "choices": {
                      *           "channel": "conversation",
                      *           "connection": "oldest_active",
@@ -20883,10 +20888,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0FYVKGXDNAXGQKAS0",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKARY",
+                     *       "id": "msg_01KF0E44M0ZBBP8ZDV2EXAXNC5",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNC3",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "authorUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "email",
@@ -20897,10 +20902,10 @@ export interface operations {
                      *       "externalId": null,
                      *       "attachments": [],
                      *       "delivery": {
-                     *         "id": "dlv_01KF0E44M0FYVKGXDNAXGQKAS2",
+                     *         "id": "dlv_01KF0E44M0ZBBP8ZDV2EXAXNC7",
                      *         "status": "queued",
-                     *         "connectionId": "chc_01KF0E44M0FYVKGXDNAXGQKAMF",
-                     *         "to": "c-d88931f9@example.com",
+                     *         "connectionId": "chc_01KF0E44M0ZBBP8ZDV2EXAXN7M",
+                     *         "to": "c-e097d07b@example.com",
                      *         "attempt": 1,
                      *         "autoRetries": 0,
                      *         "attempts": [
@@ -20926,8 +20931,8 @@ export interface operations {
                      *       },
                      *       "routing": {
                      *         "channel": "email",
-                     *         "connectionId": "chc_01KF0E44M0FYVKGXDNAXGQKAMF",
-                     *         "to": "c-d88931f9@example.com",
+                     *         "connectionId": "chc_01KF0E44M0ZBBP8ZDV2EXAXN7M",
+                     *         "to": "c-e097d07b@example.com",
                      *         "reason": "preference_order",
                      *         "choices": {
                      *           "channel": "preference_order",
@@ -21068,10 +21073,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "msg_01KF0E44M0FYVKGXDNAXGQKAV3",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAKB",
+                     *       "id": "msg_01KF0E44M0ZBBP8ZDV2EXAXNE8",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXN6G",
                      *       "authorKind": "user",
-                     *       "authorUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "authorUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "authorContactId": null,
                      *       "originalAuthorContactId": null,
                      *       "channel": "internal",
@@ -21161,7 +21166,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "userId": "usr_01KF0E44M0FYVKGXDNAXGQK9QT",
+                     *           "userId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAZ",
                      *           "status": "unread",
                      *           "readAt": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
@@ -21233,9 +21238,9 @@ export interface operations {
                 /**
                  * @example {
                  *       "channel": "email",
-                 *       "from": "in-b673bd4d@example.com",
+                 *       "from": "in-9079a243@example.com",
                  *       "name": "Ivy Inbound",
-                 *       "externalId": "ext-41ad2bbf-53f1-442f-9a23-1de61aaeaf91",
+                 *       "externalId": "ext-520a3f16-7d15-41c1-8580-53da985d9148",
                  *       "body": "Hello, is this still available?"
                  *     }
                  */
@@ -21271,25 +21276,25 @@ export interface operations {
                     /**
                      * @example {
                      *       "message": {
-                     *         "id": "msg_01KF0E44M0FYVKGXDNAXGQKAW0",
-                     *         "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAVY",
+                     *         "id": "msg_01KF0E44M0ZBBP8ZDV2EXAXNF5",
+                     *         "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNF3",
                      *         "authorKind": "contact",
                      *         "authorUserId": null,
-                     *         "authorContactId": "ct_01KF0E44M0FYVKGXDNAXGQKAVV",
+                     *         "authorContactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXNF0",
                      *         "originalAuthorContactId": null,
                      *         "channel": "email",
                      *         "kind": "text",
                      *         "note": false,
                      *         "body": "Hello, is this still available?",
                      *         "payload": null,
-                     *         "externalId": "ext-41ad2bbf-53f1-442f-9a23-1de61aaeaf91",
+                     *         "externalId": "ext-520a3f16-7d15-41c1-8580-53da985d9148",
                      *         "attachments": [],
                      *         "delivery": null,
                      *         "routing": null,
                      *         "createdAt": "2026-01-15T09:00:00.000Z"
                      *       },
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAVY",
-                     *       "contactId": "ct_01KF0E44M0FYVKGXDNAXGQKAVV",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNF3",
+                     *       "contactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXNF0",
                      *       "createdContact": true,
                      *       "createdConversation": true
                      *     }
@@ -21414,54 +21419,54 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "msg_01KF0E44M0FYVKGXDNAXGQKAWG",
-                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAWE",
+                     *           "id": "msg_01KF0E44M0ZBBP8ZDV2EXAXNFN",
+                     *           "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNFK",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0FYVKGXDNAXGQKAWB",
+                     *           "authorContactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXNFG",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-96573ca8-1029-4626-80bc-3f93388750ac",
+                     *           "externalId": "ext-1c93040f-6872-429f-8e54-697ce38631b7",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0FYVKGXDNAXGQKAW8",
-                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAW6",
+                     *           "id": "msg_01KF0E44M0ZBBP8ZDV2EXAXNFD",
+                     *           "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNFB",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0FYVKGXDNAXGQKAW3",
+                     *           "authorContactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXNF8",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-abbde80b-cf4d-4d52-bb65-077123d37db6",
+                     *           "externalId": "ext-6c8de257-7a25-45f4-a20c-d733cefc01d5",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "id": "msg_01KF0E44M0FYVKGXDNAXGQKAW0",
-                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAVY",
+                     *           "id": "msg_01KF0E44M0ZBBP8ZDV2EXAXNF5",
+                     *           "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNF3",
                      *           "authorKind": "contact",
                      *           "authorUserId": null,
-                     *           "authorContactId": "ct_01KF0E44M0FYVKGXDNAXGQKAVV",
+                     *           "authorContactId": "ct_01KF0E44M0ZBBP8ZDV2EXAXNF0",
                      *           "originalAuthorContactId": null,
                      *           "channel": "email",
                      *           "kind": "text",
                      *           "note": false,
                      *           "body": "Hello, is this still available?",
                      *           "payload": null,
-                     *           "externalId": "ext-41ad2bbf-53f1-442f-9a23-1de61aaeaf91",
+                     *           "externalId": "ext-520a3f16-7d15-41c1-8580-53da985d9148",
                      *           "attachments": [],
                      *           "delivery": null,
                      *           "routing": null,
@@ -21542,17 +21547,17 @@ export interface operations {
                      *       "conversationsWithUnread": 3,
                      *       "conversations": [
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAWE",
+                     *           "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNFK",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAW6",
+                     *           "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNFB",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         },
                      *         {
-                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAVY",
+                     *           "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNF3",
                      *           "unread": 1,
                      *           "lastUnreadAt": "2026-01-15T09:00:00.000Z"
                      *         }
@@ -21610,7 +21615,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "messageIds": [
-                 *         "msg_01KF0E44M0FYVKGXDNAXGQKAWK"
+                 *         "msg_01KF0E44M0ZBBP8ZDV2EXAXNFR"
                  *       ]
                  *     }
                  */
@@ -21692,7 +21697,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `conversationId` names no conversation the caller can read */
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `conversationId` names no conversation the caller can read, or `upToMessageId` no message of that conversation */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -21742,12 +21747,12 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "call_01KF0E44M0FYVKGXDNAXGQKAX7",
-                     *           "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAX5",
+                     *           "id": "call_01KF0E44M0ZBBP8ZDV2EXAXNGJ",
+                     *           "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNGG",
                      *           "channel": "phone",
                      *           "kind": "voice",
                      *           "status": "initiated",
-                     *           "startedByUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *           "startedByUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *           "startedByContactId": null,
                      *           "startedAt": "2026-01-15T09:00:00.000Z",
                      *           "connectedAt": null,
@@ -21855,12 +21860,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0FYVKGXDNAXGQKAYQ",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKAYN",
+                     *       "id": "call_01KF0E44M0ZBBP8ZDV2EXAXNJ2",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNJ0",
                      *       "channel": "phone",
                      *       "kind": "video",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "startedByUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -22019,12 +22024,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0FYVKGXDNAXGQKB0V",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKB0S",
+                     *       "id": "call_01KF0E44M0ZBBP8ZDV2EXAXNM6",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNM4",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "startedByUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -22033,7 +22038,7 @@ export interface operations {
                      *       "endedBy": null,
                      *       "payload": {
                      *         "dial": {
-                     *           "connectionId": "chc_01KF0E44M0FYVKGXDNAXGQKB0K",
+                     *           "connectionId": "chc_01KF0E44M0ZBBP8ZDV2EXAXNKY",
                      *           "agentPhone": "+14155550123",
                      *           "providerCallId": "CA-fake-1",
                      *           "to": "+12025551000",
@@ -22177,12 +22182,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0FYVKGXDNAXGQKB32",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKB30",
+                     *       "id": "call_01KF0E44M0ZBBP8ZDV2EXAXNPD",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNPB",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "initiated",
-                     *       "startedByUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "startedByUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -22282,12 +22287,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0FYVKGXDNAXGQKB4R",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKB4P",
+                     *       "id": "call_01KF0E44M0ZBBP8ZDV2EXAXNR3",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNR1",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ringing",
-                     *       "startedByUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "startedByUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": null,
@@ -22438,18 +22443,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "call_01KF0E44M0FYVKGXDNAXGQKB7K",
-                     *       "conversationId": "cv_01KF0E44M0FYVKGXDNAXGQKB7H",
+                     *       "id": "call_01KF0E44M0ZBBP8ZDV2EXAXNTY",
+                     *       "conversationId": "cv_01KF0E44M0ZBBP8ZDV2EXAXNTW",
                      *       "channel": "phone",
                      *       "kind": "voice",
                      *       "status": "ended",
-                     *       "startedByUserId": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "startedByUserId": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "startedByContactId": null,
                      *       "startedAt": "2026-01-15T09:00:00.000Z",
                      *       "connectedAt": "2026-01-15T09:00:00.000Z",
                      *       "endedAt": "2026-01-15T09:00:00.000Z",
                      *       "durationSeconds": 0,
-                     *       "endedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "endedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "payload": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -22608,14 +22613,14 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0FYVKGXDNAXGQKBAS",
+                     *       "id": "att_01KF0E44M0ZBBP8ZDV2EXAXNY4",
                      *       "kind": "image",
                      *       "fileName": "site-visit.jpg",
                      *       "contentType": "image/jpeg",
                      *       "sizeBytes": 482113,
                      *       "status": "pending",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0FYVKGXDNAXGQK9QE/att_01KF0E44M0FYVKGXDNAXGQKBAS?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T234515Z&X-Amz-Expires=900&X-Amz-Signature=4c5f2d2f9390ca6fe948f9ca81b23716a023941e162ad3a84fb660524a0e5de4&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0ZBBP8ZDV2EXAXMAK/att_01KF0E44M0ZBBP8ZDV2EXAXNY4?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261207%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261207T021552Z&X-Amz-Expires=900&X-Amz-Signature=dfe650820f9afa2e616ab9c37696d7228d7400b81d5be2b806254004f144dbe5&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "image/jpeg"
@@ -22729,17 +22734,17 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "att_01KF0E44M0FYVKGXDNAXGQKBAV",
+                     *       "id": "att_01KF0E44M0ZBBP8ZDV2EXAXNY6",
                      *       "kind": "document",
                      *       "fileName": "quote.pdf",
                      *       "contentType": "application/pdf",
                      *       "sizeBytes": 26,
                      *       "status": "pending",
-                     *       "uploadedBy": "usr_01KF0E44M0FYVKGXDNAXGQK9QF",
+                     *       "uploadedBy": "usr_01KF0E44M0ZBBP8ZDV2EXAXMAM",
                      *       "conversationId": null,
                      *       "messageId": null,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
-                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0FYVKGXDNAXGQK9QE/att_01KF0E44M0FYVKGXDNAXGQKBAV?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T234516Z&X-Amz-Expires=300&X-Amz-Signature=c5d5801cfc98a82d69f1a96d671dade368a8a527d1ee0437cc566b227ff809de&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "downloadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/attachments/ws_01KF0E44M0ZBBP8ZDV2EXAXMAK/att_01KF0E44M0ZBBP8ZDV2EXAXNY6?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261207%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261207T021553Z&X-Amz-Expires=300&X-Amz-Signature=037c3f7aab68f2816cc21dee5f503991342a3f9fa250a263085429a418b3965a&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22quote.pdf%22%3B%20filename%2A%3DUTF-8%27%27quote.pdf&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "downloadExpiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -22821,10 +22826,10 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "job_01KF0E44M0F35F1T9G9VWP3EH6",
+                     *           "id": "job_01KF0E44M0DR6PQVHJ6WJ85886",
                      *           "kind": "export_contacts",
                      *           "status": "queued",
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "input": {
                      *             "format": "csv"
                      *           },
@@ -22907,10 +22912,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0F35F1T9G9VWP3EH9",
+                     *       "id": "job_01KF0E44M0DR6PQVHJ6WJ85889",
                      *       "kind": "export_contacts",
                      *       "status": "succeeded",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -23005,10 +23010,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0F35F1T9G9VWP3EHF",
+                     *       "id": "job_01KF0E44M0DR6PQVHJ6WJ8588F",
                      *       "kind": "export_contacts",
                      *       "status": "canceled",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -23110,10 +23115,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0F35F1T9G9VWP3EHR",
+                     *       "id": "job_01KF0E44M0DR6PQVHJ6WJ8588R",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "input": {
                      *         "format": "csv"
                      *       },
@@ -23218,7 +23223,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "name": "contacts.csv",
-                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0F35F1T9G9VWP3C34/jobs/job_01KF0E44M0F35F1T9G9VWP3EJ0/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T233836Z&X-Amz-Expires=300&X-Amz-Signature=4d4636810751f62aedd95fafc1d8095c14ac62f08d5cf0fe16b9bc8d4668ea95&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
+                     *       "url": "https://crm-files.s3.us-east-1.amazonaws.com/exports/ws_01KF0E44M0DR6PQVHJ6WJ855T4/jobs/job_01KF0E44M0DR6PQVHJ6WJ85890/contacts.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261207%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261207T021755Z&X-Amz-Expires=300&X-Amz-Signature=8fd969acbb051b2d59614686d926efe542050e759f20285cb275b345b44af094&X-Amz-SignedHeaders=host&response-content-disposition=attachment%3B%20filename%3D%22contacts.csv%22%3B%20filename%2A%3DUTF-8%27%27contacts.csv&x-amz-checksum-mode=ENABLED&x-id=GetObject",
                      *       "expiresAt": "2026-01-15T09:05:00.000Z"
                      *     }
                      */
@@ -23307,9 +23312,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "uploadId": "job_01KF0E44M0F35F1T9G9VWP3EJ7",
+                     *       "uploadId": "job_01KF0E44M0DR6PQVHJ6WJ85897",
                      *       "format": "csv",
-                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0F35F1T9G9VWP3C34/jobs/job_01KF0E44M0F35F1T9G9VWP3EJ7/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261206T233837Z&X-Amz-Expires=3600&X-Amz-Signature=e3c04d1c8741df388720fa0c7e77c9e3b051f41ae14bb48bc5491fe93ae96bfb&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
+                     *       "uploadUrl": "https://crm-files.s3.us-east-1.amazonaws.com/uploads/ws_01KF0E44M0DR6PQVHJ6WJ855T4/jobs/job_01KF0E44M0DR6PQVHJ6WJ85897/upload.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=local%2F20261207%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261207T021755Z&X-Amz-Expires=3600&X-Amz-Signature=09c7e7cc1e13ef28e4dd84ccd7575e488b3e36062a13eb78858d804698542c9a&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost&x-id=PutObject",
                      *       "uploadMethod": "PUT",
                      *       "uploadHeaders": {
                      *         "content-type": "text/csv"
@@ -23415,7 +23420,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "uploadId": "job_01KF0E44M0F35F1T9G9VWP3EJ9",
+                 *       "uploadId": "job_01KF0E44M0DR6PQVHJ6WJ85899",
                  *       "format": "csv",
                  *       "mode": "create_and_update",
                  *       "tags": [
@@ -23442,10 +23447,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0F35F1T9G9VWP3EJ9",
+                     *       "id": "job_01KF0E44M0DR6PQVHJ6WJ85899",
                      *       "kind": "import_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "input": {
                      *         "format": "csv",
                      *         "defaultCountry": "GB",
@@ -23746,10 +23751,10 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0F35F1T9G9VWP3EJR",
+                     *       "id": "job_01KF0E44M0DR6PQVHJ6WJ8589R",
                      *       "kind": "export_contacts",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "input": {
                      *         "format": "csv",
                      *         "filters": {
@@ -23883,9 +23888,9 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "chc_01KF0E44M0F35F1T9G9VWP3EJT",
+                     *           "id": "chc_01KF0E44M0DR6PQVHJ6WJ8589T",
                      *           "kind": "whatsapp",
-                     *           "name": "WhatsApp-2aa75799",
+                     *           "name": "WhatsApp-d5f36fe1",
                      *           "status": "active",
                      *           "settings": {
                      *             "phoneNumberId": "106540352242922"
@@ -23896,10 +23901,10 @@ export interface operations {
                      *             "verifyToken": true
                      *           },
                      *           "webhook": {
-                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EJT",
+                     *             "path": "/hooks/whatsapp/chc_01KF0E44M0DR6PQVHJ6WJ8589T",
                      *             "url": null
                      *           },
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "disconnectedAt": null,
                      *           "version": 1,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
@@ -23973,7 +23978,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "WhatsApp-103e1c31",
+                 *       "name": "WhatsApp-71b0a03b",
                  *       "settings": {
                  *         "phoneNumberId": "106540352242922"
                  *       },
@@ -24004,9 +24009,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0F35F1T9G9VWP3EK2",
+                     *       "id": "chc_01KF0E44M0DR6PQVHJ6WJ858A2",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-103e1c31",
+                     *       "name": "WhatsApp-71b0a03b",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24017,10 +24022,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EK2",
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DR6PQVHJ6WJ858A2",
                      *         "url": null
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24146,9 +24151,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0F35F1T9G9VWP3EK7",
+                     *       "id": "chc_01KF0E44M0DR6PQVHJ6WJ858A7",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-e0f8adbc",
+                     *       "name": "WhatsApp-2c47e034",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24159,10 +24164,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EK7",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EK7"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DR6PQVHJ6WJ858A7",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DR6PQVHJ6WJ858A7"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "disconnectedAt": null,
                      *       "version": 1,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24247,7 +24252,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "kind": "whatsapp",
-                 *       "name": "Renamed-41fdbf86",
+                 *       "name": "Renamed-fb56f804",
                  *       "secrets": {
                  *         "accessToken": "EAAGreplacedAccessToken987654321"
                  *       }
@@ -24269,9 +24274,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0F35F1T9G9VWP3EKN",
+                     *       "id": "chc_01KF0E44M0DR6PQVHJ6WJ858AN",
                      *       "kind": "whatsapp",
-                     *       "name": "Renamed-41fdbf86",
+                     *       "name": "Renamed-fb56f804",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24282,10 +24287,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EKN",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EKN"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DR6PQVHJ6WJ858AN",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DR6PQVHJ6WJ858AN"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "disconnectedAt": null,
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24434,9 +24439,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0F35F1T9G9VWP3EMC",
+                     *       "id": "chc_01KF0E44M0DR6PQVHJ6WJ858BC",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-00b81b99",
+                     *       "name": "WhatsApp-dab79529",
                      *       "status": "disconnected",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24447,10 +24452,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EMC",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EMC"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DR6PQVHJ6WJ858BC",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DR6PQVHJ6WJ858BC"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "disconnectedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24566,9 +24571,9 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "chc_01KF0E44M0F35F1T9G9VWP3EMX",
+                     *       "id": "chc_01KF0E44M0DR6PQVHJ6WJ858BX",
                      *       "kind": "whatsapp",
-                     *       "name": "WhatsApp-cf5dc0a7",
+                     *       "name": "WhatsApp-3eee3352",
                      *       "status": "active",
                      *       "settings": {
                      *         "phoneNumberId": "106540352242922"
@@ -24579,10 +24584,10 @@ export interface operations {
                      *         "verifyToken": true
                      *       },
                      *       "webhook": {
-                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EMX",
-                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0F35F1T9G9VWP3EMX"
+                     *         "path": "/hooks/whatsapp/chc_01KF0E44M0DR6PQVHJ6WJ858BX",
+                     *         "url": "https://hooks.example.test/hooks/whatsapp/chc_01KF0E44M0DR6PQVHJ6WJ858BX"
                      *       },
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "disconnectedAt": null,
                      *       "version": 3,
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
@@ -24709,8 +24714,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "seg_01KF0E44M0F35F1T9G9VWP3ENS",
-                     *           "name": "Picked-7c4e1e34",
+                     *           "id": "seg_01KF0E44M0DR6PQVHJ6WJ858CS",
+                     *           "name": "Picked-dc30e005",
                      *           "description": null,
                      *           "kind": "static",
                      *           "rule": null,
@@ -24719,7 +24724,7 @@ export interface operations {
                      *           "computing": false,
                      *           "computedAt": null,
                      *           "computeJobId": null,
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -24780,7 +24785,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "VIPs in Berlin-78591095",
+                 *       "name": "VIPs in Berlin-de11a278",
                  *       "kind": "dynamic",
                  *       "rule": {
                  *         "all": [
@@ -24818,8 +24823,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0F35F1T9G9VWP3ENZ",
-                     *       "name": "VIPs in Berlin-78591095",
+                     *       "id": "seg_01KF0E44M0DR6PQVHJ6WJ858CZ",
+                     *       "name": "VIPs in Berlin-de11a278",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -24840,8 +24845,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M0F35F1T9G9VWP3EP0",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "computeJobId": "job_01KF0E44M0DR6PQVHJ6WJ858D0",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -24968,13 +24973,13 @@ export interface operations {
                      *       "complete": true,
                      *       "sample": [
                      *         {
-                     *           "id": "ct_01KF0E44M0F35F1T9G9VWP3EP8",
+                     *           "id": "ct_01KF0E44M0DR6PQVHJ6WJ858D8",
                      *           "name": "Ada Contact",
                      *           "companyName": null,
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *           "status": "active",
                      *           "suppressed": false,
-                     *           "email": "c-d1341cfe@example.com",
+                     *           "email": "c-c4906626@example.com",
                      *           "phone": null,
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z"
@@ -25077,8 +25082,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0F35F1T9G9VWP3EPW",
-                     *       "name": "Picked-ba95c08d",
+                     *       "id": "seg_01KF0E44M0DR6PQVHJ6WJ858DW",
+                     *       "name": "Picked-03d4dce8",
                      *       "description": null,
                      *       "kind": "static",
                      *       "rule": null,
@@ -25087,7 +25092,7 @@ export interface operations {
                      *       "computing": false,
                      *       "computedAt": null,
                      *       "computeJobId": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -25262,7 +25267,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-ade665f1",
+                 *       "name": "Renamed-29d08860",
                  *       "rule": {
                  *         "field": "city",
                  *         "op": "in",
@@ -25289,8 +25294,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "seg_01KF0E44M0F35F1T9G9VWP3EQ8",
-                     *       "name": "Renamed-ade665f1",
+                     *       "id": "seg_01KF0E44M0DR6PQVHJ6WJ858E8",
+                     *       "name": "Renamed-29d08860",
                      *       "description": null,
                      *       "kind": "dynamic",
                      *       "rule": {
@@ -25305,8 +25310,8 @@ export interface operations {
                      *       "memberCount": 0,
                      *       "computing": true,
                      *       "computedAt": null,
-                     *       "computeJobId": "job_01KF0E44M0F35F1T9G9VWP3EQB",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "computeJobId": "job_01KF0E44M0DR6PQVHJ6WJ858EB",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -25447,13 +25452,13 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "contact": {
-                     *             "id": "ct_01KF0E44M0F35F1T9G9VWP3ERT",
+                     *             "id": "ct_01KF0E44M0DR6PQVHJ6WJ858FT",
                      *             "name": "Ada Contact",
                      *             "companyName": null,
-                     *             "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                     *             "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                      *             "status": "active",
                      *             "suppressed": false,
-                     *             "email": "c-a661fcf5@example.com",
+                     *             "email": "c-491d37b1@example.com",
                      *             "phone": null,
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           },
@@ -25528,7 +25533,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0F35F1T9G9VWP3ESZ",
+                 *         "ct_01KF0E44M0DR6PQVHJ6WJ858GZ",
                  *         "ct_00000000000000000000000000"
                  *       ]
                  *     }
@@ -25548,7 +25553,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M0F35F1T9G9VWP3ESZ"
+                     *         "ct_01KF0E44M0DR6PQVHJ6WJ858GZ"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [
@@ -25665,7 +25670,7 @@ export interface operations {
                 /**
                  * @example {
                  *       "contactIds": [
-                 *         "ct_01KF0E44M0F35F1T9G9VWP3EVK"
+                 *         "ct_01KF0E44M0DR6PQVHJ6WJ858JK"
                  *       ]
                  *     }
                  */
@@ -25684,7 +25689,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "changed": [
-                     *         "ct_01KF0E44M0F35F1T9G9VWP3EVK"
+                     *         "ct_01KF0E44M0DR6PQVHJ6WJ858JK"
                      *       ],
                      *       "unchanged": [],
                      *       "notFound": [],
@@ -25808,8 +25813,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "segmentId": "seg_01KF0E44M0F35F1T9G9VWP3EXH",
-                     *           "name": "Picked-be02a88d",
+                     *           "segmentId": "seg_01KF0E44M0DR6PQVHJ6WJ858MH",
+                     *           "name": "Picked-f3d05546",
                      *           "kind": "static",
                      *           "joinedAt": "2026-01-15T09:00:00.000Z",
                      *           "reason": "manual"
@@ -25887,8 +25892,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "prd_01KF0E44M0F35F1T9G9VWP3EYV",
-                     *           "name": "Product-5056a7af",
+                     *           "id": "prd_01KF0E44M0DR6PQVHJ6WJ858NV",
+                     *           "name": "Product-08cbf737",
                      *           "description": null,
                      *           "criteria": [
                      *             {
@@ -25908,7 +25913,7 @@ export interface operations {
                      *               "otherwise": null
                      *             }
                      *           ],
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -25957,7 +25962,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "CRM Pro-d6bdc81e",
+                 *       "name": "CRM Pro-c9ea1483",
                  *       "description": "Our flagship plan",
                  *       "criteria": [
                  *         {
@@ -26015,8 +26020,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0F35F1T9G9VWP3EZ1",
-                     *       "name": "CRM Pro-d6bdc81e",
+                     *       "id": "prd_01KF0E44M0DR6PQVHJ6WJ858P1",
+                     *       "name": "CRM Pro-c9ea1483",
                      *       "description": "Our flagship plan",
                      *       "criteria": [
                      *         {
@@ -26056,7 +26061,7 @@ export interface operations {
                      *           "otherwise": 2
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -26181,8 +26186,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0F35F1T9G9VWP3EZ7",
-                     *       "name": "Product-f70cc12d",
+                     *       "id": "prd_01KF0E44M0DR6PQVHJ6WJ858P7",
+                     *       "name": "Product-e4f29a59",
                      *       "description": null,
                      *       "criteria": [
                      *         {
@@ -26202,7 +26207,7 @@ export interface operations {
                      *           "otherwise": null
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -26274,7 +26279,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Renamed-6e8253c8",
+                 *       "name": "Renamed-bf9cc826",
                  *       "description": null
                  *     }
                  */
@@ -26294,8 +26299,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "prd_01KF0E44M0F35F1T9G9VWP3EZK",
-                     *       "name": "Renamed-6e8253c8",
+                     *       "id": "prd_01KF0E44M0DR6PQVHJ6WJ858PK",
+                     *       "name": "Renamed-bf9cc826",
                      *       "description": null,
                      *       "criteria": [
                      *         {
@@ -26315,7 +26320,7 @@ export interface operations {
                      *           "otherwise": null
                      *         }
                      *       ],
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -26460,10 +26465,10 @@ export interface operations {
                      *             "phone": null,
                      *             "companyName": null,
                      *             "name": "Ada Contact",
-                     *             "id": "ct_01KF0E44M0F35F1T9G9VWP3F0A",
+                     *             "id": "ct_01KF0E44M0DR6PQVHJ6WJ858QA",
                      *             "suppressed": false,
-                     *             "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *             "email": "c-04311faf@example.com",
+                     *             "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *             "email": "c-b303be4f@example.com",
                      *             "status": "active"
                      *           },
                      *           "score": 75,
@@ -26542,7 +26547,7 @@ export interface operations {
                  * @example {
                  *       "status": "accepted",
                  *       "reason": "Budget confirmed",
-                 *       "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
+                 *       "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
                  *       "deal": {
                  *         "title": "Pilot",
                  *         "value": 100000,
@@ -26564,8 +26569,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0F35F1T9G9VWP3F1J",
-                     *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3F1M",
+                     *       "productId": "prd_01KF0E44M0DR6PQVHJ6WJ858RJ",
+                     *       "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ858RM",
                      *       "score": 75,
                      *       "coverage": 0.75,
                      *       "criteria": [
@@ -26574,13 +26579,13 @@ export interface operations {
                      *           "name": "Budget",
                      *           "weight": 3,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0F35F1T9G9VWP3F1R",
-                     *             "productId": "prd_01KF0E44M0F35F1T9G9VWP3F1J",
+                     *             "id": "fa_01KF0E44M0DR6PQVHJ6WJ858RR",
+                     *             "productId": "prd_01KF0E44M0DR6PQVHJ6WJ858RJ",
                      *             "criterionId": "budget",
                      *             "value": 4,
                      *             "evidence": "Budget approved",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *             "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         },
@@ -26595,9 +26600,9 @@ export interface operations {
                      *       "review": {
                      *         "status": "accepted",
                      *         "reason": "Budget confirmed",
-                     *         "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
-                     *         "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *         "dealId": "dl_01KF0E44M0F35F1T9G9VWP3F1T",
+                     *         "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
+                     *         "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *         "dealId": "dl_01KF0E44M0DR6PQVHJ6WJ858RT",
                      *         "at": "2026-01-15T09:00:00.000Z"
                      *       },
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
@@ -26736,7 +26741,7 @@ export interface operations {
                      *         {
                      *           "status": "rejected",
                      *           "reason": "Too small",
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "ownerId": null,
                      *           "dealId": null,
                      *           "at": "2026-01-15T09:00:00.000Z"
@@ -26819,8 +26824,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0F35F1T9G9VWP3F62",
-                     *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3F64",
+                     *       "productId": "prd_01KF0E44M0DR6PQVHJ6WJ858X2",
+                     *       "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ858X4",
                      *       "score": 75,
                      *       "coverage": 0.75,
                      *       "criteria": [
@@ -26829,13 +26834,13 @@ export interface operations {
                      *           "name": "Budget",
                      *           "weight": 3,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0F35F1T9G9VWP3F68",
-                     *             "productId": "prd_01KF0E44M0F35F1T9G9VWP3F62",
+                     *             "id": "fa_01KF0E44M0DR6PQVHJ6WJ858X8",
+                     *             "productId": "prd_01KF0E44M0DR6PQVHJ6WJ858X2",
                      *             "criterionId": "budget",
                      *             "value": 4,
                      *             "evidence": "Budget approved",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *             "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         },
@@ -26931,13 +26936,13 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "fa_01KF0E44M0F35F1T9G9VWP3F9G",
-                     *           "productId": "prd_01KF0E44M0F35F1T9G9VWP3F9A",
+                     *           "id": "fa_01KF0E44M0DR6PQVHJ6WJ8590G",
+                     *           "productId": "prd_01KF0E44M0DR6PQVHJ6WJ8590A",
                      *           "criterionId": "budget",
                      *           "value": 4,
                      *           "evidence": "Budget approved",
                      *           "source": "user",
-                     *           "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "createdAt": "2026-01-15T09:00:00.000Z"
                      *         }
                      *       ],
@@ -27028,8 +27033,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "productId": "prd_01KF0E44M0F35F1T9G9VWP3F7P",
-                     *       "contactId": "ct_01KF0E44M0F35F1T9G9VWP3F7J",
+                     *       "productId": "prd_01KF0E44M0DR6PQVHJ6WJ858YP",
+                     *       "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ858YJ",
                      *       "score": 50,
                      *       "coverage": 0.25,
                      *       "criteria": [
@@ -27044,13 +27049,13 @@ export interface operations {
                      *           "name": "Company size",
                      *           "weight": 1,
                      *           "latest": {
-                     *             "id": "fa_01KF0E44M0F35F1T9G9VWP3F7R",
-                     *             "productId": "prd_01KF0E44M0F35F1T9G9VWP3F7P",
+                     *             "id": "fa_01KF0E44M0DR6PQVHJ6WJ858YR",
+                     *             "productId": "prd_01KF0E44M0DR6PQVHJ6WJ858YP",
                      *             "criterionId": "size",
                      *             "value": 3,
                      *             "evidence": "40 seats",
                      *             "source": "user",
-                     *             "userId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *             "userId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *             "createdAt": "2026-01-15T09:00:00.000Z"
                      *           }
                      *         }
@@ -27179,18 +27184,18 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "asr_01KF0E44M0F35F1T9G9VWP3FAT",
-                     *           "name": "Round robin-77979cda",
+                     *           "id": "asr_01KF0E44M0DR6PQVHJ6WJ8591T",
+                     *           "name": "Round robin-6319c873",
                      *           "appliesTo": "conversations",
                      *           "channels": null,
                      *           "userIds": [
-                     *             "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *             "usr_01KF0E44M0F35F1T9G9VWP3C3R"
+                     *             "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *             "usr_01KF0E44M0DR6PQVHJ6WJ855TR"
                      *           ],
                      *           "capPerUser": null,
                      *           "enabled": false,
                      *           "position": 0,
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -27251,13 +27256,13 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "name": "Email to sales-775bfba3",
+                 *       "name": "Email to sales-ad6a1a96",
                  *       "appliesTo": "conversations",
                  *       "channels": [
                  *         "email"
                  *       ],
                  *       "userIds": [
-                 *         "usr_01KF0E44M0F35F1T9G9VWP3C3G"
+                 *         "usr_01KF0E44M0DR6PQVHJ6WJ855TG"
                  *       ],
                  *       "capPerUser": 5,
                  *       "enabled": false
@@ -27283,19 +27288,19 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "asr_01KF0E44M0F35F1T9G9VWP3FB0",
-                     *       "name": "Email to sales-775bfba3",
+                     *       "id": "asr_01KF0E44M0DR6PQVHJ6WJ85920",
+                     *       "name": "Email to sales-ad6a1a96",
                      *       "appliesTo": "conversations",
                      *       "channels": [
                      *         "email"
                      *       ],
                      *       "userIds": [
-                     *         "usr_01KF0E44M0F35F1T9G9VWP3C3G"
+                     *         "usr_01KF0E44M0DR6PQVHJ6WJ855TG"
                      *       ],
                      *       "capPerUser": 5,
                      *       "enabled": false,
                      *       "position": 0,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -27420,18 +27425,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "asr_01KF0E44M0F35F1T9G9VWP3FB6",
-                     *       "name": "Round robin-e0218199",
+                     *       "id": "asr_01KF0E44M0DR6PQVHJ6WJ85926",
+                     *       "name": "Round robin-79833c6e",
                      *       "appliesTo": "conversations",
                      *       "channels": null,
                      *       "userIds": [
-                     *         "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *         "usr_01KF0E44M0F35F1T9G9VWP3C3R"
+                     *         "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *         "usr_01KF0E44M0DR6PQVHJ6WJ855TR"
                      *       ],
                      *       "capPerUser": null,
                      *       "enabled": false,
                      *       "position": 0,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -27627,18 +27632,18 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "asr_01KF0E44M0F35F1T9G9VWP3FBJ",
-                     *       "name": "Round robin-e2fc6bb9",
+                     *       "id": "asr_01KF0E44M0DR6PQVHJ6WJ8592J",
+                     *       "name": "Round robin-7a94fdaf",
                      *       "appliesTo": "conversations",
                      *       "channels": null,
                      *       "userIds": [
-                     *         "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *         "usr_01KF0E44M0F35F1T9G9VWP3C3R"
+                     *         "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *         "usr_01KF0E44M0DR6PQVHJ6WJ855TR"
                      *       ],
                      *       "capPerUser": 3,
                      *       "enabled": false,
                      *       "position": 2,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -27784,7 +27789,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "whk_01KF0E44M0F35F1T9G9VWP3FCT",
+                     *           "id": "whk_01KF0E44M0DR6PQVHJ6WJ8593T",
                      *           "url": "http://127.0.0.1:9/hook",
                      *           "description": null,
                      *           "eventTypes": [
@@ -27796,7 +27801,7 @@ export interface operations {
                      *           "disabledAt": null,
                      *           "failingSince": null,
                      *           "previousSecretExpiresAt": null,
-                     *           "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "updatedAt": "2026-01-15T09:00:00.000Z",
                      *           "version": 1
@@ -27900,7 +27905,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "whk_01KF0E44M0F35F1T9G9VWP3FD2",
+                     *       "id": "whk_01KF0E44M0DR6PQVHJ6WJ85942",
                      *       "url": "http://127.0.0.1:9/hook",
                      *       "description": null,
                      *       "eventTypes": [
@@ -27917,7 +27922,7 @@ export interface operations {
                      *       "disabledAt": null,
                      *       "failingSince": null,
                      *       "previousSecretExpiresAt": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1,
@@ -28043,7 +28048,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "whk_01KF0E44M0F35F1T9G9VWP3FD9",
+                     *       "id": "whk_01KF0E44M0DR6PQVHJ6WJ85949",
                      *       "url": "http://127.0.0.1:9/hook",
                      *       "description": null,
                      *       "eventTypes": [
@@ -28055,7 +28060,7 @@ export interface operations {
                      *       "disabledAt": null,
                      *       "failingSince": null,
                      *       "previousSecretExpiresAt": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 1
@@ -28264,7 +28269,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "whk_01KF0E44M0F35F1T9G9VWP3FDQ",
+                     *       "id": "whk_01KF0E44M0DR6PQVHJ6WJ8594Q",
                      *       "url": "http://127.0.0.1:9/hook",
                      *       "description": "All of it",
                      *       "eventTypes": [
@@ -28276,7 +28281,7 @@ export interface operations {
                      *       "disabledAt": null,
                      *       "failingSince": null,
                      *       "previousSecretExpiresAt": null,
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2
@@ -28424,7 +28429,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "whk_01KF0E44M0F35F1T9G9VWP3FFH",
+                     *       "id": "whk_01KF0E44M0DR6PQVHJ6WJ8596H",
                      *       "url": "http://127.0.0.1:9/hook",
                      *       "description": null,
                      *       "eventTypes": [
@@ -28436,7 +28441,7 @@ export interface operations {
                      *       "disabledAt": null,
                      *       "failingSince": null,
                      *       "previousSecretExpiresAt": "2026-01-16T09:00:00.000Z",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z",
                      *       "version": 2,
@@ -28553,8 +28558,8 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "id": "evt_01KF0E44M0F35F1T9G9VWP3FGS",
-                     *           "webhookId": "msg_evt_01KF0E44M0F35F1T9G9VWP3FGS_whk_01KF0E44M0F35F1T9G9VWP3FGM",
+                     *           "id": "evt_01KF0E44M0DR6PQVHJ6WJ8597S",
+                     *           "webhookId": "msg_evt_01KF0E44M0DR6PQVHJ6WJ8597S_whk_01KF0E44M0DR6PQVHJ6WJ8597M",
                      *           "eventType": "owner.claimed",
                      *           "status": "delivered",
                      *           "attemptCount": 1,
@@ -28564,19 +28569,19 @@ export interface operations {
                      *           "createdAt": "2026-01-15T09:00:00.000Z",
                      *           "event": {
                      *             "createdAt": "2026-01-15T09:00:00.000Z",
-                     *             "actorUserId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *             "actorUserId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *             "companyId": null,
                      *             "payload": {
-                     *               "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *               "assignedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *               "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *               "assignedBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *               "previousOwnerId": null
                      *             },
-                     *             "contactId": "ct_01KF0E44M0F35F1T9G9VWP3FGP",
+                     *             "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ8597P",
                      *             "entityType": "contact",
                      *             "dealId": null,
                      *             "channel": null,
-                     *             "entityId": "ct_01KF0E44M0F35F1T9G9VWP3FGP",
-                     *             "id": "evt_01KF0E44M0F35F1T9G9VWP3FGS",
+                     *             "entityId": "ct_01KF0E44M0DR6PQVHJ6WJ8597P",
+                     *             "id": "evt_01KF0E44M0DR6PQVHJ6WJ8597S",
                      *             "type": "owner.claimed"
                      *           }
                      *         }
@@ -28668,8 +28673,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "evt_01KF0E44M0F35F1T9G9VWP3FHZ",
-                     *       "webhookId": "msg_evt_01KF0E44M0F35F1T9G9VWP3FHZ_whk_01KF0E44M0F35F1T9G9VWP3FHT",
+                     *       "id": "evt_01KF0E44M0DR6PQVHJ6WJ8598Z",
+                     *       "webhookId": "msg_evt_01KF0E44M0DR6PQVHJ6WJ8598Z_whk_01KF0E44M0DR6PQVHJ6WJ8598T",
                      *       "eventType": "owner.claimed",
                      *       "status": "pending",
                      *       "attemptCount": 1,
@@ -28679,19 +28684,19 @@ export interface operations {
                      *       "createdAt": "2026-01-15T09:00:00.000Z",
                      *       "event": {
                      *         "createdAt": "2026-01-15T09:00:00.000Z",
-                     *         "actorUserId": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *         "actorUserId": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *         "companyId": null,
                      *         "payload": {
-                     *           "ownerId": "usr_01KF0E44M0F35F1T9G9VWP3C3G",
-                     *           "assignedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *           "ownerId": "usr_01KF0E44M0DR6PQVHJ6WJ855TG",
+                     *           "assignedBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *           "previousOwnerId": null
                      *         },
-                     *         "contactId": "ct_01KF0E44M0F35F1T9G9VWP3FHW",
+                     *         "contactId": "ct_01KF0E44M0DR6PQVHJ6WJ8598W",
                      *         "entityType": "contact",
                      *         "dealId": null,
                      *         "channel": null,
-                     *         "entityId": "ct_01KF0E44M0F35F1T9G9VWP3FHW",
-                     *         "id": "evt_01KF0E44M0F35F1T9G9VWP3FHZ",
+                     *         "entityId": "ct_01KF0E44M0DR6PQVHJ6WJ8598W",
+                     *         "id": "evt_01KF0E44M0DR6PQVHJ6WJ8598Z",
                      *         "type": "owner.claimed"
                      *       }
                      *     }
@@ -28799,12 +28804,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "id": "job_01KF0E44M0F35F1T9G9VWP3FKY",
+                     *       "id": "job_01KF0E44M0DR6PQVHJ6WJ859AY",
                      *       "kind": "replay_webhook",
                      *       "status": "queued",
-                     *       "createdBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "createdBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "input": {
-                     *         "subscriptionId": "whk_01KF0E44M0F35F1T9G9VWP3FKW",
+                     *         "subscriptionId": "whk_01KF0E44M0DR6PQVHJ6WJ859AW",
                      *         "from": "2026-01-01T00:00:00.000Z",
                      *         "to": "2026-01-20T00:00:00.000Z"
                      *       },
@@ -29137,7 +29142,7 @@ export interface operations {
                      *         "windowMinutes": 10
                      *       },
                      *       "version": 1,
-                     *       "updatedBy": "usr_01KF0E44M0F35F1T9G9VWP3C35",
+                     *       "updatedBy": "usr_01KF0E44M0DR6PQVHJ6WJ855T5",
                      *       "updatedAt": "2026-01-15T09:00:00.000Z"
                      *     }
                      */
@@ -29256,7 +29261,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "conversationId": "cv_01KF0E44M0F35F1T9G9VWP3FMP",
+                     *       "conversationId": "cv_01KF0E44M0DR6PQVHJ6WJ859BP",
                      *       "active": true,
                      *       "reason": null,
                      *       "replies": 0,
@@ -29344,7 +29349,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "conversationId": "cv_01KF0E44M0F35F1T9G9VWP3FNT",
+                     *       "conversationId": "cv_01KF0E44M0DR6PQVHJ6WJ859CT",
                      *       "active": false,
                      *       "reason": "user",
                      *       "replies": 0,
