@@ -50,22 +50,7 @@ import {
 } from '../assignment/assignment-rule.entity';
 import { webhookDeliverySchema, webhookSubscriptionSchema } from '../webhooks/webhook.entity';
 import { builtOnFirstUse } from '../shared/built-on-first-use';
-
-/**
- * ElectroDB checks every model against its JSON schema (the jsonschema package) in `new Entity`:
- * ~2 ms an entity, ~100 ms of every cold start for ours.
- * Our models are constants, so that check runs once, in test/unit/entity-models.test.ts
- * (`createDb(..., { checkModels: true })`), not in every function. The override names an ElectroDB
- * internal; the same test fails if it stops skipping the check.
- */
-class PrecheckedEntity<
-  A extends string,
-  F extends string,
-  C extends string,
-  S extends Schema<A, F, C>,
-> extends Entity<A, F, C, S> {
-  _validateModel(): void {}
-}
+import { PrecheckedEntity } from './prechecked-entity';
 
 export interface CreateDbOptions {
   /** Run ElectroDB's own model checks (the test of the models; see {@link PrecheckedEntity}). */

@@ -1,5 +1,5 @@
 // Stands in for the jsonschema package in deployed bundles. ElectroDB loads it only to check entity
-// models in `new Entity`, and no deployed function runs that check (domain/store/db.ts,
+// models in `new Entity`, and no deployed function runs that check (domain/store/prechecked-entity.ts,
 // PrecheckedEntity: the models are checked once, in test/unit/entity-models.test.ts). ElectroDB's
 // module sets custom formats and adds its schemas when it loads, so that much is here; a check that
 // did run would throw rather than pass unchecked.

@@ -97,7 +97,7 @@ export function firstUseFileCommands(files: readonly string[], outputDir: string
 /**
  * Packages replaced in every function's bundle by a stand-in (esbuild's alias, relative to the project
  * root): code that a dependency loads but no deployed function runs. jsonschema (~28 KB) checks
- * ElectroDB's entity models, a check the functions skip (domain/store/db.ts, PrecheckedEntity).
+ * ElectroDB's entity models, a check the functions skip (domain/store/prechecked-entity.ts).
  */
 export const bundleAliases: Readonly<Record<string, string>> = {
   jsonschema: './infra/bundling/jsonschema-unused.cjs',

@@ -445,6 +445,7 @@ export interface BundleSizes {
     withinKb: number;
     withinImportRatio: number;
     largestKb: number;
+    failed: string[];
     largestImportRatio?: number;
     medianImportRatio?: number;
     medianImportRatioToStackFloor?: number;
@@ -592,6 +593,8 @@ function judgeBundles(reports: Map<string, BundleReport | BundleFailure>, runs: 
       withinKb: judged.filter((r) => r.withinKb).length,
       withinImportRatio: judged.filter((r) => r.withinImportRatio).length,
       largestKb: Math.max(0, ...judged.map((r) => r.kb)),
+      // A bundle that failed to build or to import (a floor included) is named here, not only in its entry.
+      failed: [...reports].filter(([, r]) => 'error' in r || r.importError).map(([name]) => name),
       ...(ratios.length ? { largestImportRatio: Math.max(...ratios), medianImportRatio: median(ratios) } : {}),
       ...(stackRatios.length
         ? {
