@@ -1163,8 +1163,9 @@ export async function markRead(
       }),
       // The position is read under the conversation's own key: a message of another conversation (or
       // workspace) is not found there, and would otherwise mark nothing while answering success.
+      // Consistent: a client marks read the message it was just told of.
       upToMessageId
-        ? deps.db.entities.message.get({ workspaceId, conversationId, messageId: upToMessageId }).go()
+        ? deps.db.entities.message.get({ workspaceId, conversationId, messageId: upToMessageId }).go({ consistent: true })
         : undefined,
     ]);
     if (upTo && !upTo.data) throw invalidReference('body.upToMessageId', 'No message with this id in this conversation');
