@@ -60,25 +60,25 @@ const found = async (read: Promise<{ data: unknown }>) => (await read).data != n
  * The records a workspace can hold without any event of their own (the default pipeline is created
  * with the workspace, silently), read by key. The kinds not here (messages, calls, tokens, custom
  * fields) are each created with an event: none means no such record. Contacts, conversations and jobs
- * are read before their events anyway.
+ * are read before their events anyway. Consistent reads: a record created a moment ago is no 404.
  */
 const recordChecks: Partial<Record<EntityType, RecordCheck>> = {
   workspace: async (_deps, workspaceId, id) => id === workspaceId,
-  user: (deps, workspaceId, userId) => found(deps.db.entities.user.get({ workspaceId, userId }).go()),
-  company: (deps, workspaceId, companyId) => found(deps.db.entities.company.get({ workspaceId, companyId }).go()),
-  deal: (deps, workspaceId, dealId) => found(deps.db.entities.deal.get({ workspaceId, dealId }).go()),
-  note: (deps, workspaceId, noteId) => found(deps.db.entities.note.get({ workspaceId, noteId }).go()),
-  task: (deps, workspaceId, taskId) => found(deps.db.entities.task.get({ workspaceId, taskId }).go()),
+  user: (deps, workspaceId, userId) => found(deps.db.entities.user.get({ workspaceId, userId }).go({ consistent: true })),
+  company: (deps, workspaceId, companyId) => found(deps.db.entities.company.get({ workspaceId, companyId }).go({ consistent: true })),
+  deal: (deps, workspaceId, dealId) => found(deps.db.entities.deal.get({ workspaceId, dealId }).go({ consistent: true })),
+  note: (deps, workspaceId, noteId) => found(deps.db.entities.note.get({ workspaceId, noteId }).go({ consistent: true })),
+  task: (deps, workspaceId, taskId) => found(deps.db.entities.task.get({ workspaceId, taskId }).go({ consistent: true })),
   pipeline: async (deps, workspaceId, pipelineId) =>
-    pipelineId === defaultPipelineId || found(deps.db.entities.pipeline.get({ workspaceId, pipelineId }).go()),
-  tag: (deps, workspaceId, key) => found(deps.db.entities.tag.get({ workspaceId, key }).go()),
-  segment: (deps, workspaceId, segmentId) => found(deps.db.entities.segment.get({ workspaceId, segmentId }).go()),
-  product: (deps, workspaceId, productId) => found(deps.db.entities.product.get({ workspaceId, productId }).go()),
+    pipelineId === defaultPipelineId || found(deps.db.entities.pipeline.get({ workspaceId, pipelineId }).go({ consistent: true })),
+  tag: (deps, workspaceId, key) => found(deps.db.entities.tag.get({ workspaceId, key }).go({ consistent: true })),
+  segment: (deps, workspaceId, segmentId) => found(deps.db.entities.segment.get({ workspaceId, segmentId }).go({ consistent: true })),
+  product: (deps, workspaceId, productId) => found(deps.db.entities.product.get({ workspaceId, productId }).go({ consistent: true })),
   channel_connection: (deps, workspaceId, connectionId) =>
-    found(deps.db.entities.channelConnection.get({ workspaceId, connectionId }).go()),
-  assignment_rule: (deps, workspaceId, ruleId) => found(deps.db.entities.assignmentRule.get({ workspaceId, ruleId }).go()),
+    found(deps.db.entities.channelConnection.get({ workspaceId, connectionId }).go({ consistent: true })),
+  assignment_rule: (deps, workspaceId, ruleId) => found(deps.db.entities.assignmentRule.get({ workspaceId, ruleId }).go({ consistent: true })),
   webhook: (deps, workspaceId, subscriptionId) =>
-    found(deps.db.entities.webhookSubscription.get({ workspaceId, subscriptionId }).go()),
+    found(deps.db.entities.webhookSubscription.get({ workspaceId, subscriptionId }).go({ consistent: true })),
 };
 
 /**
