@@ -251,6 +251,18 @@ export interface ChatMigratedEvent extends EventBase {
   toChatId: string;
 }
 
+/**
+ * A contact blocked the bot, or unblocked it (Telegram `my_chat_member` in a private chat: the bot's
+ * new status `kicked`, or `member` again). Nothing sent on the channel reaches them while blocked.
+ */
+export interface ChannelBlockEvent extends EventBase {
+  type: 'channel_block';
+  channel: 'telegram';
+  /** The contact's channel value: the Telegram user id. */
+  value: string;
+  blocked: boolean;
+}
+
 /** A part of a payload that was not understood or is not handled: kept with the reason, never dropped. */
 export interface IgnoredEvent extends EventBase {
   type: 'ignored';
@@ -268,6 +280,7 @@ export type InboundEvent =
   | CallEvent
   | SnsSubscriptionEvent
   | ChatMigratedEvent
+  | ChannelBlockEvent
   | IgnoredEvent;
 
 export const ignored = (

@@ -12,6 +12,8 @@
  *   `text`, `caption`, `photo` (sizes, largest last), `document`, `audio`, `voice`, `video`,
  *   `video_note`, `sticker`, `animation`, `location`, `venue`, `reply_to_message`)
  * - https://core.telegram.org/bots/api#user and #chat (`id`, `first_name`, `last_name`, `username`)
+ * - https://core.telegram.org/bots/api#chatmemberupdated (`my_chat_member`: in a private chat, the user
+ *   blocked the bot, `new_chat_member.status` `kicked`, or unblocked it, `member`)
  *
  * The sender is the Telegram user id (what a contact's `telegram` channel holds), with the `@username`
  * as an alternate value; `chatId` is where replies go (the same id in a private chat).
@@ -152,6 +154,7 @@ const updateEvent = (item: unknown): InboundEvent => {
     return ignored(provider, 'unrecognised_payload', 'Not a Telegram update (no update_id)', item);
   const updateKey = `telegram:update:${update.data.update_id}`;
   const kind = Object.keys(update.data).find((key) => key !== 'update_id');
+  if (kind === 'my_chat_member') return botMembership(update.data[kind], updateKey, item);
   if (kind !== 'message' && kind !== 'edited_message') {
     return ignored(provider, 'unsupported_update', `Update kind ${kind ?? '(none)'} is not handled`, item, [
       updateKey,
@@ -166,6 +169,30 @@ const updateEvent = (item: unknown): InboundEvent => {
   return kind === 'message'
     ? newMessage(message.data, updateKey, item)
     : editedMessage(message.data, updateKey, item);
+};
+
+/**
+ * The bot's own membership changed (https://core.telegram.org/bots/api#chatmemberupdated). In a private
+ * chat Telegram sends it only when the user blocks the bot (new status `kicked`, a ChatMemberBanned) or
+ * unblocks it (`member`); in a group it is the bot being added or removed, which no contact did.
+ */
+const tgBotMembership = z.object({
+  chat: z.object({ id: z.number(), type: z.string() }),
+  from: tgUser,
+  date: z.number(),
+  new_chat_member: z.object({ status: z.string() }),
+});
+
+const botMembership = (value: unknown, updateKey: string, item: unknown): InboundEvent => {
+  const update = tgBotMembership.safeParse(value);
+  if (!update.success) return ignored(provider, 'invalid_item', 'A my_chat_member without chat, from, date or status', item, [updateKey]);
+  const { chat, from, new_chat_member: member } = update.data;
+  if (chat.type !== 'private' || chat.id !== from.id)
+    return ignored(provider, 'unsupported_update', `The bot's membership of a ${chat.type} chat changed`, item, [updateKey]);
+  const blocked = member.status === 'kicked' ? true : member.status === 'member' ? false : undefined;
+  if (blocked === undefined)
+    return ignored(provider, 'unsupported_update', `The bot's status ${member.status} in a private chat`, item, [updateKey]);
+  return { type: 'channel_block', provider, dedupeKeys: [updateKey], channel: 'telegram', value: String(from.id), blocked };
 };
 
 /** The service message of a group's upgrade to a supergroup, as the move of its id. */

@@ -83,11 +83,12 @@ describe('Telegram', () => {
   it('keeps a contact’s group messages in a thread of their own, apart from their private conversation', async () => {
     const body = fixtureText('telegram/group-and-kinds.json');
     const first = await hook(`/hooks/telegram/${hooks.telegram}`, { body, headers: telegramHeaders() });
-    // Seven messages and a group's upgrade to a supergroup stored; a reaction, the bot being blocked and
-    // a channel's post forwarded into the group (from a chat, not a person) are not a contact's messages.
-    expect(first).toMatchObject({ status: 200, body: { stored: 8, ignored: 3, duplicate: 0 } });
+    // Seven messages, a group's upgrade to a supergroup and Bruno blocking the bot (a note in his
+    // conversation) stored; a reaction and a channel's post forwarded into the group (from a chat, not a
+    // person) are not a contact's.
+    expect(first).toMatchObject({ status: 200, body: { stored: 9, ignored: 2, duplicate: 0 } });
     const again = await hook(`/hooks/telegram/${hooks.telegram}`, { body, headers: telegramHeaders() });
-    expect(again).toMatchObject({ status: 200, body: { stored: 0, duplicate: 8, ignored: 3 } });
+    expect(again).toMatchObject({ status: 200, body: { stored: 0, duplicate: 9, ignored: 2 } });
     // No contact for the fake sender Telegram puts in `from` of a message sent on behalf of a chat.
     expect((await threadsOf('telegram', '777000')).contactId).toBeUndefined();
 
@@ -168,6 +169,45 @@ describe('Telegram', () => {
     const groupBodies = edited.conversations.find((cv) => cv.id === group.id)!.messages.map((m) => m.body);
     expect(groupBodies).toEqual(expect.arrayContaining(['does the API have webhooks? (and retries?)', 'an older question, edited']));
     expect(edited.conversations).toHaveLength(3);
+  });
+});
+
+describe('Telegram: a contact who blocks the bot', () => {
+  const telegramHook = (body: string) => hook(`/hooks/telegram/${hooks.telegram}`, { body, headers: telegramHeaders() });
+  /** The system's notes in the contact's Telegram conversation, oldest first. */
+  const notesIn = async (conversationId: string) =>
+    ((await get(`/v1/conversations/${conversationId}/messages`)).body.items as (StoredMessage & { note: boolean; createdAt: string })[])
+      .filter((message) => message.authorKind === 'system' && message.note)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))
+      .map((message) => message.body);
+
+  it('says so in their Telegram conversation, once, and again when they start it again; the contact is not suppressed', async () => {
+    expect(await telegramHook(fixtureText('telegram/blocked.json'))).toMatchObject({ status: 200, body: { stored: 2, ignored: 0 } });
+    const { contactId, conversations } = await threadsOf('telegram', '6230001111');
+    expect(conversations).toHaveLength(1);
+    const conversationId = conversations[0]!.id;
+    expect(await notesIn(conversationId)).toEqual([
+      'Dana Block blocked the bot on Telegram: messages sent here will not reach them until they start it again.',
+    ]);
+    // A bot block speaks for Telegram alone: the contact may still be written to on other channels.
+    expect((await get(`/v1/contacts/${contactId}`)).body).toMatchObject({ name: 'Dana Block', suppressed: false });
+    // Telegram repeats an update it thinks was not received: applied once.
+    expect((await telegramHook(fixtureText('telegram/blocked.json'))).body).toMatchObject({ stored: 0, duplicate: 2 });
+
+    stack.clock.advance(60_000);
+    expect(await telegramHook(fixtureText('telegram/unblocked.json'))).toMatchObject({ status: 200, body: { stored: 1 } });
+    expect(await notesIn(conversationId)).toEqual([
+      'Dana Block blocked the bot on Telegram: messages sent here will not reach them until they start it again.',
+      'Dana Block started the bot again on Telegram: messages sent here reach them again.',
+    ]);
+  });
+
+  it('is nothing to store for a user who is no contact, or a contact without a Telegram conversation', async () => {
+    const stranger = JSON.parse(fixtureText('telegram/unblocked.json')) as { update_id: number; my_chat_member: { chat: { id: number }; from: { id: number } } };
+    stranger.update_id += 500;
+    stranger.my_chat_member.chat.id = 6230009999;
+    stranger.my_chat_member.from.id = 6230009999;
+    expect((await telegramHook(JSON.stringify(stranger))).body).toMatchObject({ stored: 0, ignored: 1 });
   });
 });
 

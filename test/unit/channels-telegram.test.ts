@@ -169,14 +169,26 @@ describe('parseTelegramWebhook', () => {
       'Pilot feedback: exports are slow',
       'chat_migrated:',
       'ignored:unsupported_update',
-      'ignored:unsupported_update',
+      'channel_block:',
       'ignored:unroutable_sender',
     ]);
+    // The user blocked the bot in their private chat (my_chat_member, new status `kicked`).
+    expect(events[9]).toMatchObject({ type: 'channel_block', channel: 'telegram', value: '6123456789', blocked: true });
     expect(events[0]).not.toHaveProperty('groupChat');
     expect(events[7]).toMatchObject({ type: 'chat_migrated', fromChatId: '-4012345678', toChatId: '-1009988776655' });
     expect(events[1]).toMatchObject({ chatId: '-1001234567890', groupChat: { id: '-1001234567890', title: 'Acme customers' } });
     const dice = { update_id: 1, message: { message_id: 1, from: { id: 5, first_name: 'D' }, chat: { id: 5, type: 'private' }, date: 1, dice: { emoji: '🎲', value: 4 } } };
     expect(parseTelegramWebhook(JSON.stringify(dice))).toMatchObject([{ type: 'message', text: '🎲 4' }]);
+  });
+
+  it('reads the bot being blocked and unblocked in a private chat; its membership of a group is no contact’s doing', () => {
+    const bot = { id: 123456789, is_bot: true, first_name: 'Acme' };
+    const user = { id: 42, is_bot: false, first_name: 'Ada' };
+    const membership = (chat: object, status: string) =>
+      JSON.stringify({ update_id: 9, my_chat_member: { chat, from: user, date: 1, old_chat_member: { user: bot, status: 'left' }, new_chat_member: { user: bot, status } } });
+    const privateChat = { id: 42, first_name: 'Ada', type: 'private' };
+    expect(parseTelegramWebhook(membership(privateChat, 'member'))).toMatchObject([{ type: 'channel_block', value: '42', blocked: false, dedupeKeys: ['telegram:update:9'] }]);
+    expect(parseTelegramWebhook(membership({ id: -100, title: 'Team', type: 'group' }, 'kicked'))).toMatchObject([{ type: 'ignored', reason: 'unsupported_update' }]);
   });
 
   it('answers a body that is not JSON with one ignored entry', () => {

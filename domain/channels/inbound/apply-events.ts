@@ -37,6 +37,7 @@ import type {
   SnsSubscriptionEvent,
 } from '../inbound-events';
 import type { CertificateSource } from '../sns-message';
+import { applyChannelBlock } from './channel-blocks';
 import { fetchMediaJobOp } from './fetch-media.job';
 import { applyNumberChange } from './number-change';
 import { groupThread, groupThreadGuard, groupThreadOp, recordGroupMigration } from './group-threads';
@@ -101,6 +102,8 @@ export async function applyInboundEvent(
     case 'chat_migrated':
       await recordGroupMigration(deps, connection.workspaceId, connection.connectionId, event);
       return 'stored';
+    case 'channel_block':
+      return applyChannelBlock(deps, connection.workspaceId, event);
     case 'ignored':
       deps.log.info('Webhook item ignored', {
         connectionId: connection.connectionId,
