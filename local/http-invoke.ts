@@ -15,6 +15,8 @@ export interface InvokeOptions {
   query?: Record<string, string | number | boolean | undefined>;
   /** An object is sent as JSON; a string or bytes as they are. */
   body?: unknown;
+  /** The handler's time before it answers 503 `timeout` (the local gateway's 30 s when not given). */
+  timeoutMs?: number;
 }
 
 /** Routes a request as API Gateway would and invokes the route's handler with a payload-2.0 event. */
@@ -38,13 +40,14 @@ export async function invokeHttp(
   }
   const requestId = randomUUID();
   const request = { method, path: pathOnly!, rawQueryString: query.toString(), headers, body };
-  return dispatch(request, requestId);
+  return dispatch(request, requestId, options.timeoutMs);
 }
 
 /** The gateway's dispatch, shared by the HTTP server (local/gateway.ts) and the tests. */
 export async function dispatch(
   request: Parameters<typeof toApiGatewayEvent>[0],
   requestId: string,
+  timeoutMs?: number,
 ): Promise<APIGatewayProxyStructuredResultV2> {
   const match = matchRoute(request.method, request.path);
   if (match.kind !== 'matched') {
@@ -69,5 +72,5 @@ export async function dispatch(
   }
   const event = toApiGatewayEvent(request, match.route, match.pathParameters, requestId);
   const handler = await loadHttpHandler(match.route.group);
-  return handler(event, lambdaContext(`crm-http-${match.route.group}`, requestId));
+  return handler(event, lambdaContext(`crm-http-${match.route.group}`, requestId, timeoutMs));
 }

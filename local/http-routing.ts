@@ -137,8 +137,12 @@ function eventBody(body: string | Buffer | undefined): { body?: string; isBase64
   }
 }
 
-/** A Lambda context good enough for handlers run locally. */
-export function lambdaContext(functionName: string, requestId: string): Context {
+/**
+ * A Lambda context good enough for handlers run locally. Its remaining time counts down from
+ * `timeoutMs`: 30 s by default, API Gateway's longest wait for an integration.
+ */
+export function lambdaContext(functionName: string, requestId: string, timeoutMs = 30_000): Context {
+  const deadline = Date.now() + timeoutMs;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
@@ -148,7 +152,7 @@ export function lambdaContext(functionName: string, requestId: string): Context 
     awsRequestId: requestId,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
-    getRemainingTimeInMillis: () => 30_000,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,

@@ -166,14 +166,42 @@ export function createHttpHandler<G extends HandlerGroup>(
   };
   const runLogged = async (event: APIGatewayProxyEventV2, context: Context) => {
     const started = performance.now();
-    const response = await run(event, context);
+    const response = await answeredInTime(run(event, context), context, () => {
+      logger.error('Request timed out', { method: event.requestContext?.http?.method, path: event.rawPath });
+      return problemResponse(
+        503,
+        'timeout',
+        'The request ran out of time and may or may not have taken effect; repeat it (with the same Idempotency-Key, if it sent one)',
+        { requestId: event.requestContext?.requestId ?? context.awsRequestId, path: event.rawPath },
+        { headers: { 'retry-after': '1' } },
+      );
+    });
     const durationMs = Math.round((performance.now() - started) * 10) / 10;
     const status = response.statusCode ?? 200;
     logger.info('Request handled', { method: event.requestContext?.http?.method, path: event.rawPath, status, durationMs });
     recordRequest(group, event.routeKey, status, durationMs);
     return response;
   };
-  return middy(runLogged).use(injectLambdaContext(logger, { resetKeys: true }));
+  // The deadline is answered above (a problem+json 503 with the request id), not by middy's bare TimeoutError.
+  return middy(runLogged, { timeoutEarlyInMillis: 0 }).use(injectLambdaContext(logger, { resetKeys: true }));
+}
+
+/** Kept back from the function's timeout to answer before Lambda cuts the request off (its bare 500). */
+const answerBeforeTimeoutMs = 300;
+
+/** The request's own answer, or `onTimeout`'s just before the function's time runs out. */
+async function answeredInTime<T>(work: Promise<T>, context: Context, onTimeout: () => T): Promise<T> {
+  const remainingMs = context.getRemainingTimeInMillis?.();
+  if (remainingMs === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(onTimeout()), Math.max(0, remainingMs - answerBeforeTimeoutMs));
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function toResponse(

@@ -127,6 +127,32 @@ describe('Idempotency-Key', () => {
     expect(retry.headers['idempotent-replayed']).toBeUndefined();
   });
 
+  it('answers a request that runs out of time with a 503 to repeat; repeated with its key, it made one record', async () => {
+    const request = {
+      token: acme.owner.token,
+      headers: { 'idempotency-key': 'add-kim-slow' },
+      body: { name: 'Kim', email: 'kim@example.com' },
+    };
+    // Less time left than the handler keeps back to answer: it answers before the work is done.
+    const timedOut = await stack.api('POST', '/v1/users', { ...request, timeoutMs: 1 });
+    expect(timedOut.status).toBe(503);
+    expect(timedOut.headers['content-type']).toBe('application/problem+json');
+    expect(timedOut.headers['retry-after']).toBe('1');
+    expect(timedOut.body).toMatchObject({ status: 503, code: 'timeout', instance: '/v1/users', requestId: timedOut.headers['x-request-id'] });
+
+    // The client repeats it: while the first run goes on, 409 `idempotency_in_progress`; then its answer.
+    let repeated = await stack.api('POST', '/v1/users', request);
+    for (let attempt = 0; repeated.status === 409 && attempt < 100; attempt += 1) {
+      expect(repeated.body.code).toBe('idempotency_in_progress');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      repeated = await stack.api('POST', '/v1/users', request);
+    }
+    expect(repeated.status).toBe(201);
+    expect(repeated.headers['idempotent-replayed']).toBe('true');
+    const list = await stack.api('GET', '/v1/users', { token: acme.owner.token, query: { limit: 100 } });
+    expect(list.body.items.filter((u: { email: string }) => u.email === 'kim@example.com')).toEqual([repeated.body]);
+  });
+
   it('keeps keys per caller: another user may use the same key', async () => {
     const a = await stack.api('POST', '/v1/tokens', { token: acme.admin.token, headers: { 'idempotency-key': 'k1' }, body: { name: 'a' } });
     const b = await stack.api('POST', '/v1/tokens', { token: acme.member.token, headers: { 'idempotency-key': 'k1' }, body: { name: 'b' } });

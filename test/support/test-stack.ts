@@ -39,6 +39,14 @@ export interface TestStack {
   destroy(): Promise<void>;
 }
 
+/**
+ * A request's time before the handler answers 503 `timeout`. Three test files share one DynamoDB Local
+ * on a 2-core CI box, where a request can wait far longer than on AWS: here the deadline only catches a
+ * hang (below vitest's 120 s test timeout); speed is the benches' to check. A slow request is logged.
+ */
+const testRequestTimeoutMs = 100_000;
+const slowRequestMs = 10_000;
+
 export interface ApiResponse {
   status: number;
   headers: Record<string, string>;
@@ -83,7 +91,10 @@ export async function createTestStack(options: { clockStart?: string } = {}): Pr
     tableName,
     calls,
     api: async (method, path, invokeOptions) => {
-      const result = await invokeHttp(method, path, invokeOptions);
+      const started = Date.now();
+      const result = await invokeHttp(method, path, { timeoutMs: testRequestTimeoutMs, ...invokeOptions });
+      const tookMs = Date.now() - started;
+      if (tookMs > slowRequestMs) console.warn(`Slow request in a test: ${method} ${path} took ${tookMs} ms`);
       const headers = Object.fromEntries(
         Object.entries(result.headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]),
       );
