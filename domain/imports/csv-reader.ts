@@ -21,7 +21,7 @@ export interface CsvPosition {
 export interface CsvSettings {
   encoding: TextEncoding;
   delimiter: CsvDelimiter;
-  /** For UTF-8 / Windows-1252 files: settles the encoding on the first non-ASCII field (shared, so the caller sees it). */
+  /** For UTF-8 and one-byte files: settles the encoding on the first non-ASCII field (shared, so the caller sees it). */
   decoder?: FieldDecoder;
   /** Largest record in bytes; a longer one (usually an unclosed quote) is rejected as malformed. */
   maxRecordBytes?: number;

@@ -1,5 +1,5 @@
 import { ImportFileError } from './import-file-error';
-import { windows1252FromBytes, type TextEncoding } from './text-decoding';
+import { oneByteEncodingOf, oneByteText, type TextEncoding } from './text-decoding';
 
 /** The formats an import file can claim to be (the upload's choice, or its file name's extension). */
 export const importFormats = ['csv', 'xlsx'] as const;
@@ -12,8 +12,8 @@ export interface CsvSniff {
   format: 'csv';
   encoding: TextEncoding;
   /**
-   * False while every byte seen is ASCII: the file is read as UTF-8, and becomes Windows-1252 if a
-   * later field is not valid UTF-8 (see FieldDecoder).
+   * False while every byte seen is ASCII: the file is read as UTF-8, and becomes Windows-1252 or Mac
+   * Roman if a later field is not valid UTF-8 (see FieldDecoder).
    */
   settled: boolean;
   /** Length of the byte-order mark the data starts after (0 without one). */
@@ -51,7 +51,7 @@ const binarySignatures: [string, number[]][] = [
  * claims to be: `not_csv` (a zip, i.e. an .xlsx, or a legacy .xls claimed as CSV), `not_xlsx`
  * (anything but a zip claimed as XLSX), `binary` (NUL bytes in text that is not UTF-16, or a known
  * binary format), `empty` (no bytes). For CSV it also settles the encoding (BOM, else UTF-8 if the
- * start is valid UTF-8, else Windows-1252) and the delimiter (the most frequent of `,` `;` tab in the
+ * start is valid UTF-8, else Windows-1252 or Mac Roman, whichever its words read in) and the delimiter (the most frequent of `,` `;` tab in the
  * header line, outside quotes; Excel's `sep=` first line wins). `whole` says `head` is the entire file.
  */
 export function sniffImportFile(head: Uint8Array, claimed: ImportFormat, whole: boolean): CsvSniff | XlsxSniff {
@@ -97,9 +97,9 @@ export function sniffImportFile(head: Uint8Array, claimed: ImportFormat, whole: 
       );
     }
     // Valid multi-byte sequences make it UTF-8 even with some invalid bytes (a corrupt file: those
-    // records are rejected); invalid bytes alone make it Windows-1252; neither (ASCII) is unsettled.
+    // records are rejected); invalid bytes alone make it one-byte; neither (ASCII) is unsettled.
     const { valid, invalid } = utf8Evidence(head, whole);
-    encoding = invalid > 0 && valid === 0 ? 'windows-1252' : 'utf-8';
+    encoding = invalid > 0 && valid === 0 ? oneByteEncodingOf(Buffer.from(head).toString('latin1')) : 'utf-8';
     settled = valid > 0 || invalid > 0;
   }
 
@@ -183,7 +183,7 @@ export function utf8Evidence(bytes: Uint8Array, whole: boolean): { valid: number
 }
 
 function decodeStart(bytes: Uint8Array, encoding: TextEncoding): string {
-  if (encoding === 'windows-1252') return windows1252FromBytes(Buffer.from(bytes).toString('latin1'));
+  if (encoding === 'windows-1252' || encoding === 'macintosh') return oneByteText(Buffer.from(bytes).toString('latin1'), encoding);
   return new TextDecoder(encoding).decode(bytes, { stream: true });
 }
 

@@ -27,7 +27,7 @@ export const importCursorSchema = z.discriminatedUnion('format', [
     line: z.number().int().positive(),
     /** The last data row handled. */
     row: z.number().int().nonnegative(),
-    encoding: z.enum(['utf-8', 'windows-1252', 'utf-16le', 'utf-16be']),
+    encoding: z.enum(['utf-8', 'windows-1252', 'macintosh', 'utf-16le', 'utf-16be']),
     /** Whether UTF-8 vs Windows-1252 is settled (see FieldDecoder). */
     settled: z.boolean(),
     /** The record handled was blank: what follows may be a report's footer (see withoutReportFooter). */
@@ -67,7 +67,7 @@ export interface ImportFileInfo {
   sizeBytes: number;
   /**
    * CSV: the text encoding. A file without BOM whose start is plain ASCII is read as UTF-8 and turns
-   * `windows-1252` at its first field that is not valid UTF-8, so this can change while reading.
+   * `windows-1252` or `macintosh` at its first field that is not valid UTF-8, so this can change while reading.
    */
   readonly encoding?: TextEncoding;
   /** CSV: the delimiter, detected from the header line (or Excel's `sep=` line). */
@@ -189,11 +189,13 @@ async function openCsvFile(
 ): Promise<ImportFile> {
   const { cursor } = options;
   const resumed = cursor?.format === 'csv' ? cursor : undefined;
-  const oneByte = sniff.encoding === 'utf-8' || sniff.encoding === 'windows-1252';
-  const decoder = oneByte
+  // UTF-8 and the one-byte encodings are parsed as bytes and decoded field by field (FieldDecoder).
+  const fieldDecoded = (encoding: TextEncoding | undefined): encoding is FieldDecoder['encoding'] =>
+    encoding === 'utf-8' || encoding === 'windows-1252' || encoding === 'macintosh';
+  const decoder = fieldDecoded(sniff.encoding)
     ? resumed
-      ? new FieldDecoder(resumed.encoding === 'windows-1252' ? 'windows-1252' : 'utf-8', resumed.settled)
-      : new FieldDecoder(sniff.encoding as 'utf-8' | 'windows-1252', sniff.settled)
+      ? new FieldDecoder(fieldDecoded(resumed.encoding) ? resumed.encoding : 'utf-8', resumed.settled)
+      : new FieldDecoder(sniff.encoding, sniff.settled)
     : undefined;
   const settings = {
     encoding: sniff.encoding,

@@ -30,7 +30,7 @@ export const createImportUploadInput = z
       .int()
       .min(1)
       .meta({ description: `The file’s exact size in bytes: at most ${importLimits.maxBytes} (512 MiB; more is a 422 \`limit_exceeded\`)` }),
-    format: z.enum(importFormats).optional().meta({ description: 'CSV (any delimiter, UTF-8/UTF-16/Windows-1252) or XLSX' }),
+    format: z.enum(importFormats).optional().meta({ description: 'CSV (any delimiter, UTF-8/UTF-16/Windows-1252/Mac Roman) or XLSX' }),
   })
   .strict()
   .meta({ id: 'CreateImportUploadInput' });

@@ -1,12 +1,14 @@
 /**
- * Text decoding for CSV files. Parsing works on bytes: a UTF-8 or Windows-1252 file is parsed as
+ * Text decoding for CSV files. Parsing works on bytes: a UTF-8 or one-byte (Windows-1252, Mac Roman) file is parsed as
  * Latin-1 (one byte, one character, so the parser's byte counts are file offsets and a continuation
  * can start at any record boundary), and each field is then decoded from its bytes. UTF-16 is turned
  * into UTF-8 for the parser, with a count of UTF-16 code units that maps the parser's offsets back to
  * the file's.
  */
 
-export type TextEncoding = 'utf-8' | 'windows-1252' | 'utf-16le' | 'utf-16be';
+export type TextEncoding = 'utf-8' | OneByteEncoding | 'utf-16le' | 'utf-16be';
+/** The one-byte encodings of text that is not UTF-8: Excel's "CSV" on Western Windows, and on a Mac. */
+export type OneByteEncoding = 'windows-1252' | 'macintosh';
 
 // Windows-1252 differs from Latin-1 only in 0x80–0x9F (five of which it leaves undefined: kept as is).
 const cp1252High =
@@ -17,40 +19,92 @@ const cp1252High =
 export const windows1252FromBytes = (bytes: string): string =>
   bytes.replace(/[\x80-\x9f]/g, (char) => cp1252High[char.charCodeAt(0) - 0x80]!);
 
+// Mac OS Roman's 0x80–0xFF, which Excel for Mac's "Comma Separated Values (.csv)" still writes.
+const macRomanHigh =
+  '\u00c4\u00c5\u00c7\u00c9\u00d1\u00d6\u00dc\u00e1\u00e0\u00e2\u00e4\u00e3\u00e5\u00e7\u00e9\u00e8' +
+  '\u00ea\u00eb\u00ed\u00ec\u00ee\u00ef\u00f1\u00f3\u00f2\u00f4\u00f6\u00f5\u00fa\u00f9\u00fb\u00fc' +
+  '\u2020\u00b0\u00a2\u00a3\u00a7\u2022\u00b6\u00df\u00ae\u00a9\u2122\u00b4\u00a8\u2260\u00c6\u00d8' +
+  '\u221e\u00b1\u2264\u2265\u00a5\u00b5\u2202\u2211\u220f\u03c0\u222b\u00aa\u00ba\u03a9\u00e6\u00f8' +
+  '\u00bf\u00a1\u00ac\u221a\u0192\u2248\u2206\u00ab\u00bb\u2026\u00a0\u00c0\u00c3\u00d5\u0152\u0153' +
+  '\u2013\u2014\u201c\u201d\u2018\u2019\u00f7\u25ca\u00ff\u0178\u2044\u20ac\u2039\u203a\ufb01\ufb02' +
+  '\u2021\u00b7\u201a\u201e\u2030\u00c2\u00ca\u00c1\u00cb\u00c8\u00cd\u00ce\u00cf\u00cc\u00d3\u00d4' +
+  '\uf8ff\u00d2\u00da\u00db\u00d9\u0131\u02c6\u02dc\u00af\u02d8\u02d9\u02da\u00b8\u02dd\u02db\u02c7';
+
+/** Mac Roman text from a string holding one byte per character. */
+export const macRomanFromBytes = (bytes: string): string =>
+  bytes.replace(/[\x80-\xff]/g, (char) => macRomanHigh[char.charCodeAt(0) - 0x80]!);
+
+/** One-byte text from a string holding one byte per character. */
+export const oneByteText = (bytes: string, encoding: OneByteEncoding): string =>
+  encoding === 'macintosh' ? macRomanFromBytes(bytes) : windows1252FromBytes(bytes);
+
+const asciiLetter = /[A-Za-z]/;
+const asciiLowercase = /[a-z]/;
+const casedLetter = /[\p{Lu}\p{Ll}]/u;
+const lowercaseLetter = /\p{Ll}/u;
+
+/** Whether `char` reads as part of a word where it stands: a letter of the right case, or an apostrophe. */
+const fitsWord = (char: string, afterLowercase: boolean) =>
+  char === '\u2019' || (afterLowercase ? lowercaseLetter : casedLetter).test(char);
+
+/**
+ * Which one-byte encoding text that is not UTF-8 is in (`bytes`: one byte per character). The two
+ * share ASCII and differ in every byte above it: most letters of one are the other's punctuation or
+ * a letter of the other case (Mac Roman's é is Windows-1252's Ž; Windows-1252's é is Mac Roman's È).
+ * Each non-ASCII byte beside an ASCII letter is read both ways, and counts for the encoding in which
+ * it fits the word (a lowercase letter after a lowercase one, any letter elsewhere, or an apostrophe).
+ * Windows-1252, by far the more common, wins ties.
+ */
+export function oneByteEncodingOf(bytes: string): OneByteEncoding {
+  let mac = 0;
+  let windows = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const code = bytes.charCodeAt(i);
+    if (code < 0x80) continue;
+    const before = bytes[i - 1] ?? '';
+    if (!asciiLetter.test(before) && !asciiLetter.test(bytes[i + 1] ?? '')) continue;
+    const afterLowercase = asciiLowercase.test(before);
+    if (fitsWord(macRomanHigh[code - 0x80]!, afterLowercase)) mac++;
+    if (fitsWord(windows1252FromBytes(bytes[i]!), afterLowercase)) windows++;
+  }
+  return mac > windows ? 'macintosh' : 'windows-1252';
+}
+
 const ascii = /^[\x00-\x7f]*$/;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Decodes fields of a file that is UTF-8 or, failing that, Windows-1252 (Excel's "CSV" on Western
- * Windows). Until a field holds a non-ASCII byte the two read the same; the first such field settles
- * it: valid UTF-8 → UTF-8, otherwise Windows-1252. A field that is not valid UTF-8 in a file already
- * settled as UTF-8 is corrupt: `decode` answers undefined and the record is rejected.
+ * Decodes fields of a file that is UTF-8 or, failing that, one-byte: Windows-1252 (Excel's "CSV" on
+ * Western Windows) or Mac Roman (on a Mac), as `oneByteEncodingOf` tells. Until a field holds a
+ * non-ASCII byte they all read the same; the first such field settles it: valid UTF-8 → UTF-8,
+ * otherwise the one-byte encoding its bytes read best in. A field that is not valid UTF-8 in a file
+ * already settled as UTF-8 is corrupt: `decode` answers undefined and the record is rejected.
  */
 export class FieldDecoder {
   constructor(
-    public encoding: 'utf-8' | 'windows-1252',
+    public encoding: 'utf-8' | OneByteEncoding,
     /** Whether a non-ASCII byte has been seen (the sniffed start of the file counts). */
     public settled: boolean,
   ) {}
 
   decode(bytes: string): string | undefined {
     if (ascii.test(bytes)) return bytes;
-    if (this.encoding === 'windows-1252') return windows1252FromBytes(bytes);
+    if (this.encoding !== 'utf-8') return oneByteText(bytes, this.encoding);
     try {
       const text = strictUtf8.decode(Buffer.from(bytes, 'latin1'));
       this.settled = true;
       return text;
     } catch {
       if (this.settled) return undefined;
-      this.encoding = 'windows-1252';
+      this.encoding = oneByteEncodingOf(bytes);
       this.settled = true;
-      return windows1252FromBytes(bytes);
+      return oneByteText(bytes, this.encoding);
     }
   }
 
   /** As `decode`, but invalid UTF-8 becomes U+FFFD instead of failing (for error reports). */
   decodeLeniently(bytes: string): string {
-    if (this.encoding === 'windows-1252') return windows1252FromBytes(bytes);
+    if (this.encoding !== 'utf-8') return oneByteText(bytes, this.encoding);
     return Buffer.from(bytes, 'latin1').toString('utf8');
   }
 }

@@ -349,6 +349,20 @@ describe('Excel for Mac, German locale (semicolons, lone CR, decimal commas, dd.
   });
 });
 
+describe('Excel for Mac "Comma Separated Values" (Mac Roman, lone CR)', () => {
+  it('reads it as Mac Roman: the accents, the curly apostrophe and quotes, the euro sign', async () => {
+    const { bytes, file } = fixture('excelMacRoman');
+    const result = await importFile(bytes, file);
+    expect(result.job.result.file).toMatchObject({ encoding: 'macintosh', delimiter: ',' });
+    expect(result.counts).toMatchObject({ rowsRead: 5, created: 5, rejected: 0 });
+    expect(await contact('email', 'rene.lefevre@example.fr')).toMatchObject({ name: 'René Lefèvre', companyName: 'Lefèvre & Fils' });
+    expect(await contact('email', 'soren.agard@example.dk')).toMatchObject({ name: 'Søren Ågård', companyName: 'Ågård ApS' });
+    expect(await contact('email', 'jose.martinez@example.es')).toMatchObject({ name: 'José Martínez', companyName: 'Peña, García y Cía' });
+    expect((await contact('email', 'siobhan@example.ie')).name).toBe('Siobhán O’Brien');
+    expect(await contact('email', 'juergen.weiss@example.de')).toMatchObject({ name: 'Jürgen Weiß', companyName: 'Weiß GmbH' });
+  });
+});
+
 describe('Excel "Unicode Text" (UTF-16LE, tabs)', () => {
   it('reads it as tab-separated UTF-16, with the multi-line job title as one line', async () => {
     const { bytes, file } = fixture('excelUnicodeText');

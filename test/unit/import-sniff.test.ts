@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectDelimiter, sniffImportFile, utf8Evidence } from '../../domain/imports/file-sniffer';
-import { FieldDecoder, windows1252FromBytes } from '../../domain/imports/text-decoding';
+import { FieldDecoder, oneByteEncodingOf, windows1252FromBytes } from '../../domain/imports/text-decoding';
 
 const bytes = (text: string, encoding: BufferEncoding = 'utf8') => Buffer.from(text, encoding);
 
@@ -60,5 +60,35 @@ describe('field decoding', () => {
     expect(ansi.decode('Zo\xeb')).toBe('Zoë');
     expect(ansi.encoding).toBe('windows-1252');
     expect(ansi.decode(Buffer.from('Zoë', 'utf8').toString('latin1'))).toBe('ZoÃ«');
+
+    const mac = new FieldDecoder('utf-8', false);
+    expect(mac.decode('Ren\x8e')).toBe('René');
+    expect(mac.encoding).toBe('macintosh');
+    expect(mac.decode('Wei\xa7 \xd2quoted\xd3 O\xd5Brien \xdb')).toBe('Weiß “quoted” O’Brien €');
+  });
+});
+
+describe('telling Windows-1252 from Mac Roman', () => {
+  // Each name as the two encodings write it: the text must read back as written, whichever it is.
+  const names = ['René Lefèvre', 'Zoë O’Brien', 'José Müller', 'Søren Ågård', 'Jürgen Weiß', 'François Çelik', 'Siobhán', 'Ñuñez', 'Ångström'];
+  const encode = (text: string, encoding: string) => {
+    const table = new Map(Array.from({ length: 128 }, (_, i) => [new TextDecoder(encoding).decode(Uint8Array.of(0x80 + i)), 0x80 + i] as const));
+    return String.fromCharCode(...[...text].map((char) => (char.charCodeAt(0) < 0x80 ? char.charCodeAt(0) : table.get(char)!)));
+  };
+
+  it.each(names)('reads %s back from either', (name) => {
+    for (const encoding of ['windows-1252', 'macintosh'] as const) {
+      const bytes = encode(name, encoding);
+      expect(oneByteEncodingOf(bytes), `${name} in ${encoding}`).toBe(encoding);
+      const decoder = new FieldDecoder('utf-8', false);
+      expect(decoder.decode(bytes)).toBe(name);
+    }
+  });
+
+  it('sniffs a file start: Mac Roman when its words read so, Windows-1252 on no evidence', () => {
+    const macFile = bytes(encode('Name,Company\rRené,Café Lefèvre\r', 'macintosh'), 'latin1');
+    expect(sniffImportFile(macFile, 'csv', true)).toMatchObject({ encoding: 'macintosh', settled: true });
+    // Bytes beside no letter say nothing: the common encoding is kept.
+    expect(sniffImportFile(bytes('Amount\n\x80 12\n', 'latin1'), 'csv', true)).toMatchObject({ encoding: 'windows-1252' });
   });
 });
