@@ -4567,7 +4567,7 @@ export interface components {
             /** @description The file’s exact size in bytes: at most 536870912 (512 MiB; more is a 422 `limit_exceeded`) */
             sizeBytes: number;
             /**
-             * @description CSV (any delimiter, UTF-8/UTF-16/Windows-1252) or XLSX
+             * @description CSV (any delimiter, UTF-8/UTF-16/Windows-1252/Mac Roman) or XLSX
              * @enum {string}
              */
             format?: "csv" | "xlsx";
