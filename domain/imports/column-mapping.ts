@@ -233,7 +233,14 @@ export function planColumns(headers: string[], mapping: ColumnMapping = {}): Col
     );
   }
 
-  const recognised = headers.map((header) => (headerKey(header) === 'title' ? undefined : recogniseHeader(header)));
+  // LinkedIn's Connections.csv names the profile column just "URL"; its "Connected On" column says which file it is.
+  const linkedInConnections = headers.some((header) => headerKey(header) === 'connectedon');
+  const recognised = headers.map((header): ColumnTarget | undefined => {
+    const key = headerKey(header);
+    if (key === 'title') return undefined;
+    if (key === 'url' && linkedInConnections) return 'linkedin';
+    return recogniseHeader(header);
+  });
   const hasJobTitle = headers.some((_, index) => (mapped.get(index) ?? recognised[index]) === 'jobTitle');
   const columns: PlannedColumn[] = [];
   const skipped: SkippedColumn[] = [];

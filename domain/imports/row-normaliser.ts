@@ -65,6 +65,9 @@ export const splitChannelValues = (cell: string): string[] =>
 
 const oneLine = (text: string) => text.replace(/\s+/gu, ' ');
 
+/** How a `no_channel` rejection names the channels a row did have. */
+const channelNames: Record<string, string> = { linkedin: 'a LinkedIn profile', telegram: 'a Telegram account', whatsapp: 'a WhatsApp number' };
+
 /**
  * Turns one record into what the writer needs, by "Row rules, exactly" (issue 13):
  * - every field blank after trimming → `blank`;
@@ -218,7 +221,13 @@ export function normaliseRecord(
         first.column,
       );
     }
-    return reject('no_channel', 'The row has no email address or phone number');
+    const profileOnly = channels.some((channel) => channel.kind === 'linkedin' || channel.kind === 'telegram' || channel.kind === 'whatsapp');
+    return reject(
+      'no_channel',
+      profileOnly
+        ? `The row has only ${[...new Set(channels.map((channel) => channelNames[channel.kind]))].join(' and ')}: an imported contact needs an email address or phone number too`
+        : 'The row has no email address or phone number',
+    );
   }
   if (channels.length > maxChannelsPerContact) {
     return reject(

@@ -363,6 +363,24 @@ describe('Excel for Mac "Comma Separated Values" (Mac Roman, lone CR)', () => {
   });
 });
 
+describe('LinkedIn Connections.csv (Notes preamble, "URL" column, most emails missing)', () => {
+  it('finds the header below the notes, keeps each profile, and says why a profile alone is not imported', async () => {
+    const { bytes, file } = fixture('linkedInConnections');
+    const result = await importFile(bytes, file);
+    expect(result.job.result.file).toMatchObject({ headerLine: 4, delimiter: ',', encoding: 'utf-8' });
+    expect(result.job.result.file.columns).toContainEqual(expect.objectContaining({ header: 'URL', target: 'linkedin' }));
+    expect(result.counts).toMatchObject({ rowsRead: 4, created: 2, rejected: 2 });
+    const priya = await contact('email', 'priya.raman@example.in');
+    expect(priya).toMatchObject({ name: 'Priya Raman', companyName: 'Northwind Traders, Inc.', jobTitle: 'VP, Sales' });
+    expect(channelsOf(priya, 'linkedin')).toEqual(['https://www.linkedin.com/in/priya-raman-4b2a1c9']);
+    const zoe = await contact('email', 'zoe.lambert@example.fr');
+    expect(channelsOf(zoe, 'linkedin')).toEqual(['https://www.linkedin.com/in/zoë-lambert-0a1b2c3d']);
+    expect(shortly(result.errors)).toEqual(['6/2 no_channel', '8/4 no_channel']);
+    expect(result.errors[0].message).toBe('The row has only a LinkedIn profile: an imported contact needs an email address or phone number too');
+    expect(result.errors[1].message).toBe('The row has no email address or phone number');
+  });
+});
+
 describe('Excel "Unicode Text" (UTF-16LE, tabs)', () => {
   it('reads it as tab-separated UTF-16, with the multi-line job title as one line', async () => {
     const { bytes, file } = fixture('excelUnicodeText');

@@ -78,6 +78,12 @@ describe('header recognition', () => {
     expect(targets(['Title', 'Email'])).toEqual({ Title: 'jobTitle', Email: 'email' });
   });
 
+  it('reads "URL" as the LinkedIn profile in LinkedIn’s Connections.csv (beside "Connected On"), and nowhere else', () => {
+    const linkedIn = ['First Name', 'Last Name', 'URL', 'Email Address', 'Company', 'Position', 'Connected On'];
+    expect(targets(linkedIn)).toEqual({ 'First Name': 'firstName', 'Last Name': 'lastName', URL: 'linkedin', 'Email Address': 'email', Company: 'company', Position: 'jobTitle' });
+    expect(targets(['Name', 'Email', 'URL'])).toEqual({ Name: 'name', Email: 'email' });
+  });
+
   it('lists the columns it does not import', () => {
     const plan = planColumns(['Email', 'Notes', '', 'Lifecycle Stage']);
 
