@@ -2,6 +2,7 @@ import type { ChannelKind } from '../contacts/channels';
 import type { ContactItem } from '../contacts/contact-record';
 import { canonicalColumns, customFieldHeaderPrefix, multiValueSeparator } from '../imports/column-mapping';
 import { guardCell } from '../imports/formula-guard';
+import { tagCellText } from '../imports/tag-cells';
 
 /**
  * One contact as a row of an export file: every cell is text that the import reads back to the same
@@ -55,7 +56,7 @@ function cellText(item: ContactItem, column: string, ownerEmails: ReadonlyMap<st
   }
   const field = textColumns[column as ContactColumn];
   if (field) return (item[field] as string | undefined) ?? '';
-  if (column === 'Tags') return (item.tags ?? []).join(multiValueSeparator);
+  if (column === 'Tags') return tagCellText(item.tags ?? []);
   if (column === 'Owner') return item.ownerId ? (ownerEmails.get(item.ownerId) ?? item.ownerId) : '';
   throw new Error(`Unknown export column ${column}`);
 }

@@ -5,6 +5,7 @@ import { maxTextValueLength } from '../custom-fields/custom-field-values';
 import { distinctTags, maxTagNameLength } from '../tags/tag-names';
 import type { ColumnPlan, PlannedColumn } from './column-mapping';
 import { unguardCell } from './formula-guard';
+import { splitTagCell } from './tag-cells';
 import type { DroppedValue, ImportCandidate, ImportableTextField, NormalisedRow, RejectCode, RowPosition } from './import-row';
 
 export interface RowNormaliseOptions {
@@ -177,7 +178,7 @@ export function normaliseRecord(
         }
         break;
       case 'tags':
-        for (const value of splitValues(cell)) {
+        for (const value of splitTagCell(cell)) {
           const tag = oneLine(value);
           if (googleSystemGroups.has(tag.toLowerCase())) continue;
           if (tag.length > importValueLimits.tag) return tooLong(column, importValueLimits.tag);

@@ -126,7 +126,7 @@ beforeAll(async () => {
     role: '-2+3',
     channels: [{ kind: 'email', value: 'formula@example.com' }, { kind: 'telegram', value: '-1001234567' }],
     customFields: { notes: '@SUM(1+1)', seats: -12.5 },
-  });
+  }, ['Partners, EMEA']);
   await createContact('ana', { name: 'Ana Initrode', channels: [{ kind: 'email', value: 'ana@initrode.example' }], companyId }, ['lead']);
   stack.clock.advance(1000);
   marks.afterAll = stack.clock.nowIso();
@@ -286,6 +286,8 @@ describe('export content', () => {
       'Custom: vip': 'false',
       'Custom: plan': '',
     });
+    // A lone tag with a comma is marked whole (a comma separates tags in other CRMs' files).
+    expect(rows.find((row) => row.Name === formulaName)).toMatchObject({ Tags: 'Partners, EMEA :::' });
     expect(rows.find((row) => row.Name === '山田太郎')).toMatchObject({
       Telegram: '@yamada_taro',
       LinkedIn: 'https://www.linkedin.com/in/yamada-taro',

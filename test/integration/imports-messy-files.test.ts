@@ -363,6 +363,21 @@ describe('Excel for Mac "Comma Separated Values" (Mac Roman, lone CR)', () => {
   });
 });
 
+describe('Mailchimp audience export (TAGS as a quoted list, upper-case system columns)', () => {
+  it('takes each quoted tag as a tag, and leaves Mailchimp’s own columns out', async () => {
+    const { bytes, file } = fixture('mailchimp');
+    const result = await importFile(bytes, file, { defaultCountry: 'US' });
+    expect(result.counts).toMatchObject({ rowsRead: 2, created: 2, rejected: 0 });
+    const grace = await contact('email', 'grace.hopper@example.com');
+    expect(grace).toMatchObject({ name: 'Grace Hopper', tags: ['VIP', 'Webinar 2026'] });
+    expect(channelsOf(grace, 'phone')).toEqual(['+17035550187']);
+    expect((await contact('email', 'ken.ito@example.jp')).tags).toEqual(['Webinar 2026']);
+    expect(result.job.result.file.skippedColumns.map((column: { header: string }) => column.header)).toEqual(
+      expect.arrayContaining(['Address', 'MEMBER_RATING', 'OPTIN_TIME', 'LEID', 'EUID']),
+    );
+  });
+});
+
 describe('LinkedIn Connections.csv (Notes preamble, "URL" column, most emails missing)', () => {
   it('finds the header below the notes, keeps each profile, and says why a profile alone is not imported', async () => {
     const { bytes, file } = fixture('linkedInConnections');
