@@ -77,6 +77,8 @@ export function sniffImportFile(head: Uint8Array, claimed: ImportFormat, whole: 
   for (const [what, signature] of binarySignatures) {
     if (startsWith(head, ...signature)) throw new ImportFileError('binary', `This is ${what}, not a CSV file`);
   }
+  const otherText = otherTextFormat(head);
+  if (otherText) throw new ImportFileError('not_csv', otherText);
 
   let encoding: TextEncoding;
   let bomBytes = 0;
@@ -185,6 +187,22 @@ export function utf8Evidence(bytes: Uint8Array, whole: boolean): { valid: number
 function decodeStart(bytes: Uint8Array, encoding: TextEncoding): string {
   if (encoding === 'windows-1252' || encoding === 'macintosh') return oneByteText(Buffer.from(bytes).toString('latin1'), encoding);
   return new TextDecoder(encoding).decode(bytes, { stream: true });
+}
+
+/**
+ * What a text file people export contacts as, but is not CSV, says to do: a vCard file (Apple and
+ * iCloud Contacts, Outlook, Android) or a web page (a spreadsheet saved as HTML, or a download that
+ * was an error page).
+ */
+function otherTextFormat(head: Uint8Array): string | undefined {
+  const start = Buffer.from(head.subarray(0, 512)).toString('latin1').replace(/^(?:\xef\xbb\xbf|\xff\xfe|\xfe\xff)/, '').replace(/\0/g, '').trimStart();
+  if (/^BEGIN:VCARD\r?\n/i.test(start)) {
+    return 'This is a vCard (.vcf) file of contacts, not CSV: export the contacts as CSV (in Google Contacts, or from your CRM) and upload that';
+  }
+  if (/^<(?:!doctype html|html[\s>])/i.test(start)) {
+    return 'This is a web page (HTML), not a CSV file: save the sheet as CSV or .xlsx and upload that';
+  }
+  return undefined;
 }
 
 function looksLikeText(bytes: Uint8Array): boolean {

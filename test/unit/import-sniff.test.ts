@@ -40,6 +40,11 @@ describe('sniffing an import file', () => {
     expect(() => sniffImportFile(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d]), 'csv', false)).toThrow(expect.objectContaining({ code: 'binary', message: 'This is a PNG image, not a CSV file' }));
     expect(() => sniffImportFile(bytes('Name,Email\r\n', 'utf16le'), 'csv', true)).toThrow(expect.objectContaining({ code: 'binary', message: expect.stringContaining('UTF-16 text without a byte-order mark') }));
     expect(sniffImportFile(bytes('PK\x03\x04rest', 'latin1'), 'xlsx', false)).toEqual({ format: 'xlsx' });
+    expect(() => sniffImportFile(bytes('BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ada Lovelace\r\nEMAIL:ada@example.com\r\nEND:VCARD\r\n'), 'csv', true)).toThrow(expect.objectContaining({ code: 'not_csv', message: expect.stringContaining('vCard') }));
+    expect(() => sniffImportFile(Buffer.concat([Buffer.from([0xff, 0xfe]), bytes('BEGIN:VCARD\nVERSION:4.0\n', 'utf16le')]), 'csv', true)).toThrow(expect.objectContaining({ code: 'not_csv' }));
+    expect(() => sniffImportFile(bytes('\n<!DOCTYPE html>\n<html><body><table><tr><td>Email</td></tr></table></body></html>'), 'csv', true)).toThrow(expect.objectContaining({ code: 'not_csv', message: expect.stringContaining('web page') }));
+    // A CSV whose first column is named "BEGIN" or holds HTML is still a CSV.
+    expect(sniffImportFile(bytes('Begin,Email\n<b>x</b>,a@example.com\n'), 'csv', true)).toMatchObject({ format: 'csv' });
   });
 });
 
