@@ -91,9 +91,9 @@ const throttledSchema = z
   .object({ message: z.string() })
   .meta({ id: 'Throttled', description: 'API Gateway’s own answer when the stage’s rate limit is exceeded' });
 
-function refusalResponses(route: Route): Record<number, ResponseConfig> {
+function refusalResponses(route: Route): Record<number, ResponseConfig | { $ref: string }> {
   const problem = { 'application/problem+json': { schema: problemSchema } };
-  const responses: Record<number, ResponseConfig> = {};
+  const responses: Record<number, ResponseConfig | { $ref: string }> = {};
   for (const [status, description] of declaredRefusals(route)) {
     const headers: Record<string, ReturnType<typeof header>> = { ...requestIdHeader };
     if (status === 401) headers['WWW-Authenticate'] = header('`Bearer`, with the error when a token was sent (RFC 6750)', true);
@@ -105,6 +105,7 @@ function refusalResponses(route: Route): Record<number, ResponseConfig> {
       description: 'Too many requests: the deployed API’s rate limit (API Gateway throttling); wait and retry',
       content: { 'application/json': { schema: throttledSchema } },
     };
+    responses[503] = { $ref: '#/components/responses/Timeout' };
   }
   return responses;
 }
@@ -173,6 +174,16 @@ export function openApiDocument() {
     type: 'http',
     scheme: 'bearer',
     description: 'A workspace API token (`crm_…`), created with `POST /v1/tokens` or printed by `npm start`.',
+  });
+  // Any request can run out of its function's time: one shared answer, not one copy per operation.
+  registry.registerComponent('responses', 'Timeout', {
+    description:
+      '`timeout`: the request ran out of its function’s time and may or may not have taken effect; repeat it after `Retry-After` (a create with the same Idempotency-Key)',
+    headers: {
+      'X-Request-Id': { description: 'The request id: quote it when you report a problem', required: true, schema: { type: 'string' } },
+      'Retry-After': { description: 'Seconds to wait before repeating the request', required: true, schema: { type: 'string' } },
+    },
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
   });
   for (const route of routeList) {
     if (!route.path.startsWith('/v1/')) continue;

@@ -19,6 +19,13 @@ describe('the document validator catches what the contract forbids', () => {
     });
   const headers = { 'content-type': 'application/problem+json', 'x-request-id': 'r' };
 
+  it('a shared response (503 `timeout`): its required Retry-After and its schema, through the reference', () => {
+    const timeout = { ...headers, 'retry-after': '1' };
+    expect(validator.check('createContact', { status: 503, headers: timeout, body: problem(503) })).toEqual([]);
+    expect(validator.check('createContact', { status: 503, headers, body: problem(503) })).toEqual(['required header Retry-After is missing']);
+    expect(validator.check('getContact', { status: 503, headers: timeout, body: '{"status":503}' })[0]).toMatch(/must have required property/);
+  });
+
   it('an undeclared status', () => {
     expect(validator.check('getContact', { status: 418, headers, body: problem(418) })[0]).toMatch(
       /status 418 is not declared/,

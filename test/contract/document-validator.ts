@@ -13,12 +13,15 @@ export interface ObservedResponse {
   body: string;
 }
 
+interface ResponseObject {
+  headers?: Record<string, { required?: boolean }>;
+  content?: Record<string, unknown>;
+}
+
 interface OperationObject {
   operationId: string;
-  responses: Record<
-    string,
-    { headers?: Record<string, { required?: boolean }>; content?: Record<string, unknown> }
-  >;
+  /** A response, or a reference to one of `components.responses` (`{ $ref }`). */
+  responses: Record<string, ResponseObject & { $ref?: string }>;
 }
 
 const pointer = (...tokens: string[]) =>
@@ -32,6 +35,7 @@ const pointer = (...tokens: string[]) =>
  */
 export function createDocumentValidator(document: {
   paths: Record<string, Record<string, OperationObject>>;
+  components?: { responses?: Record<string, ResponseObject> };
 }) {
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateSchema: false });
   addFormats(ajv);
@@ -43,8 +47,16 @@ export function createDocumentValidator(document: {
       byOperationId.set(operation.operationId, { path, method, operation });
   }
 
-  const schemaValidator = (path: string, method: string, status: string, contentType: string) => {
-    const ref = `doc#/${pointer('paths', path, method, 'responses', status, 'content', contentType, 'schema')}`;
+  /** The declared response and the JSON pointer tokens to it (a shared one's, when referenced). */
+  const declaredResponse = (path: string, method: string, operation: OperationObject, status: string) => {
+    const declared = operation.responses[status];
+    const shared = declared?.$ref?.match(/^#\/components\/responses\/(.+)$/)?.[1];
+    if (shared) return { declared: document.components?.responses?.[shared], at: ['components', 'responses', shared] };
+    return { declared, at: ['paths', path, method, 'responses', status] };
+  };
+
+  const schemaValidator = (at: string[], contentType: string) => {
+    const ref = `doc#/${pointer(...at, 'content', contentType, 'schema')}`;
     let validate = compiled.get(ref);
     if (!validate) {
       validate = ajv.compile({ $ref: ref });
@@ -60,7 +72,7 @@ export function createDocumentValidator(document: {
       const found = byOperationId.get(operationId);
       if (!found) return [`${operationId} is not in the document`];
       const { path, method, operation } = found;
-      const declared = operation.responses[String(response.status)];
+      const { declared, at } = declaredResponse(path, method, operation, String(response.status));
       if (!declared)
         return [
           `status ${response.status} is not declared (declared: ${Object.keys(operation.responses).join(', ')})`,
@@ -96,7 +108,7 @@ export function createDocumentValidator(document: {
         problems.push(`the body is not JSON: ${response.body.slice(0, 200)}`);
         return problems;
       }
-      const validate = schemaValidator(path, method, String(response.status), contentType);
+      const validate = schemaValidator(at, contentType);
       if (!validate(body)) {
         problems.push(
           ...(validate.errors ?? []).map(

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApiDocument } from '../../functions/http/openapi';
+import { createDocumentValidator } from '../contract/document-validator';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 
 let stack: TestStack;
@@ -139,6 +141,8 @@ describe('Idempotency-Key', () => {
     expect(timedOut.headers['content-type']).toBe('application/problem+json');
     expect(timedOut.headers['retry-after']).toBe('1');
     expect(timedOut.body).toMatchObject({ status: 503, code: 'timeout', instance: '/v1/users', requestId: timedOut.headers['x-request-id'] });
+    const answer = { status: timedOut.status, headers: timedOut.headers, body: timedOut.raw.body ?? '' };
+    expect(createDocumentValidator(openApiDocument() as never).check('addUser', answer)).toEqual([]);
 
     // The client repeats it: while the first run goes on, 409 `idempotency_in_progress`; then its answer.
     let repeated = await stack.api('POST', '/v1/users', request);

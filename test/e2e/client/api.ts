@@ -5732,7 +5732,21 @@ export interface components {
             active: boolean;
         };
     };
-    responses: never;
+    responses: {
+        /** @description `timeout`: the request ran out of its function’s time and may or may not have taken effect; repeat it after `Retry-After` (a create with the same Idempotency-Key) */
+        Timeout: {
+            headers: {
+                /** @description The request id: quote it when you report a problem */
+                "X-Request-Id": string;
+                /** @description Seconds to wait before repeating the request */
+                "Retry-After": string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -5804,6 +5818,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getWorkspace: {
@@ -5860,6 +5875,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     updateWorkspace: {
@@ -5994,6 +6010,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listUsers: {
@@ -6080,6 +6097,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     addUser: {
@@ -6224,6 +6242,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getUser: {
@@ -6307,6 +6326,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     updateUser: {
@@ -6457,6 +6477,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listTokens: {
@@ -6544,6 +6565,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     createToken: {
@@ -6684,6 +6706,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     revokeToken: {
@@ -6775,6 +6798,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listCustomFields: {
@@ -6840,6 +6864,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     createCustomField: {
@@ -6999,6 +7024,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     updateCustomField: {
@@ -7154,6 +7180,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listEvents: {
@@ -7272,6 +7299,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     readEventFeed: {
@@ -7362,6 +7390,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listContacts: {
@@ -7470,6 +7499,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     createContact: {
@@ -7662,6 +7692,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     searchContacts: {
@@ -7777,6 +7808,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     lookupContact: {
@@ -7893,6 +7925,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getContact: {
@@ -8007,6 +8040,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     updateContact: {
@@ -8200,6 +8234,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     addContactChannel: {
@@ -8402,6 +8437,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     removeContactChannel: {
@@ -8545,6 +8581,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     archiveContact: {
@@ -8695,6 +8732,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     unarchiveContact: {
@@ -8845,6 +8883,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     suppressContact: {
@@ -9026,6 +9065,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     unsuppressContact: {
@@ -9176,6 +9216,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     claimContact: {
@@ -9315,6 +9356,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     releaseContact: {
@@ -9465,6 +9507,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     assignContactOwner: {
@@ -9657,6 +9700,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listContactScores: {
@@ -9736,6 +9780,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     addContactScore: {
@@ -9937,6 +9982,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getContactQualification: {
@@ -10017,6 +10063,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     setContactQualification: {
@@ -10204,6 +10251,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listContactTimeline: {
@@ -10318,6 +10366,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     addContactTags: {
@@ -10516,6 +10565,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     removeContactTag: {
@@ -10668,6 +10718,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     bulkChangeContacts: {
@@ -10816,6 +10867,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     mergeContacts: {
@@ -11028,6 +11080,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listPins: {
@@ -11077,6 +11130,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     setPin: {
@@ -11208,6 +11262,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     clearPin: {
@@ -11275,6 +11330,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listCompanies: {
@@ -11344,6 +11400,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     createCompany: {
@@ -11501,6 +11558,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getCompany: {
@@ -11593,6 +11651,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     updateCompany: {
@@ -11763,6 +11822,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     archiveCompany: {
@@ -11891,6 +11951,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     unarchiveCompany: {
@@ -12019,6 +12080,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     mergeCompanies: {
@@ -12196,6 +12258,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listCompanyContacts: {
@@ -12287,6 +12350,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listNotes: {
@@ -12381,6 +12445,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     createNote: {
@@ -12521,6 +12586,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getNote: {
@@ -12609,6 +12675,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     deleteNote: {
@@ -12712,6 +12779,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     updateNote: {
@@ -12867,6 +12935,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listNoteHistory: {
@@ -12946,6 +13015,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listAnchorTasks: {
@@ -13026,6 +13096,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     createTask: {
@@ -13185,6 +13256,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listMyTasks: {
@@ -13252,6 +13324,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listPoolTasks: {
@@ -13319,6 +13392,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listOverdueTasks: {
@@ -13384,6 +13458,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listDueTasks: {
@@ -13454,6 +13529,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getTask: {
@@ -13545,6 +13621,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     updateTask: {
@@ -13715,6 +13792,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     claimTask: {
@@ -13831,6 +13909,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     assignTask: {
@@ -14000,6 +14079,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     completeTask: {
@@ -14127,6 +14207,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     reopenTask: {
@@ -14254,6 +14335,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listPipelines: {
@@ -14363,6 +14445,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     createPipeline: {
@@ -14543,6 +14626,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getPipeline: {
@@ -14659,6 +14743,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     renamePipeline: {
@@ -14842,6 +14927,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     reorderStages: {
@@ -15041,6 +15127,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     addStage: {
@@ -15243,6 +15330,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     removeStage: {
@@ -15402,6 +15490,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     renameStage: {
@@ -15587,6 +15676,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getBoard: {
@@ -15764,6 +15854,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listStageDeals: {
@@ -15845,6 +15936,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listDeals: {
@@ -16011,6 +16103,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     createDeal: {
@@ -16168,6 +16261,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getDeal: {
@@ -16262,6 +16356,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     updateDeal: {
@@ -16435,6 +16530,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     changeDealStage: {
@@ -16607,6 +16703,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     markDealWon: {
@@ -16737,6 +16834,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     markDealLost: {
@@ -16898,6 +16996,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     reopenDeal: {
@@ -17070,6 +17169,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listTags: {
@@ -17153,6 +17253,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     createTag: {
@@ -17302,6 +17403,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getTag: {
@@ -17390,6 +17492,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     deleteTag: {
@@ -17490,6 +17593,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     updateTag: {
@@ -17667,6 +17771,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getEventCounters: {
@@ -17789,6 +17894,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getPerformance: {
@@ -18095,6 +18201,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listConversations: {
@@ -18202,6 +18309,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     openConversation: {
@@ -18370,6 +18478,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getInboxCounts: {
@@ -18438,6 +18547,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getConversation: {
@@ -18542,6 +18652,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     setConversationStatus: {
@@ -18725,6 +18836,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     claimConversation: {
@@ -18871,6 +18983,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     releaseConversation: {
@@ -19028,6 +19141,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     assignConversation: {
@@ -19216,6 +19330,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     addConversationParticipant: {
@@ -19405,6 +19520,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     removeConversationParticipant: {
@@ -19558,6 +19674,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listConversationScores: {
@@ -19646,6 +19763,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     addConversationScore: {
@@ -19798,6 +19916,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listConversationQualifications: {
@@ -19889,6 +20008,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     setConversationQualification: {
@@ -20045,6 +20165,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     classifyConversation: {
@@ -20216,6 +20337,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     classifySegmentConversations: {
@@ -20373,6 +20495,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listMessages: {
@@ -20471,6 +20594,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     sendMessage: {
@@ -20633,6 +20757,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     retryMessageDelivery: {
@@ -20847,6 +20972,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     sendContactMessage: {
@@ -21047,6 +21173,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getMessage: {
@@ -21138,6 +21265,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listMessageReceipts: {
@@ -21221,6 +21349,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     ingestInboundMessage: {
@@ -21392,6 +21521,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listUnreadMessages: {
@@ -21512,6 +21642,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getUnreadCounts: {
@@ -21601,6 +21732,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     markMessagesRead: {
@@ -21717,6 +21849,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listCalls: {
@@ -21815,6 +21948,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     startCall: {
@@ -21984,6 +22118,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     placePhoneCall: {
@@ -22154,6 +22289,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getCall: {
@@ -22247,6 +22383,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     updateCallStatus: {
@@ -22407,6 +22544,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     endCall: {
@@ -22574,6 +22712,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     createAttachment: {
@@ -22710,6 +22849,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getAttachment: {
@@ -22795,6 +22935,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listJobs: {
@@ -22888,6 +23029,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getJob: {
@@ -22986,6 +23128,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     cancelJob: {
@@ -23091,6 +23234,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     retryJob: {
@@ -23196,6 +23340,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getJobFile: {
@@ -23274,6 +23419,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     createImportUpload: {
@@ -23404,6 +23550,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     startImport: {
@@ -23574,6 +23721,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listImportErrors: {
@@ -23653,6 +23801,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getImportTemplate: {
@@ -23711,6 +23860,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     startExport: {
@@ -23861,6 +24011,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listChannelConnections: {
@@ -23961,6 +24112,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     createChannelConnection: {
@@ -24125,6 +24277,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getChannelConnection: {
@@ -24232,6 +24385,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     updateChannelConnection: {
@@ -24410,6 +24564,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     disconnectChannelConnection: {
@@ -24542,6 +24697,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     reconnectChannelConnection: {
@@ -24685,6 +24841,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listSegments: {
@@ -24769,6 +24926,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     createSegment: {
@@ -24934,6 +25092,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     previewSegment: {
@@ -25056,6 +25215,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getSegment: {
@@ -25145,6 +25305,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     deleteSegment: {
@@ -25248,6 +25409,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     updateSegment: {
@@ -25419,6 +25581,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listSegmentMembers: {
@@ -25516,6 +25679,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     addSegmentMembers: {
@@ -25653,6 +25817,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     removeSegmentMembers: {
@@ -25787,6 +25952,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listContactSegments: {
@@ -25869,6 +26035,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listProducts: {
@@ -25946,6 +26113,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     createProduct: {
@@ -26160,6 +26328,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getProduct: {
@@ -26260,6 +26429,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     updateProduct: {
@@ -26428,6 +26598,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listLeads: {
@@ -26527,6 +26698,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     reviewLead: {
@@ -26711,6 +26883,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listLeadReviews: {
@@ -26796,6 +26969,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getContactFit: {
@@ -26904,6 +27078,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listContactAssessments: {
@@ -26996,6 +27171,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     assessContact: {
@@ -27157,6 +27333,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listAssignmentRules: {
@@ -27240,6 +27417,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     createAssignmentRule: {
@@ -27399,6 +27577,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getAssignmentRule: {
@@ -27489,6 +27668,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     deleteAssignmentRule: {
@@ -27592,6 +27772,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     updateAssignmentRule: {
@@ -27762,6 +27943,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listWebhooks: {
@@ -27857,6 +28039,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     createWebhook: {
@@ -28022,6 +28205,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getWebhook: {
@@ -28124,6 +28308,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     deleteWebhook: {
@@ -28227,6 +28412,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     updateWebhook: {
@@ -28400,6 +28586,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     rotateWebhookSecret: {
@@ -28528,6 +28715,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     listWebhookDeliveries: {
@@ -28647,6 +28835,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     redeliverWebhookDelivery: {
@@ -28770,6 +28959,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     replayWebhook: {
@@ -28931,6 +29121,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getBotSettings: {
@@ -29035,6 +29226,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     putBotSettings: {
@@ -29237,6 +29429,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     getConversationBot: {
@@ -29316,6 +29509,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
     handOverConversation: {
@@ -29459,6 +29653,7 @@ export interface operations {
                     "application/json": components["schemas"]["Throttled"];
                 };
             };
+            503: components["responses"]["Timeout"];
         };
     };
 }
