@@ -202,6 +202,20 @@ describe('Telegram: a contact who blocks the bot', () => {
     ]);
   });
 
+  it('notes an update once even when the webhook lost its record of it (the note written, the receipt not)', async () => {
+    const update = JSON.parse(fixtureText('telegram/blocked.json'))[1] as { update_id: number };
+    update.update_id += 900;
+    expect((await telegramHook(JSON.stringify([update]))).body).toMatchObject({ stored: 1 });
+    const { conversations } = await threadsOf('telegram', '6230001111');
+    const before = await notesIn(conversations[0]!.id);
+    // What a failed receipt write leaves: the note, and no record of the update.
+    await stack.deps.db.entities.webhookReceipt
+      .delete({ workspaceId: acme.workspace.id, connectionId: hooks.telegram, dedupeKey: `telegram:update:${update.update_id}` })
+      .go();
+    expect((await telegramHook(JSON.stringify([update]))).body).toMatchObject({ stored: 0, duplicate: 1 });
+    expect(await notesIn(conversations[0]!.id)).toEqual(before);
+  });
+
   it('is nothing to store for a user who is no contact, or a contact without a Telegram conversation', async () => {
     const stranger = JSON.parse(fixtureText('telegram/unblocked.json')) as { update_id: number; my_chat_member: { chat: { id: number }; from: { id: number } } };
     stranger.update_id += 500;

@@ -103,7 +103,7 @@ export async function applyInboundEvent(
       await recordGroupMigration(deps, connection.workspaceId, connection.connectionId, event);
       return 'stored';
     case 'channel_block':
-      return applyChannelBlock(deps, connection.workspaceId, event);
+      return applyChannelBlock(deps, connection.workspaceId, connection.connectionId, event);
     case 'ignored':
       deps.log.info('Webhook item ignored', {
         connectionId: connection.connectionId,
