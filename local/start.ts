@@ -26,6 +26,7 @@ import { credentialsKeyFile, cursorKeyFile, dataDir, demoFile, runtimeFile } fro
 import { ensureQueues, startQueueRunner } from './queue-runner';
 import { startScheduler } from './scheduler';
 import { startStreamPoller } from './stream-poller';
+import { stopGraceMs, stopInTime, type Stoppable } from './stop-in-time';
 
 const usage = `Usage: npm start [-- --in-memory] [-- --reset]
   --in-memory   keep nothing: a throwaway stack with a fresh demo workspace
@@ -48,13 +49,15 @@ async function main() {
   if (values.reset) rmSync(dataDir, { recursive: true, force: true });
   if (!inMemory) mkdirSync(dataDir, { recursive: true });
 
-  const stops: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((error: Error) => log(`stop: ${error.message}`));
-  };
+  const stops: Stoppable[] = [];
+  const stopAll = () => stopInTime(stops.reverse(), stopGraceMs, log);
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C: stop now (the exit hook below still ends DynamoDB Local's JVM).
+      log(`${signal} again: stopping now`);
+      process.exit(1);
+    }
     stopping = true;
     log(`\n${signal}: stopping…`);
     void stopAll().then(() => process.exit(0));
@@ -76,8 +79,9 @@ async function main() {
       startSesEmulator({ port: Number(process.env.SES_PORT ?? 8005) }),
     ]);
     // Those that started are stopped even when another did not (DynamoDB Local's JVM is not left behind).
-    for (const result of [dynamoStarted, awsStarted, sesStarted])
-      if (result.status === 'fulfilled') stops.push(result.value.stop);
+    const started = { 'DynamoDB Local': dynamoStarted, 'the SQS/S3 emulator': awsStarted, 'the SES emulator': sesStarted };
+    for (const [name, result] of Object.entries(started))
+      if (result.status === 'fulfilled') stops.push({ name, stop: result.value.stop });
     const [dynamo, aws, ses] = [
       startedValue(dynamoStarted),
       startedValue(awsStarted),
@@ -88,7 +92,7 @@ async function main() {
       port: Number(process.env.SANDBOX_PORT ?? 0),
       acceptUnknownTelegramBots: true,
     });
-    stops.push(sandbox.stop);
+    stops.push({ name: 'the provider sandbox', stop: sandbox.stop });
     // A last resort: never leave the Java process behind, whatever ends this one.
     process.on('exit', () => dynamo.process.kill('SIGKILL'));
 
@@ -177,7 +181,7 @@ async function main() {
       checkpointFile: inMemory ? undefined : join(dataDir, 'stream-checkpoints.json'),
       failureFile: join(inMemory ? process.cwd() : dataDir, 'stream-failures.jsonl'),
     });
-    stops.push(() => poller.stop());
+    stops.push({ name: 'the stream poller', stop: () => poller.stop() });
     // What the demo seed wrote reaches the consumers (metrics, tag usage, unread totals) before the banner.
     await poller.drain({ timeoutMs: 120_000 });
     // Each kind's queue with its handler, and each dead-letter queue with the one dead-letter consumer.
@@ -201,21 +205,21 @@ async function main() {
         )
       ).flat(),
     });
-    stops.push(() => runner.stop());
+    stops.push({ name: 'the queue runner', stop: () => runner.stop() });
     const scheduler = startScheduler({
       schedules: await Promise.all(
         schedules.map(async (definition) => ({ definition, handler: await loadHandler(definition.entry) })),
       ),
     });
-    stops.push(async () => scheduler.stop());
+    stops.push({ name: 'the scheduler', stop: async () => scheduler.stop() });
     const outbox = startOutboxWriter({ sesEndpoint: ses.endpoint, dir: join(dataDir, 'outbox') });
-    stops.push(() => outbox.stop());
+    stops.push({ name: 'the outbox writer', stop: () => outbox.stop() });
 
     const gateway = await startGateway({
       port: Number(process.env.PORT ?? 3000),
       log: process.env.QUIET ? undefined : log,
     });
-    stops.push(gateway.stop);
+    stops.push({ name: 'the gateway', stop: gateway.stop });
 
     if (!inMemory) {
       writeFileSync(
