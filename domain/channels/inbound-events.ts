@@ -315,6 +315,16 @@ export const canonicalValue = (kind: ChannelKind, raw: string): string | null =>
   }
 };
 
+/**
+ * A count a provider sends (a file's bytes, a call's seconds), as a number or a numeric string: a whole
+ * number from 0 to 2^53 − 1, else null. Never a reason to refuse the update (the message is what
+ * matters), and never a number DynamoDB cannot hold (its range stops at 1E-130 and 1E+126).
+ */
+export const providerCount = (value: unknown): number | null => {
+  const count = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+  return Number.isSafeInteger(count) && count >= 0 ? count : null;
+};
+
 const latestUnixSeconds = Date.UTC(9999, 11, 31, 23, 59, 59) / 1000;
 
 /** Unix seconds (number or numeric string, as providers send them) to ISO 8601; null when absent or not a time. */

@@ -23,6 +23,7 @@ import {
   ignored,
   isoFromUnixSeconds,
   partyOf,
+  providerCount,
   type ChatMigratedEvent,
   type GroupChat,
   type InboundEditEvent,
@@ -72,7 +73,8 @@ const tgUser = z.object({
 
 const tgFile = z.object({
   file_id: z.string(),
-  file_size: z.number().optional(),
+  // Read leniently (providerCount): a size that is not a byte count is left out, the file kept.
+  file_size: z.unknown().optional(),
   mime_type: z.string().optional(),
   file_name: z.string().optional(),
 });
@@ -313,7 +315,7 @@ const messageContent = (
     mimeType: f.mime_type ?? null,
     fileName: f.file_name ?? null,
     caption,
-    sizeBytes: f.file_size ?? null,
+    sizeBytes: providerCount(f.file_size),
   });
   // Photos come as several sizes of one picture, smallest first: the largest is the picture.
   const photo = message.photo?.at(-1);

@@ -27,6 +27,7 @@ import {
   isoFromUnixSeconds,
   partyOf,
   canonicalValue,
+  providerCount,
   type AdReferral,
   type CallEvent,
   type CallStatus,
@@ -209,7 +210,8 @@ const waCall = z.object({
   timestamp: unixTime,
   direction: z.string().optional(),
   status: z.string().optional(),
-  duration: z.coerce.number().optional(),
+  // Read leniently (providerCount): a duration that is not whole seconds is left out, the call kept.
+  duration: z.unknown().optional(),
 });
 
 const waContact = z.object({
@@ -620,7 +622,7 @@ const callEvent = (
     providerStatus: call.event === 'terminate' ? `terminate/${call.status ?? 'COMPLETED'}` : call.event,
     status,
     at: isoFromUnixSeconds(call.timestamp),
-    durationSeconds: call.duration ?? null,
+    durationSeconds: providerCount(call.duration),
     sequence: null,
     error: null,
     callReference: null,

@@ -146,6 +146,9 @@ const check = async <T>(property: fc.IAsyncProperty<[T]>) => fc.assert(property,
 
 const telegramFixtures = fixturesIn('telegram', '.json');
 const whatsappFixtures = fixturesIn('whatsapp', '.json');
+// Meta's calls sample is for another business number: sent to this connection's, so its calls are recorded.
+const whatsappPayload = (fixture: string): Json =>
+  JSON.parse(fixtureText(fixture).replaceAll('436666719526789', '106540352242922')) as Json;
 const sesFixtures = fixturesIn('ses', '.json').filter((name) => !name.endsWith('subscription.json'));
 // A mail the receipt rule wrote to S3 is read from the bucket, and a key that is not there is a 500 on
 // purpose (SNS retries it): mangled, the other receipt (mail inline) covers the same parser.
@@ -196,7 +199,7 @@ describe('provider webhooks under mangled payloads', () => {
   it('WhatsApp: never a 5xx', async () => {
     await check(
       fc.asyncProperty(mutatedJson(whatsappFixtures), async ({ fixture, mutations }) => {
-        const payload = mutate(JSON.parse(fixtureText(fixture)) as Json, mutations);
+        const payload = mutate(whatsappPayload(fixture), mutations);
         const res = await sendWhatsapp(payload);
         expect(acceptable(res), failureOf(res, payload)).toBe(true);
       }),
@@ -249,6 +252,26 @@ describe('provider webhooks under mangled payloads', () => {
       expect((await sendTelegram(update as unknown as Json)).body).toMatchObject({ stored: 1 });
     });
 
+    it('a Telegram voice message whose file_size DynamoDB cannot hold (5.5e-303) is stored, its size left out', async () => {
+      const updates = telegramUpdates('telegram/updates.json') as { update_id: number; message?: { voice?: { file_size?: number } } }[];
+      const update = structuredClone(updates.find((u) => u.message?.voice)!);
+      update.update_id += 2_000_000;
+      (update.message as { message_id: number }).message_id += 2_000_000;
+      update.message!.voice!.file_size = 5.52998678545108e-303;
+      const res = await sendTelegram(update as unknown as Json);
+      expect(res.status, res.text).toBe(200);
+      expect(res.body).toMatchObject({ stored: 1 });
+    });
+
+    it('a WhatsApp call whose duration DynamoDB cannot hold (1e200) is recorded, its duration left out', async () => {
+      const payload = JSON.stringify(whatsappPayload('whatsapp/calls.json'))
+        .replaceAll('wacid.ABGGFjFVU2AfAgo6V-Hc5eCgK5Gh', 'wacid.FUZZ-DURATION')
+        .replace('"duration":35', '"duration":1e200');
+      expect(payload).toContain('1e200');
+      const res = await sendWhatsapp(JSON.parse(payload) as Json);
+      expect(res.status, res.text).toBe(200);
+    });
+
     it('a Twilio callback whose CallSid is longer than any DynamoDB key is ignored, not retried for days', async () => {
       const params = [...new URLSearchParams(fixtureText('twilio/call-status-busy.txt').trim())].map(([name, value]) =>
         name === 'CallSid' ? ([name, 'CA'.padEnd(100_000, 'f')] as [string, string]) : ([name, value] as [string, string]),
@@ -263,7 +286,7 @@ describe('provider webhooks under mangled payloads', () => {
       for (const update of telegramUpdates(fixture)) expect((await sendTelegram(update)).status, fixture).toBe(200);
     }
     for (const fixture of whatsappFixtures) {
-      expect((await sendWhatsapp(JSON.parse(fixtureText(fixture)) as Json)).status, fixture).toBe(200);
+      expect((await sendWhatsapp(whatsappPayload(fixture))).status, fixture).toBe(200);
     }
     for (const fixture of sesFixtures) {
       expect((await sendSes(fixture, JSON.parse(fixtureText(fixture)) as Json)).status, fixture).toBe(200);

@@ -5,7 +5,7 @@ import type {
   InboundMessageEvent,
 } from '../../domain/channels/inbound-events';
 import { parseTelegramWebhook, verifyTelegramSecret } from '../../domain/channels/telegram-webhook';
-import { fixtureBytes } from '../support/provider-fixtures';
+import { fixtureBytes, fixtureText } from '../support/provider-fixtures';
 
 const secret = 'wh_3kP9-qL2_xZ7vN4mB8';
 
@@ -139,6 +139,18 @@ describe('parseTelegramWebhook', () => {
       from: { value: '6123456789', name: 'Bruno', alternateValues: [] },
       chatId: '-1001234567890',
     });
+  });
+
+  it("keeps a file whose file_size is not a byte count DynamoDB can hold, its size left out", () => {
+    const sizeOf = (size: string) => {
+      const [voice] = parseTelegramWebhook(
+        fixtureText('telegram/updates.json').replace(/"file_size": \d+/, `"file_size": ${size}`),
+      ) as InboundMessageEvent[];
+      expect(voice!.media).toHaveLength(1);
+      return voice!.media[0]!.sizeBytes;
+    };
+    expect(sizeOf('5120')).toBe(5120);
+    for (const bad of ['5.52998678545108e-303', '1e200', '-1', '10.5', '"big"', 'null']) expect(sizeOf(bad), bad).toBeNull();
   });
 
   it('returns updates it does not handle as ignored entries with their update key', () => {

@@ -11,7 +11,7 @@ import {
   verifyWhatsAppSignature,
   verifyWhatsAppSubscription,
 } from '../../domain/channels/whatsapp-webhook';
-import { fixtureBytes } from '../support/provider-fixtures';
+import { fixtureBytes, fixtureText } from '../support/provider-fixtures';
 
 const appSecret = 'e3b0c44298fc1c149afbf4c8996fb924';
 const sign = (body: Buffer | string, secret = appSecret) =>
@@ -264,6 +264,15 @@ describe('parseWhatsAppWebhook', () => {
       at: '2022-12-21T17:47:04.000Z',
       dedupeKeys: ['whatsapp:call:wacid.ABGGFjFVU2AfAgo6V-Hc5eCgK5Gh:connect'],
     });
+  });
+
+  it("leaves out a call's duration that is not whole seconds DynamoDB can hold, and keeps the call", () => {
+    const durationOf = (duration: string) =>
+      (parseWhatsAppWebhook(fixtureText('whatsapp/calls.json').replace('"duration": 35', `"duration": ${duration}`)) as CallEvent[])[1]!
+        .durationSeconds;
+    expect(durationOf('"35"')).toBe(35);
+    expect(durationOf('0')).toBe(0);
+    for (const bad of ['1e200', '5.5e-303', '-4', '2.5', '"soon"', 'null', '{}']) expect(durationOf(bad), bad).toBeNull();
   });
 
   it('answers a body that is not JSON, or not a WhatsApp notification, with one ignored entry', () => {
