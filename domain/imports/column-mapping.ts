@@ -98,7 +98,7 @@ export const headerKey = (header: string): string =>
     .replace(/[^\p{L}\p{N}]/gu, '');
 
 // Exact keys. English headers of HubSpot, Salesforce, Outlook, Google Contacts, Pipedrive, Zoho,
-// Apple/Thunderbird, and the commonest German, French and Spanish ones.
+// Apple/Thunderbird, the commonest German, French and Spanish ones, then Slavic ones as spelled.
 const knownKeys: Record<string, FieldTarget> = {
   ...keys('name', 'name fullname contactname displayname personname'),
   ...keys('firstName', 'firstname givenname first forename vorname prenom'),
@@ -114,10 +114,28 @@ const knownKeys: Record<string, FieldTarget> = {
   ...keys('country', 'land pays pais'),
   ...keys('tags', 'tags tag labels groupmembership categories'),
   ...keys('owner', 'owner contactowner recordowner leadowner assignedto ownername owneremail hubspotowner'),
+  // Headers of Excel sheets and CRMs in Russian, Ukrainian, Polish and Czech, as written (reduced by headerKey).
+  ...spelled('name', ['ФИО', 'Полное имя', 'Контактное лицо', 'ПІБ', 'Imię i nazwisko', 'Jméno a příjmení', 'Celé jméno']),
+  ...spelled('firstName', ['Имя', 'Ім’я', "Ім'я", 'Imię', 'Jméno', 'Křestní jméno']),
+  ...spelled('middleName', ['Отчество', 'По батькові', 'Drugie imię']),
+  ...spelled('lastName', ['Фамилия', 'Прізвище', 'Nazwisko', 'Příjmení']),
+  ...spelled('email', ['Электронная почта', 'Эл. почта', 'Почта', 'Рабочий email', 'Рабочий e-mail', 'Личный email', 'Личный e-mail', 'Електронна пошта', 'Adres e-mail', 'E-mailová adresa']),
+  ...spelled('phone', ['Телефон', 'Мобильный', 'Мобильный телефон', 'Рабочий телефон', 'Сотовый', 'Сотовый телефон', 'Номер телефона', 'Мобільний', 'Мобільний телефон', 'Номер телефону', 'Telefon komórkowy', 'Numer telefonu', 'Telefon służbowy', 'Mobil', 'Telefonní číslo']),
+  ...spelled('company', ['Компания', 'Организация', 'Название компании', 'Компанія', 'Організація', 'Nazwa firmy', 'Společnost']),
+  ...spelled('jobTitle', ['Должность', 'Посада', 'Stanowisko', 'Pozice', 'Funkce']),
+  ...spelled('city', ['Город', 'Місто', 'Miasto', 'Miejscowość', 'Město']),
+  ...spelled('state', ['Область', 'Регион', 'Województwo']),
+  ...spelled('country', ['Страна', 'Країна', 'Państwo', 'Země']),
+  ...spelled('tags', ['Теги', 'Тэги', 'Метки', 'Теги контакта', 'Tagi', 'Štítky']),
+  ...spelled('owner', ['Ответственный', 'Владелец', 'Відповідальний', 'Opiekun', 'Właściciel']),
 };
 
 function keys(target: FieldTarget, list: string): Record<string, FieldTarget> {
   return Object.fromEntries(list.split(' ').map((key) => [key, target]));
+}
+
+function spelled(target: FieldTarget, headers: string[]): Record<string, FieldTarget> {
+  return Object.fromEntries(headers.map((header) => [headerKey(header), target]));
 }
 
 const kindPrefix = '(?:primary|secondary|work|home|other|personal|business|private|main|office|direct)?';

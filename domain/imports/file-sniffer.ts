@@ -1,5 +1,5 @@
 import { ImportFileError } from './import-file-error';
-import { oneByteEncodingOf, oneByteText, type TextEncoding } from './text-decoding';
+import { isOneByteEncoding, oneByteEncodingOf, oneByteText, type TextEncoding } from './text-decoding';
 
 /** The formats an import file can claim to be (the upload's choice, or its file name's extension). */
 export const importFormats = ['csv', 'xlsx'] as const;
@@ -185,7 +185,7 @@ export function utf8Evidence(bytes: Uint8Array, whole: boolean): { valid: number
 }
 
 function decodeStart(bytes: Uint8Array, encoding: TextEncoding): string {
-  if (encoding === 'windows-1252' || encoding === 'macintosh') return oneByteText(Buffer.from(bytes).toString('latin1'), encoding);
+  if (isOneByteEncoding(encoding)) return oneByteText(Buffer.from(bytes).toString('latin1'), encoding);
   return new TextDecoder(encoding).decode(bytes, { stream: true });
 }
 

@@ -8,7 +8,7 @@ import { sniffBytes, sniffImportFile, type CsvDelimiter, type CsvSniff, type Imp
 import { ImportFileError, importLimits } from './import-file-error';
 import type { NormalisedRow, RowPosition } from './import-row';
 import { normaliseRecord } from './row-normaliser';
-import { FieldDecoder, type TextEncoding } from './text-decoding';
+import { FieldDecoder, isOneByteEncoding, oneByteEncodings, type TextEncoding } from './text-decoding';
 import { openXlsx, type XlsxRow } from './xlsx-reader';
 
 /**
@@ -27,8 +27,8 @@ export const importCursorSchema = z.discriminatedUnion('format', [
     line: z.number().int().positive(),
     /** The last data row handled. */
     row: z.number().int().nonnegative(),
-    encoding: z.enum(['utf-8', 'windows-1252', 'macintosh', 'utf-16le', 'utf-16be']),
-    /** Whether UTF-8 vs Windows-1252 is settled (see FieldDecoder). */
+    encoding: z.enum(['utf-8', ...oneByteEncodings, 'utf-16le', 'utf-16be']),
+    /** Whether UTF-8 vs a one-byte encoding is settled (see FieldDecoder). */
     settled: z.boolean(),
     /** The record handled was blank: what follows may be a report's footer (see withoutReportFooter). */
     afterBlank: z.boolean().optional(),
@@ -67,7 +67,7 @@ export interface ImportFileInfo {
   sizeBytes: number;
   /**
    * CSV: the text encoding. A file without BOM whose start is plain ASCII is read as UTF-8 and turns
-   * `windows-1252` or `macintosh` at its first field that is not valid UTF-8, so this can change while reading.
+   * a one-byte encoding (`windows-1252`, `macintosh`, `windows-1250`, `windows-1251`) at its first field that is not valid UTF-8, so this can change while reading.
    */
   readonly encoding?: TextEncoding;
   /** CSV: the delimiter, detected from the header line (or Excel's `sep=` line). */
@@ -191,7 +191,7 @@ async function openCsvFile(
   const resumed = cursor?.format === 'csv' ? cursor : undefined;
   // UTF-8 and the one-byte encodings are parsed as bytes and decoded field by field (FieldDecoder).
   const fieldDecoded = (encoding: TextEncoding | undefined): encoding is FieldDecoder['encoding'] =>
-    encoding === 'utf-8' || encoding === 'windows-1252' || encoding === 'macintosh';
+    encoding === 'utf-8' || isOneByteEncoding(encoding);
   const decoder = fieldDecoded(sniff.encoding)
     ? resumed
       ? new FieldDecoder(fieldDecoded(resumed.encoding) ? resumed.encoding : 'utf-8', resumed.settled)

@@ -1,5 +1,6 @@
 /**
- * Text decoding for CSV files. Parsing works on bytes: a UTF-8 or one-byte (Windows-1252, Mac Roman) file is parsed as
+ * Text decoding for CSV files. Parsing works on bytes: a UTF-8 or one-byte (Windows-1252, Mac Roman,
+ * Windows-1250, Windows-1251) file is parsed as
  * Latin-1 (one byte, one character, so the parser's byte counts are file offsets and a continuation
  * can start at any record boundary), and each field is then decoded from its bytes. UTF-16 is turned
  * into UTF-8 for the parser, with a count of UTF-16 code units that maps the parser's offsets back to
@@ -7,8 +8,14 @@
  */
 
 export type TextEncoding = 'utf-8' | OneByteEncoding | 'utf-16le' | 'utf-16be';
-/** The one-byte encodings of text that is not UTF-8: Excel's "CSV" on Western Windows, and on a Mac. */
-export type OneByteEncoding = 'windows-1252' | 'macintosh';
+/**
+ * The one-byte encodings of text that is not UTF-8: Excel's "CSV" on Windows writes the system's ANSI
+ * code page (Western 1252, Central European 1250, Cyrillic 1251), Excel for Mac writes Mac Roman.
+ */
+export type OneByteEncoding = 'windows-1252' | 'macintosh' | 'windows-1250' | 'windows-1251';
+export const oneByteEncodings = ['windows-1252', 'macintosh', 'windows-1250', 'windows-1251'] as const satisfies readonly OneByteEncoding[];
+export const isOneByteEncoding = (encoding: TextEncoding | undefined): encoding is OneByteEncoding =>
+  (oneByteEncodings as readonly string[]).includes(encoding ?? '');
 
 // Windows-1252 differs from Latin-1 only in 0x80–0x9F (five of which it leaves undefined: kept as is).
 const cp1252High =
@@ -34,9 +41,23 @@ const macRomanHigh =
 export const macRomanFromBytes = (bytes: string): string =>
   bytes.replace(/[\x80-\xff]/g, (char) => macRomanHigh[char.charCodeAt(0) - 0x80]!);
 
+// The platform's decoders (WHATWG tables, as browsers use them) for the code pages read less often.
+const platformDecoders = {
+  'windows-1250': new TextDecoder('windows-1250'),
+  'windows-1251': new TextDecoder('windows-1251'),
+};
+
 /** One-byte text from a string holding one byte per character. */
-export const oneByteText = (bytes: string, encoding: OneByteEncoding): string =>
-  encoding === 'macintosh' ? macRomanFromBytes(bytes) : windows1252FromBytes(bytes);
+export const oneByteText = (bytes: string, encoding: OneByteEncoding): string => {
+  switch (encoding) {
+    case 'macintosh':
+      return macRomanFromBytes(bytes);
+    case 'windows-1252':
+      return windows1252FromBytes(bytes);
+    default:
+      return platformDecoders[encoding].decode(Buffer.from(bytes, 'latin1'));
+  }
+};
 
 const asciiLetter = /[A-Za-z]/;
 const asciiLowercase = /[a-z]/;
@@ -47,35 +68,59 @@ const lowercaseLetter = /\p{Ll}/u;
 const fitsWord = (char: string, afterLowercase: boolean) =>
   char === '\u2019' || (afterLowercase ? lowercaseLetter : casedLetter).test(char);
 
+const cyrillicWord = /^\p{Script=Cyrillic}{2,}$/u;
+// Central European letters Windows-1250 and Windows-1252 share (Š š Ž ž): common in Czech, Slovak,
+// Slovene and Croatian names, rare in Western European ones.
+const centralEuropeanMark = /[\x8a\x8e\x9a\x9e]/;
+
 /**
- * Which one-byte encoding text that is not UTF-8 is in (`bytes`: one byte per character). The two
- * share ASCII and differ in every byte above it: most letters of one are the other's punctuation or
- * a letter of the other case (Mac Roman's é is Windows-1252's Ž; Windows-1252's é is Mac Roman's È).
- * Each non-ASCII byte beside an ASCII letter is read both ways, and counts for the encoding in which
- * it fits the word (a lowercase letter after a lowercase one, any letter elsewhere, or an apostrophe).
- * Windows-1252, by far the more common, wins ties.
+ * Which one-byte encoding text that is not UTF-8 is in (`bytes`: one byte per character).
+ *
+ * Cyrillic first: read as Windows-1251, a Russian or Ukrainian file has whole words of non-ASCII
+ * letters, which Western text almost never has (its accents sit between ASCII letters). It is
+ * Windows-1251 when more non-ASCII bytes stand in such words than beside an ASCII letter.
+ *
+ * The Latin ones share ASCII and differ above it: one's letter is another's punctuation or a letter
+ * of the other case (Mac Roman's é is Windows-1252's Ž; Windows-1250's ł is Windows-1252's ³). Each
+ * non-ASCII byte beside an ASCII letter is read every way, and counts for each encoding in which it
+ * fits the word (a lowercase letter after a lowercase one, any letter elsewhere, or an apostrophe).
+ * The most counts win, Windows-1252 (by far the most common) on a tie, except that a tie with
+ * Windows-1250 goes to it when the text has Š, š, Ž or ž: Czech "Dvořák" and French "Dvoøák" both
+ * read as words, but only a Central European file is likely to hold "Šťastný" too.
  */
 export function oneByteEncodingOf(bytes: string): OneByteEncoding {
-  let mac = 0;
-  let windows = 0;
+  let high = 0;
+  let inCyrillicWords = 0;
+  for (const word of oneByteText(bytes, 'windows-1251').split(/[^\p{L}\p{M}]+/u)) {
+    if (cyrillicWord.test(word)) inCyrillicWords += word.length;
+  }
+  const counts = { 'windows-1252': 0, macintosh: 0, 'windows-1250': 0 };
   for (let i = 0; i < bytes.length; i++) {
     const code = bytes.charCodeAt(i);
     if (code < 0x80) continue;
+    high++;
     const before = bytes[i - 1] ?? '';
     if (!asciiLetter.test(before) && !asciiLetter.test(bytes[i + 1] ?? '')) continue;
     const afterLowercase = asciiLowercase.test(before);
-    if (fitsWord(macRomanHigh[code - 0x80]!, afterLowercase)) mac++;
-    if (fitsWord(windows1252FromBytes(bytes[i]!), afterLowercase)) windows++;
+    for (const encoding of ['windows-1252', 'macintosh', 'windows-1250'] as const) {
+      if (fitsWord(oneByteText(bytes[i]!, encoding), afterLowercase)) counts[encoding]++;
+    }
   }
-  return mac > windows ? 'macintosh' : 'windows-1252';
+  const besideAscii = Math.max(counts['windows-1252'], counts.macintosh, counts['windows-1250']);
+  if (inCyrillicWords > besideAscii && inCyrillicWords * 2 >= high) return 'windows-1251';
+  const western = counts['windows-1252'];
+  const centralEuropean = counts['windows-1250'];
+  if (counts.macintosh > western && counts.macintosh > centralEuropean) return 'macintosh';
+  if (centralEuropean > western || (centralEuropean === western && western > 0 && centralEuropeanMark.test(bytes))) return 'windows-1250';
+  return 'windows-1252';
 }
 
 const ascii = /^[\x00-\x7f]*$/;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Decodes fields of a file that is UTF-8 or, failing that, one-byte: Windows-1252 (Excel's "CSV" on
- * Western Windows) or Mac Roman (on a Mac), as `oneByteEncodingOf` tells. Until a field holds a
+ * Decodes fields of a file that is UTF-8 or, failing that, one-byte (Excel's "CSV": the ANSI code page
+ * on Windows, Mac Roman on a Mac), as `oneByteEncodingOf` tells. Until a field holds a
  * non-ASCII byte they all read the same; the first such field settles it: valid UTF-8 → UTF-8,
  * otherwise the one-byte encoding its bytes read best in. A field that is not valid UTF-8 in a file
  * already settled as UTF-8 is corrupt: `decode` answers undefined and the record is rejected.

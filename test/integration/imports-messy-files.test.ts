@@ -363,6 +363,38 @@ describe('Excel for Mac "Comma Separated Values" (Mac Roman, lone CR)', () => {
   });
 });
 
+describe('Excel for Windows, Russian locale (Windows-1251, semicolons, Russian headers)', () => {
+  it('reads it as Windows-1251 and knows the Russian headers: ФИО, Телефон, Компания, Должность, Город', async () => {
+    const { bytes, file } = fixture('excelWindowsRussian');
+    const result = await importFile(bytes, file, { defaultCountry: 'RU' });
+    expect(result.job.result.file).toMatchObject({ encoding: 'windows-1251', delimiter: ';', headerLine: 1 });
+    expect(result.counts).toMatchObject({ rowsRead: 3, created: 3, rejected: 0 });
+    expect(result.job.result.file.skippedColumns.map((column: { header: string }) => column.header)).toEqual(['Комментарий']);
+    const ivanov = await contact('email', 'ivanov@example.ru');
+    expect(ivanov).toMatchObject({ name: 'Иванов Иван Иванович', companyName: 'ООО «Ромашка»', jobTitle: 'Директор', city: 'Москва' });
+    expect(channelsOf(ivanov, 'phone')).toEqual(['+74951234567']);
+    const alena = await contact('email', 'alena.petrova@example.ru');
+    expect(alena).toMatchObject({ name: 'Петрова Алёна Сергеевна', companyName: 'ИП Петрова', city: 'Санкт-Петербург' });
+    expect(channelsOf(alena, 'phone')).toEqual(['+79167654321']);
+    expect(await contact('email', 'yevheniia@example.com.ua')).toMatchObject({ name: 'Шевченко Євгенія', companyName: 'ТОВ «Їжак і Ґудзик»', city: 'Київ' });
+  });
+});
+
+describe('Excel for Windows, Polish locale (Windows-1250, semicolons, Polish headers)', () => {
+  it('reads it as Windows-1250: Polish and Czech letters, „quotes”, Polish headers', async () => {
+    const { bytes, file } = fixture('excelWindowsPolish');
+    const result = await importFile(bytes, file, { defaultCountry: 'PL' });
+    expect(result.job.result.file).toMatchObject({ encoding: 'windows-1250', delimiter: ';' });
+    expect(result.counts).toMatchObject({ rowsRead: 3, created: 3, rejected: 0 });
+    const lukasz = await contact('email', 'lukasz.kozlowski@example.pl');
+    expect(lukasz).toMatchObject({ name: 'Łukasz Kozłowski', companyName: 'Przedsiębiorstwo „Żuraw” Sp. z o.o.', jobTitle: 'Kierownik sprzedaży', city: 'Łódź' });
+    const malgorzata = await contact('email', 'm.wisniewska@example.pl');
+    expect(malgorzata).toMatchObject({ name: 'Małgorzata Wiśniewska', companyName: 'Wiśniewska & Dąbrowski', city: 'Kraków' });
+    expect(channelsOf(malgorzata, 'phone')).toEqual(['+48512345678']);
+    expect(await contact('email', 'jiri.dvorak@example.cz')).toMatchObject({ name: 'Jiří Dvořák', companyName: 'Šťastný s.r.o.', jobTitle: 'Obchodník' });
+  });
+});
+
 describe('Mailchimp audience export (TAGS as a quoted list, upper-case system columns)', () => {
   it('takes each quoted tag as a tag, and leaves Mailchimp’s own columns out', async () => {
     const { bytes, file } = fixture('mailchimp');

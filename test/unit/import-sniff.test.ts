@@ -97,3 +97,45 @@ describe('telling Windows-1252 from Mac Roman', () => {
     expect(sniffImportFile(bytes('Amount\n\x80 12\n', 'latin1'), 'csv', true)).toMatchObject({ encoding: 'windows-1252' });
   });
 });
+
+describe('telling the Central European and Cyrillic code pages (Excel on Windows) apart', () => {
+  const encode = (text: string, encoding: string) => {
+    const table = new Map(Array.from({ length: 128 }, (_, i) => [new TextDecoder(encoding).decode(Uint8Array.of(0x80 + i)), 0x80 + i] as const));
+    return String.fromCharCode(
+      ...[...text].map((char) => {
+        const byte = char.charCodeAt(0) < 0x80 ? char.charCodeAt(0) : table.get(char);
+        if (byte === undefined) throw new Error(`${char} is not in ${encoding}`);
+        return byte;
+      }),
+    );
+  };
+  const readsBack = (text: string, encoding: string) => {
+    const bytes = encode(text, encoding);
+    expect(oneByteEncodingOf(bytes), `${text} in ${encoding}`).toBe(encoding);
+    expect(new FieldDecoder('utf-8', false).decode(bytes)).toBe(text);
+  };
+
+  it.each(['Иван Петров', 'Ольга Шевченко', 'Єва Ґудзь-Їжакевич', 'ООО «Ромашка», Москва', 'Алексей sales@example.ru'])(
+    'reads %s back from Windows-1251',
+    (text) => readsBack(text, 'windows-1251'),
+  );
+
+  it.each(['Łukasz Kozłowski', 'Zofia Dąbrowska', 'Wojciech Woźniak', 'Małgorzata Jabłońska', 'Ľubomír Šťastný', 'Tomáš Růžička', 'Ştefan Popescu'])(
+    'reads %s back from Windows-1250',
+    (text) => readsBack(text, 'windows-1250'),
+  );
+
+  it('reads a Czech file as Windows-1250 once it holds Š, š, Ž or ž, though each name alone reads in Windows-1252 too', () => {
+    // "Jiří Dvořák" is "Jiøí Dvoøák" in Windows-1252: letters either way, so alone it is the common encoding.
+    expect(oneByteEncodingOf(encode('Jiří Dvořák', 'windows-1250'))).toBe('windows-1252');
+    const file = encode('Name,Email\r\nJiří Dvořák,jiri@example.cz\r\nKateřina Nováková,katka@example.cz\r\nPetr Kučera,petr@example.cz\r\nJana Blažková,jana@example.cz\r\n', 'windows-1250');
+    expect(sniffImportFile(bytes(file, 'latin1'), 'csv', true)).toMatchObject({ encoding: 'windows-1250', settled: true });
+  });
+
+  it('keeps Western names in Windows-1252 with the other code pages to choose from', () => {
+    for (const text of ['René Lefèvre', 'Søren Ågård', 'François Çelik', 'Ñuñez', 'Jürgen Weiß', 'Zoë O’Brien', 'Ångström', 'São Paulo, Conceição']) {
+      readsBack(text, 'windows-1252');
+    }
+  });
+});
+
