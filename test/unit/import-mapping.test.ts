@@ -68,6 +68,26 @@ describe('header recognition', () => {
       ['Full Name', 'Email', 'Secondary Email', 'Phone', 'Other Phone', 'Account Name', 'Title', 'Mailing City', 'Tag'],
       { 'Full Name': 'name', Email: 'email', 'Secondary Email': 'email', Phone: 'phone', 'Other Phone': 'phone', 'Account Name': 'company', Title: 'jobTitle', 'Mailing City': 'city', Tag: 'tags' },
     ],
+    [
+      'a Russian sheet',
+      ['ФИО', 'Имя', 'Отчество', 'Фамилия', 'Мобильный телефон', 'Рабочий телефон', 'Электронная почта', 'Компания', 'Должность', 'Город', 'Страна', 'Теги', 'Ответственный', 'Комментарий'],
+      { ФИО: 'name', Имя: 'firstName', Отчество: 'middleName', Фамилия: 'lastName', 'Мобильный телефон': 'phone', 'Рабочий телефон': 'phone', 'Электронная почта': 'email', Компания: 'company', Должность: 'jobTitle', Город: 'city', Страна: 'country', Теги: 'tags', Ответственный: 'owner' },
+    ],
+    [
+      'a Ukrainian sheet',
+      ['Прізвище', 'Ім’я', 'По батькові', 'Мобільний телефон', 'Електронна пошта', 'Організація', 'Посада', 'Місто'],
+      { Прізвище: 'lastName', 'Ім’я': 'firstName', 'По батькові': 'middleName', 'Мобільний телефон': 'phone', 'Електронна пошта': 'email', Організація: 'company', Посада: 'jobTitle', Місто: 'city' },
+    ],
+    [
+      'a Polish sheet',
+      ['Imię', 'Nazwisko', 'Adres e-mail', 'Telefon komórkowy', 'Nazwa firmy', 'Stanowisko', 'Miasto', 'Województwo', 'Uwagi'],
+      { Imię: 'firstName', Nazwisko: 'lastName', 'Adres e-mail': 'email', 'Telefon komórkowy': 'phone', 'Nazwa firmy': 'company', Stanowisko: 'jobTitle', Miasto: 'city', Województwo: 'state' },
+    ],
+    [
+      'a Czech sheet',
+      ['Jméno', 'Příjmení', 'E-mail', 'Telefon', 'Mobil', 'Společnost', 'Pozice', 'Město', 'Země', 'Štítky', 'Poznámka'],
+      { Jméno: 'firstName', Příjmení: 'lastName', 'E-mail': 'email', Telefon: 'phone', Mobil: 'phone', Společnost: 'company', Pozice: 'jobTitle', Město: 'city', Země: 'country', Štítky: 'tags' },
+    ],
   ])('recognises the export headers of %s', (_vendor, headers, expected) => {
     expect(targets(headers)).toEqual(expected);
   });
