@@ -79,6 +79,13 @@ async function threadsOf(kind: 'phone' | 'whatsapp' | 'telegram' | 'email', valu
   return { contactId: guard.ownerId, conversations };
 }
 
+/** The notes the system wrote in a conversation, oldest first. */
+const notesIn = async (conversationId: string) =>
+  ((await get(`/v1/conversations/${conversationId}/messages`)).body.items as (StoredMessage & { note: boolean; createdAt: string })[])
+    .filter((message) => message.authorKind === 'system' && message.note)
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))
+    .map((message) => message.body);
+
 describe('Telegram', () => {
   it('keeps a contact’s group messages in a thread of their own, apart from their private conversation', async () => {
     const body = fixtureText('telegram/group-and-kinds.json');
@@ -175,12 +182,6 @@ describe('Telegram', () => {
 describe('Telegram: a contact who blocks the bot', () => {
   const telegramHook = (body: string) => hook(`/hooks/telegram/${hooks.telegram}`, { body, headers: telegramHeaders() });
   /** The system's notes in the contact's Telegram conversation, oldest first. */
-  const notesIn = async (conversationId: string) =>
-    ((await get(`/v1/conversations/${conversationId}/messages`)).body.items as (StoredMessage & { note: boolean; createdAt: string })[])
-      .filter((message) => message.authorKind === 'system' && message.note)
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))
-      .map((message) => message.body);
-
   it('says so in their Telegram conversation, once, and again when they start it again; the contact is not suppressed', async () => {
     expect(await telegramHook(fixtureText('telegram/blocked.json'))).toMatchObject({ status: 200, body: { stored: 2, ignored: 0 } });
     const { contactId, conversations } = await threadsOf('telegram', '6230001111');
@@ -313,6 +314,37 @@ describe('WhatsApp: a contact’s number change', () => {
     expect((await get(`/v1/contacts/${holder.body.id}`)).body.channels.map((channel: StoredChannel) => channel.normalized)).toEqual(['+16505550404']);
     // The system message is shown in the changer's conversation; the holder's message stays theirs.
     expect(changer.conversations[0]!.messages.map((m) => m.body)).toEqual(['[User Nora Newnumber changed from 16505550303 to 16505550404]']);
+    // Whoever answers there is told the change was not applied, why, and what to do: once, however often WhatsApp repeats it.
+    // Nobody named them yet: the contact the system message made is named after its number.
+    const note = "+16505550303's new WhatsApp number +16505550404 was not added to them: it is Owns The Number's WhatsApp number already. If they are the same person, merge the two contacts.";
+    expect(await notesIn(changer.conversations[0]!.id)).toEqual([note]);
+    expect((await whatsappHook(body)).body).toMatchObject({ stored: 0, duplicate: 2 });
+    expect(await notesIn(changer.conversations[0]!.id)).toEqual([note]);
+  });
+
+  it('says so in the conversation when the contact already holds as many channels as a contact may', async () => {
+    const full = await stack.api('POST', '/v1/contacts', {
+      token: acme.owner.token,
+      body: {
+        name: 'Full Channels',
+        channels: [
+          { kind: 'whatsapp', value: '+16505550505' },
+          ...Array.from({ length: 9 }, (_, i) => ({ kind: 'email', value: `full${i}@example.com` })),
+        ],
+      },
+    });
+    expect(full.status).toBe(201);
+    const body = fixtureText('whatsapp/number-change.json')
+      .replaceAll('16505550101', '16505550505')
+      .replaceAll('16505550202', '16505550606')
+      .replaceAll('wamid.NUMBER-CHANGE', 'wamid.NUMBER-CHANGE-FULL')
+      .replaceAll('wamid.AFTER-NUMBER-CHANGE', 'wamid.AFTER-NUMBER-CHANGE-FULL');
+    expect((await whatsappHook(body)).body).toMatchObject({ stored: 2 });
+    expect((await get(`/v1/contacts/${full.body.id}`)).body.channels).toHaveLength(10);
+    const { conversations } = await threadsOf('whatsapp', '+16505550505');
+    expect(await notesIn(conversations[0]!.id)).toEqual([
+      "Full Channels's new WhatsApp number +16505550606 was not added to them: they hold as many channels as a contact may. Remove one they no longer use, then add +16505550606 as their primary WhatsApp number.",
+    ]);
   });
 });
 

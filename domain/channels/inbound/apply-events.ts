@@ -240,7 +240,12 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
   };
   const { result, replayed } = await retryLostRaces(() => ingestMessage(deps, caller, spec));
   // Also on a repeat: an earlier attempt may have stored the message and stopped before this.
-  if (event.numberChange) await applyNumberChange(deps, connection.workspaceId, result.contactId, event.numberChange.value);
+  if (event.numberChange) {
+    await applyNumberChange(deps, connection.workspaceId, result.contactId, event.numberChange.value, {
+      conversationId: result.conversationId,
+      messageId: result.message.id,
+    });
+  }
   if (mail && deps.blobs) {
     // A repeat finishes what an earlier attempt left: the files the stored message planned.
     const planned = ((result.message.payload?.email as { attachments?: PlannedMailFile[] } | undefined)?.attachments ?? []);

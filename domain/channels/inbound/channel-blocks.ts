@@ -6,15 +6,9 @@
  */
 import { findContactIdByChannel, readContact } from '../../contacts/contacts.service';
 import { currentConversationId, openConversationGuard } from '../../inbox/conversations.service';
-import { sendMessage } from '../../inbox/messages.service';
-import { systemActor } from '../../shared/context';
 import type { CoreDeps } from '../../shared/deps';
-import { LostRace } from '../../shared/errors';
 import type { ChannelBlockEvent } from '../inbound-events';
-
-/** The receipt of a block or unblock noted (by the connection and Telegram's update): written with the note. */
-const receiptConsumer = 'channel-block';
-const receiptTtlSeconds = 7 * 24 * 60 * 60;
+import { addSystemNoteOnce } from './system-notes';
 
 const noteFor = (name: string, blocked: boolean) =>
   blocked
@@ -24,8 +18,7 @@ const noteFor = (name: string, blocked: boolean) =>
 /**
  * `stored` once the note is in the contact's current Telegram conversation (resolved or not: the note
  * opens nothing new); `ignored` when no contact holds the value, or they have no conversation there;
- * `duplicate` when this update was noted already (Telegram sends an update again until its webhook
- * answers 200, and the webhook's own record of the update may have failed after the note was written).
+ * `duplicate` when this update was noted already (keyed by the connection and Telegram's update).
  */
 export async function applyChannelBlock(
   deps: CoreDeps,
@@ -33,33 +26,16 @@ export async function applyChannelBlock(
   connectionId: string,
   event: ChannelBlockEvent,
 ): Promise<'stored' | 'ignored' | 'duplicate'> {
-  const receipt = { workspaceId, consumer: receiptConsumer, eventId: `${connectionId}:${event.dedupeKeys.join(',')}` };
-  const noted = async () => Boolean((await deps.db.entities.streamReceipt.get(receipt).go({ consistent: true })).data);
-  if (await noted()) return 'duplicate';
   const contactId = await findContactIdByChannel(deps, workspaceId, event.channel, event.value);
   if (!contactId) return 'ignored';
-  const caller = systemActor(workspaceId);
   const contact = await readContact(deps, workspaceId, contactId, true);
   const conversationId = await currentConversationId(deps, openConversationGuard(workspaceId, contactId, event.channel));
   if (!conversationId) return 'ignored';
-  try {
-    await sendMessage(
-      deps,
-      caller,
-      conversationId,
-      { body: noteFor(contact.name, event.blocked), note: true, attachmentIds: [] },
-      {
-        withMessage: {
-          ops: (tx) => [
-            tx.streamReceipt.create({ ...receipt, expiresAt: Math.floor(deps.clock.nowMs() / 1000) + receiptTtlSeconds }).commit(),
-          ],
-        },
-      },
-    );
-  } catch (error) {
-    // The same update applied at once by another delivery of it: noted there.
-    if (error instanceof LostRace && (await noted())) return 'duplicate';
-    throw error;
-  }
-  return 'stored';
+  return addSystemNoteOnce(
+    deps,
+    workspaceId,
+    conversationId,
+    { kind: 'channel-block', id: `${connectionId}:${event.dedupeKeys.join(',')}` },
+    noteFor(contact.name, event.blocked),
+  );
 }
