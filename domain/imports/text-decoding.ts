@@ -10,10 +10,11 @@
 export type TextEncoding = 'utf-8' | OneByteEncoding | 'utf-16le' | 'utf-16be';
 /**
  * The one-byte encodings of text that is not UTF-8: Excel's "CSV" on Windows writes the system's ANSI
- * code page (Western 1252, Central European 1250, Cyrillic 1251), Excel for Mac writes Mac Roman.
+ * code page (Western 1252, Central European 1250, Cyrillic 1251, Turkish 1254), Excel for Mac writes
+ * Mac Roman.
  */
-export type OneByteEncoding = 'windows-1252' | 'macintosh' | 'windows-1250' | 'windows-1251';
-export const oneByteEncodings = ['windows-1252', 'macintosh', 'windows-1250', 'windows-1251'] as const satisfies readonly OneByteEncoding[];
+export type OneByteEncoding = 'windows-1252' | 'macintosh' | 'windows-1250' | 'windows-1251' | 'windows-1254';
+export const oneByteEncodings = ['windows-1252', 'macintosh', 'windows-1250', 'windows-1251', 'windows-1254'] as const satisfies readonly OneByteEncoding[];
 export const isOneByteEncoding = (encoding: TextEncoding | undefined): encoding is OneByteEncoding =>
   (oneByteEncodings as readonly string[]).includes(encoding ?? '');
 
@@ -45,6 +46,7 @@ export const macRomanFromBytes = (bytes: string): string =>
 const platformDecoders = {
   'windows-1250': new TextDecoder('windows-1250'),
   'windows-1251': new TextDecoder('windows-1251'),
+  'windows-1254': new TextDecoder('windows-1254'),
 };
 
 /** One-byte text from a string holding one byte per character. */
@@ -72,6 +74,9 @@ const cyrillicWord = /^\p{Script=Cyrillic}{2,}$/u;
 // Central European letters Windows-1250 and Windows-1252 share (Š š Ž ž): common in Czech, Slovak,
 // Slovene and Croatian names, rare in Western European ones.
 const centralEuropeanMark = /[\x8a\x8e\x9a\x9e]/;
+// Where Windows-1254 differs from Windows-1252 in letters: Ğ ğ Ş ş (Ð ð Þ þ there, Icelandic), common
+// in Turkish names (Doğan, Şahin), next to never in the other Western languages.
+const turkishMark = /[\xd0\xde\xf0\xfe]/;
 
 /**
  * Which one-byte encoding text that is not UTF-8 is in (`bytes`: one byte per character).
@@ -86,7 +91,8 @@ const centralEuropeanMark = /[\x8a\x8e\x9a\x9e]/;
  * fits the word (a lowercase letter after a lowercase one, any letter elsewhere, or an apostrophe).
  * The most counts win, Windows-1252 (by far the most common) on a tie, except that a tie with
  * Windows-1250 goes to it when the text has Š, š, Ž or ž: Czech "Dvořák" and French "Dvoøák" both
- * read as words, but only a Central European file is likely to hold "Šťastný" too.
+ * read as words, but only a Central European file is likely to hold "Šťastný" too. Likewise a tie goes
+ * to Windows-1254 when the text has Ğ, ğ, Ş or ş ("Doğan" is "Doðan" in Windows-1252).
  */
 export function oneByteEncodingOf(bytes: string): OneByteEncoding {
   let high = 0;
@@ -94,7 +100,7 @@ export function oneByteEncodingOf(bytes: string): OneByteEncoding {
   for (const word of oneByteText(bytes, 'windows-1251').split(/[^\p{L}\p{M}]+/u)) {
     if (cyrillicWord.test(word)) inCyrillicWords += word.length;
   }
-  const counts = { 'windows-1252': 0, macintosh: 0, 'windows-1250': 0 };
+  const counts = { 'windows-1252': 0, macintosh: 0, 'windows-1250': 0, 'windows-1254': 0 };
   for (let i = 0; i < bytes.length; i++) {
     const code = bytes.charCodeAt(i);
     if (code < 0x80) continue;
@@ -102,7 +108,7 @@ export function oneByteEncodingOf(bytes: string): OneByteEncoding {
     const before = bytes[i - 1] ?? '';
     if (!asciiLetter.test(before) && !asciiLetter.test(bytes[i + 1] ?? '')) continue;
     const afterLowercase = asciiLowercase.test(before);
-    for (const encoding of ['windows-1252', 'macintosh', 'windows-1250'] as const) {
+    for (const encoding of ['windows-1252', 'macintosh', 'windows-1250', 'windows-1254'] as const) {
       if (fitsWord(oneByteText(bytes[i]!, encoding), afterLowercase)) counts[encoding]++;
     }
   }
@@ -112,6 +118,7 @@ export function oneByteEncodingOf(bytes: string): OneByteEncoding {
   const centralEuropean = counts['windows-1250'];
   if (counts.macintosh > western && counts.macintosh > centralEuropean) return 'macintosh';
   if (centralEuropean > western || (centralEuropean === western && western > 0 && centralEuropeanMark.test(bytes))) return 'windows-1250';
+  if (counts['windows-1254'] >= western && western > 0 && turkishMark.test(bytes)) return 'windows-1254';
   return 'windows-1252';
 }
 

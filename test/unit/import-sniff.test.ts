@@ -125,6 +125,10 @@ describe('telling the Central European and Cyrillic code pages (Excel on Windows
     (text) => readsBack(text, 'windows-1250'),
   );
 
+  it.each(['Ayşe Yılmaz', 'Mehmet Doğan', 'Şükrü Öztürk', 'Ertuğrul Kılıç, İstanbul'])('reads %s back from Windows-1254', (text) =>
+    readsBack(text, 'windows-1254'),
+  );
+
   it('reads a Czech file as Windows-1250 once it holds Š, š, Ž or ž, though each name alone reads in Windows-1252 too', () => {
     // "Jiří Dvořák" is "Jiøí Dvoøák" in Windows-1252: letters either way, so alone it is the common encoding.
     expect(oneByteEncodingOf(encode('Jiří Dvořák', 'windows-1250'))).toBe('windows-1252');
