@@ -88,6 +88,11 @@ describe('header recognition', () => {
       ['Jméno', 'Příjmení', 'E-mail', 'Telefon', 'Mobil', 'Společnost', 'Pozice', 'Město', 'Země', 'Štítky', 'Poznámka'],
       { Jméno: 'firstName', Příjmení: 'lastName', 'E-mail': 'email', Telefon: 'phone', Mobil: 'phone', Společnost: 'company', Pozice: 'jobTitle', Město: 'city', Země: 'country', Štítky: 'tags' },
     ],
+    [
+      'a Turkish sheet',
+      ['Adı', 'Soyadı', 'E-posta', 'Cep Telefonu', 'Şirket', 'Unvan', 'Şehir', 'Ülke', 'Notlar'],
+      { Adı: 'firstName', Soyadı: 'lastName', 'E-posta': 'email', 'Cep Telefonu': 'phone', Şirket: 'company', Unvan: 'jobTitle', Şehir: 'city', Ülke: 'country' },
+    ],
   ])('recognises the export headers of %s', (_vendor, headers, expected) => {
     expect(targets(headers)).toEqual(expected);
   });
