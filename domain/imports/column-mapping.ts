@@ -138,7 +138,8 @@ function spelled(target: FieldTarget, headers: string[]): Record<string, FieldTa
   return Object.fromEntries(headers.map((header) => [headerKey(header), target]));
 }
 
-const kindPrefix = '(?:primary|secondary|work|home|other|personal|business|private|main|office|direct)?';
+// Up to two kind words: "Work Direct Phone", "First Phone" (Apollo), "Other Home Phone".
+const kindPrefix = '(?:primary|secondary|work|home|other|personal|business|private|main|office|direct|first|second|third){0,2}';
 // German Outlook: "Telefon geschäftlich", "E-Mail 2 privat".
 const kindSuffix = '(?:value|work|home|other|personal|business|private|main|office|mobile|geschaftlich|privat|dienstlich)?';
 const address = '(?:mailing|business|home|other|primary|billing|shipping|work)?(?:address\\d*)?';

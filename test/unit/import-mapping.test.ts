@@ -89,6 +89,11 @@ describe('header recognition', () => {
       { Jméno: 'firstName', Příjmení: 'lastName', 'E-mail': 'email', Telefon: 'phone', Mobil: 'phone', Společnost: 'company', Pozice: 'jobTitle', Město: 'city', Země: 'country', Štítky: 'tags' },
     ],
     [
+      'a prospecting tool (Apollo-style phone columns)',
+      ['First Name', 'Last Name', 'Title', 'Company', 'Email', 'Email Status', 'First Phone', 'Work Direct Phone', 'Home Phone', 'Mobile Phone', 'Corporate Phone', 'Other Phone', 'Person Linkedin Url', 'Company Linkedin Url', 'City', 'State', 'Country', 'Company City'],
+      { 'First Name': 'firstName', 'Last Name': 'lastName', Title: 'jobTitle', Company: 'company', Email: 'email', 'First Phone': 'phone', 'Work Direct Phone': 'phone', 'Home Phone': 'phone', 'Mobile Phone': 'phone', 'Other Phone': 'phone', 'Person Linkedin Url': 'linkedin', City: 'city', State: 'state', Country: 'country' },
+    ],
+    [
       'a Turkish sheet',
       ['Adı', 'Soyadı', 'E-posta', 'Cep Telefonu', 'Şirket', 'Unvan', 'Şehir', 'Ülke', 'Notlar'],
       { Adı: 'firstName', Soyadı: 'lastName', 'E-posta': 'email', 'Cep Telefonu': 'phone', Şirket: 'company', Unvan: 'jobTitle', Şehir: 'city', Ülke: 'country' },
