@@ -31,9 +31,12 @@ export interface NormaliseOptions {
  * Normalises a raw channel value to its canonical form, or throws a `validation_failed` DomainError
  * naming `options.field`.
  *
- * - email: trimmed, lower-cased as a whole, IDN domain in punycode; display is the trimmed input.
+ * Invisible format characters (zero-width spaces, direction marks) are dropped from every kind.
+ * - email: trimmed, lower-cased as a whole, IDN domain in punycode; display is the trimmed input. The
+ *   address of `mailto:<address>`, `Name <address>` or `Name (address)` is taken.
  * - phone, whatsapp: E.164 (`+` and digits), valid per libphonenumber's full metadata; display is the
- *   international format. Without a leading `+`, `defaultCountry` is needed. Extensions are refused.
+ *   international format. A leading `00` is `+`; without either, `defaultCountry` is needed.
+ *   Extensions are refused.
  * - linkedin: `https://www.linkedin.com/in/<slug>`, slug percent-decoded and lower-cased; only personal
  *   profiles (`/in/`). Company pages, legacy `/pub/` URLs and member-id URLs are refused.
  * - telegram: a chat id as a canonical integer string (`-100123`), or a username as `@name` lower-case;
@@ -49,7 +52,9 @@ export const normaliseChannelValue = (
       fields: [{ field: options.field ?? 'value', message, code: `invalid_${kind}` }],
     });
   };
-  const value = raw.trim();
+  // Invisible format characters (zero-width spaces, left-to-right marks, a stray BOM) come along when a
+  // value is copied from a web page or a right-to-left text, and are never part of it.
+  const value = raw.replace(/\p{Cf}/gu, '').trim();
   if (value === '') return fail(`Enter ${article(kind)} ${label[kind]}`);
   if (value.length > 512) return fail(`That ${label[kind]} is too long`);
   switch (kind) {
@@ -87,8 +92,18 @@ const article = (kind: ChannelKind) => (kind === 'email' ? 'an' : 'a');
 const badLocalChar = /[\s\p{C}()<>[\]:;@\\,"]/u;
 const domainLabel = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
-const normaliseEmail = (value: string, fail: Fail): NormalisedChannelValue => {
+// What a copied link, a mail header or an address book holds: "mailto:ana@example.com?subject=Hi",
+// "Ana López <ana@example.com>", `"López, Ana" <ana@example.com>`, "Ana López (ana@example.com)".
+const mailtoLink = /^mailto:([^?]*)(?:\?.*)?$/i;
+const nameAndAddress = /^(?:"[^"]*"\s*|[^"<>()@]*)(?:<\s*([^<>\s]+)\s*>|\(\s*([^()\s]+)\s*\))$/;
+const addressIn = (given: string): string => {
+  const named = nameAndAddress.exec(given);
+  return named ? (named[1] ?? named[2]!) : (mailtoLink.exec(given)?.[1] ?? given);
+};
+
+const normaliseEmail = (given: string, fail: Fail): NormalisedChannelValue => {
   const example = 'Enter an email address like ana@example.com';
+  const value = addressIn(given).trim();
   const at = value.indexOf('@');
   if (at <= 0 || at !== value.lastIndexOf('@') || at === value.length - 1) {
     return fail(`${example}: it needs exactly one @ with text on both sides`);
@@ -134,8 +149,8 @@ const normalisePhone = (
   fail: Fail,
 ): NormalisedChannelValue => {
   const hint = `include the country code, e.g. +44 20 7123 4567`;
-  // NFKC turns full-width digits and odd spaces into ASCII.
-  const text = value.normalize('NFKC');
+  // NFKC turns full-width digits and odd spaces into ASCII; a leading 00 is the international prefix.
+  const text = value.normalize('NFKC').replace(/^(tel:)?00(?=[\s\d])/i, '$1+');
   if (!phoneChars.test(text)) {
     return fail(`Enter the ${what} with digits, spaces and + - . ( ) only, and ${hint}`);
   }

@@ -10,7 +10,15 @@ const optionalText = (max: number) => text(max).nullable().optional();
 export const channelInput = z
   .object({
     kind: z.enum(channelKinds),
-    value: z.string().trim().min(1).max(320),
+    value: z
+      .string()
+      .trim()
+      .min(1)
+      .max(320)
+      .meta({
+        description:
+          'The email address, phone number, LinkedIn profile URL or Telegram username or chat id, as written; it is kept normalised: an email lower-cased (of `mailto:ana@example.com` or `Ana <ana@example.com>`, the address), a phone in E.164 (a leading 00 is +; without either, the defaultCountry), invisible characters dropped',
+      }),
     label: text(50).optional().meta({ description: 'e.g. work, personal' }),
     primary: z.boolean().optional().meta({ description: 'The preferred channel of its kind; the first of a kind is primary by default' }),
   })

@@ -277,20 +277,15 @@ const droppedValue = ({ kind, column, value, message }: { kind: ChannelKind; col
 const scientificNotation = /^[+-]?\d+(?:[.,]\d+)?e[+-]?\d+$/i;
 // "(415) 555-0132 ext. 45", "020 7946 0958 x123", "+49 30 1234-0 Durchwahl 12", "555-0100 #7"
 const phoneExtension = /^(.*\d[\s)]*?)[\s,;]*(?:ext\.?|extn\.?|extension|x|#|durchwahl|dw\.?|poste|доб\.?)\s*:?\s*(\d{1,7})$/iu;
-// `"Ana Lima" <ana@example.com>`, `<ana@example.com>`, `Ana Lima (ana@example.com)` as address books copy them
-const emailInBrackets = /^[^<>()]*[<(]\s*([^<>()\s]+@[^<>()\s]+)\s*[>)]\s*$/;
 
 /**
- * One channel value by the contact rules, with the forms other tools write around it taken off:
- * an email's `mailto:` or display name; a phone's extension (returned apart: the contact keeps the
- * number, the report the extension) and the `'` that makes Excel keep `'+44 …` or `'0049 …` as text.
+ * One channel value by the contact rules, with the forms other tools write around a phone taken off:
+ * its extension (returned apart: the contact keeps the number, the report the extension) and the `'` that makes Excel keep `'+44 …` or `'0049 …` as text.
  * A phone in scientific notation is refused with how to get its digits back: Excel cut them.
  */
 function normaliseChannel(kind: ChannelKind, value: string, options: RowNormaliseOptions): { normalised: ReturnType<typeof normaliseChannelValue>; extension?: string } {
-  if (kind === 'email') {
-    const bare = value.replace(/^mailto:/i, '');
-    return { normalised: normaliseChannelValue(kind, emailInBrackets.exec(bare)?.[1] ?? bare, options.defaultCountry ? { defaultCountry: options.defaultCountry } : {}) };
-  }
+  // An email's mailto: or display name is taken off by the contact rules themselves.
+  if (kind === 'email') return { normalised: normaliseChannelValue(kind, value) };
   if (kind !== 'phone' && kind !== 'whatsapp') return { normalised: normaliseChannelNumber(kind, value, options) };
   const text = value.normalize('NFKC').replace(/^'+/, '').trim();
   if (scientificNotation.test(text)) {
@@ -305,7 +300,8 @@ function normaliseChannel(kind: ChannelKind, value: string, options: RowNormalis
 
 /**
  * One channel value by the contact rules. Phones (and WhatsApp numbers): a leading `00` is the
- * international prefix (`0049 …` → `+49 …`); other numbers without `+` take the default country; and
+ * international prefix (`0049 …` → `+49 …`, as the contact rules read it); other numbers without `+`
+ * take the default country; and
  * digits alone (no `+`, no leading 0) that are no valid number there but are one read as `+<digits>`
  * are that international number: Excel stores `+33 6 12 34 56 78` typed into a cell as the number
  * 33612345678 (and a CSV saved from that sheet has the same digits). A number valid in the default
@@ -315,7 +311,6 @@ function normaliseChannelNumber(kind: ChannelKind, value: string, options: RowNo
   const defaults = options.defaultCountry ? { defaultCountry: options.defaultCountry } : {};
   if (kind !== 'phone' && kind !== 'whatsapp') return normaliseChannelValue(kind, value, defaults);
   const text = value.normalize('NFKC');
-  if (text.startsWith('00')) return normaliseChannelValue(kind, `+${text.slice(2)}`, defaults);
   try {
     return normaliseChannelValue(kind, text, defaults);
   } catch (error) {

@@ -55,6 +55,32 @@ describe('create and get', () => {
     expect(read.body).toEqual(res.body);
   });
 
+  it('takes values as they are pasted: a mailto: link or "Name <address>", a 00 prefix, invisible marks', async () => {
+    const res = await create(acme.owner.token, {
+      name: 'Pasted Paula',
+      channels: [
+        { kind: 'email', value: 'Paula Pasted <Paula.Pasted@Example.com>' },
+        { kind: 'email', value: 'mailto:paula@home.example?subject=Hi' },
+        { kind: 'phone', value: '0044 20 7946 0019' },
+        { kind: 'whatsapp', value: '\u200e+972 54-765-4321\u200f' },
+      ],
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.channels.map((c: { normalized: string }) => c.normalized)).toEqual([
+      'paula.pasted@example.com',
+      'paula@home.example',
+      '+442079460019',
+      '+972547654321',
+    ]);
+    // The same pasted forms find her.
+    const found = await stack.api('GET', '/v1/contacts/lookup', { token: acme.member.token, query: { kind: 'email', value: 'mailto:PAULA@home.example' } });
+    expect(found.body.id).toBe(res.body.id);
+    // A display name that holds an address of its own is not guessed at.
+    const ambiguous = await create(acme.owner.token, { name: 'Two Addresses', channels: [{ kind: 'email', value: 'a@example.com <b@example.com>' }] });
+    expect(ambiguous.status).toBe(400);
+    expect(ambiguous.body.errors[0]).toMatchObject({ field: 'body.channels.0.value', code: 'invalid_email' });
+  });
+
   it('refuses a channel value another contact holds with 409 naming that contact', async () => {
     const first = await create(acme.owner.token, { name: 'First', channels: [{ kind: 'email', value: 'taken@example.com' }] });
     const second = await create(acme.member.token, { name: 'Second', channels: [{ kind: 'email', value: 'TAKEN@example.com' }] });

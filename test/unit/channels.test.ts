@@ -41,6 +41,15 @@ describe('email', () => {
     ['Ünal@Example.com', 'ünal@example.com', 'Ünal@Example.com'],
     ['ana@例え.テスト', 'ana@xn--r8jz45g.xn--zckzah', 'ana@例え.テスト'],
     ["o'brien@example.ie", "o'brien@example.ie", "o'brien@example.ie"],
+    // What a copied link, a mail header or a web page gives: the address in it.
+    ['mailto:Ana@Example.com', 'ana@example.com', 'Ana@Example.com'],
+    ['MAILTO:ana@example.com?subject=Hello%20there', 'ana@example.com', 'ana@example.com'],
+    ['Ana López <Ana@Example.com>', 'ana@example.com', 'Ana@Example.com'],
+    ['"López, Ana" <ana@example.com>', 'ana@example.com', 'ana@example.com'],
+    ['<ana@example.com>', 'ana@example.com', 'ana@example.com'],
+    ['Ana López (ana@example.com)', 'ana@example.com', 'ana@example.com'],
+    ['\u200bana@example.com\u200b', 'ana@example.com', 'ana@example.com'],
+    ['\ufeffana@exam\u00adple.com', 'ana@example.com', 'ana@example.com'],
   ])('normalises %j to %j', (raw, normalized, display) => {
     expect(normaliseChannelValue('email', raw)).toEqual({ normalized, display });
     // canonical: normalising the canonical form changes nothing
@@ -63,6 +72,8 @@ describe('email', () => {
     ['ana@exa mple.com', 'spaces'],
     ['"ana"@example.com', 'quotes'],
     ['ana,lopez@example.com', 'commas'],
+    ['Ana <ana@example.com> <bo@example.com>', 'exactly one @'],
+    ['ana@example.com <bo@example.com>', 'exactly one @'],
     ['.ana@example.com', 'dot'],
     ['ana.@example.com', 'dot'],
     ['ana..lopez@example.com', 'dot'],
@@ -122,6 +133,12 @@ describe.each(['phone', 'whatsapp'] as const)('%s', (kind) => {
     ['8 (912) 345-67-89', 'RU', '+79123456789', '+7 912 345 67 89'],
     ['+39 06 6982 1234', undefined, '+390669821234', '+39 06 6982 1234'],
     ['06 6982 1234', 'IT', '+390669821234', '+39 06 6982 1234'],
+    // A leading 00 is the international prefix, with or without a default country.
+    ['0044 20 7123 4567', undefined, '+442071234567', '+44 20 7123 4567'],
+    ['tel:0044 20 7123 4567', undefined, '+442071234567', '+44 20 7123 4567'],
+    // Copied from a right-to-left page or a chat app: direction marks and zero-width spaces are dropped.
+    ['\u200e+972 54-765-4321\u200f', undefined, '+972547654321', '+972 54 765 4321'],
+    ['\u2066+44 20\u200b7123 4567\u2069', undefined, '+442071234567', '+44 20 7123 4567'],
   ])('normalises %j (default country %s) to %s', (raw, defaultCountry, normalized, display) => {
     expect(normaliseChannelValue(kind, raw, { defaultCountry })).toEqual({ normalized, display });
     expect(normaliseChannelValue(kind, normalized).normalized).toBe(normalized);

@@ -3032,6 +3032,7 @@ export interface components {
         ChannelInput: {
             /** @enum {string} */
             kind: "email" | "phone" | "linkedin" | "telegram" | "whatsapp";
+            /** @description The email address, phone number, LinkedIn profile URL or Telegram username or chat id, as written; it is kept normalised: an email lower-cased (of `mailto:ana@example.com` or `Ana <ana@example.com>`, the address), a phone in E.164 (a leading 00 is +; without either, the defaultCountry), invisible characters dropped */
             value: string;
             /** @description e.g. work, personal */
             label?: string;
@@ -3061,6 +3062,7 @@ export interface components {
         AddChannelInput: {
             /** @enum {string} */
             kind: "email" | "phone" | "linkedin" | "telegram" | "whatsapp";
+            /** @description The email address, phone number, LinkedIn profile URL or Telegram username or chat id, as written; it is kept normalised: an email lower-cased (of `mailto:ana@example.com` or `Ana <ana@example.com>`, the address), a phone in E.164 (a leading 00 is +; without either, the defaultCountry), invisible characters dropped */
             value: string;
             /** @description e.g. work, personal */
             label?: string;
