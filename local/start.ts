@@ -50,7 +50,7 @@ async function main() {
   if (!inMemory) mkdirSync(dataDir, { recursive: true });
 
   const stops: Stoppable[] = [];
-  const stopAll = () => stopInTime(stops.reverse(), stopGraceMs, log);
+  const stopAll = () => stopInTime([...stops].reverse(), stopGraceMs, log);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) {
