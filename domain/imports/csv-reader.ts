@@ -138,6 +138,7 @@ export async function* readCsvRecords(
 function decodeRecord(rawFields: string[], decoder: FieldDecoder | undefined, line: number, next: number): CsvRecord {
   let problem: string | undefined;
   let breaks = 0;
+  decoder?.settleOn(rawFields);
   const fields = rawFields.map((raw) => {
     const text = decoder ? decoder.decode(raw) : raw;
     if (text === undefined) {

@@ -139,6 +139,24 @@ export class FieldDecoder {
     public settled: boolean,
   ) {}
 
+  /**
+   * Settles the encoding on a whole record before its fields are decoded one by one: the first
+   * non-ASCII field still says whether it is UTF-8, but a one-byte encoding is told from all the
+   * record's non-ASCII fields ("Jiří Dvořák" alone reads in Windows-1252 too; beside "Šťastný s.r.o."
+   * it does not).
+   */
+  settleOn(fields: string[]): void {
+    if (this.settled || this.encoding !== 'utf-8') return;
+    const nonAscii = fields.filter((field) => !ascii.test(field));
+    if (nonAscii.length === 0) return;
+    this.settled = true;
+    try {
+      strictUtf8.decode(Buffer.from(nonAscii[0]!, 'latin1'));
+    } catch {
+      this.encoding = oneByteEncodingOf(nonAscii.join(' '));
+    }
+  }
+
   decode(bytes: string): string | undefined {
     if (ascii.test(bytes)) return bytes;
     if (this.encoding !== 'utf-8') return oneByteText(bytes, this.encoding);

@@ -81,6 +81,19 @@ describe('CSV encodings and line ends', () => {
     expect(file.info.encoding).toBe('windows-1252');
   });
 
+  it('tells the one-byte encoding from the whole first record that needs it, not its first field alone', async () => {
+    const ascii = Array.from({ length: 3000 }, (_, i) => `Person ${i},p${i}@example.com,Acme\r\n`).join('');
+    // "Jiří Dvořák" alone reads as letters in Windows-1252 too ("Jiøí Dvoøák"); "Šťastný" beside it does not.
+    const record = Buffer.from([...'Jiří Dvořák,jiri@example.cz,Šťastný s.r.o.\r\n'].map((char) => windows1250Byte(char)));
+    const bytes = Buffer.concat([Buffer.from(`Name,Email,Company\r\n${ascii}`, 'latin1'), record]);
+    expect(bytes.length).toBeGreaterThan(64 * 1024);
+
+    const { file, rows } = await readRows(bytes, {}, 4096);
+
+    expect(file.info.encoding).toBe('windows-1250');
+    expect(summary(rows[3000]!)).toBe('3001@3002 Jiří Dvořák | jiri@example.cz');
+  });
+
   it('rejects a record with invalid UTF-8 in a file that is otherwise UTF-8, and reads the rest', async () => {
     const bytes = Buffer.concat([
       Buffer.from('Name,Email\nZoë,zoe@example.com\n', 'utf8'),
@@ -367,3 +380,12 @@ describe('a header below a report title', () => {
     });
   });
 });
+
+/** A character's byte in Windows-1250, from the platform's table. */
+function windows1250Byte(char: string): number {
+  if (char.charCodeAt(0) < 0x80) return char.charCodeAt(0);
+  const decoder = new TextDecoder('windows-1250');
+  for (let byte = 0x80; byte <= 0xff; byte++) if (decoder.decode(Uint8Array.of(byte)) === char) return byte;
+  throw new Error(`${char} is not in Windows-1250`);
+}
+
