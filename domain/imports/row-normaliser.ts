@@ -56,13 +56,38 @@ export const splitValues = (cell: string): string[] =>
 /**
  * Values of an email or phone cell: ` ::: ` as in any multi-value cell, and also `;`, `,` and line
  * breaks, which other exports put between a person's addresses or numbers (HubSpot, Pipedrive, Outlook
- * copies, hand-kept sheets). Neither an email address nor a phone number holds one of those.
+ * copies, hand-kept sheets). Neither an email address nor a phone number holds one of those; a display
+ * name may (`"Doe, John" <john@example.com>`), so a separator inside quotes or brackets splits nothing.
  */
 export const splitChannelValues = (cell: string): string[] =>
   splitValues(cell)
-    .flatMap((value) => value.split(/[;,\r\n]+/))
+    .flatMap(splitOutsideQuotes)
     .map((value) => value.trim())
     .filter((value) => value !== '');
+
+const channelSeparators = new Set([';', ',', '\r', '\n']);
+
+/** Splits on `;`, `,` and line breaks outside double quotes, <…> and (…); unbalanced quotes split everywhere. */
+function splitOutsideQuotes(value: string): string[] {
+  const parts: string[] = [];
+  let quoted = false;
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    const char = value[i]!;
+    if (char === '"') quoted = !quoted;
+    else if (quoted) continue;
+    else if (char === '<' || char === '(') depth++;
+    else if ((char === '>' || char === ')') && depth > 0) depth--;
+    else if (depth === 0 && channelSeparators.has(char)) {
+      parts.push(value.slice(start, i));
+      start = i + 1;
+    }
+  }
+  if (quoted || depth > 0) return value.split(/[;,\r\n]+/);
+  parts.push(value.slice(start));
+  return parts;
+}
 
 const oneLine = (text: string) => text.replace(/\s+/gu, ' ');
 

@@ -252,6 +252,16 @@ describe('values as other tools write them', () => {
     }
   });
 
+  it('splits a cell of display forms between them, not on a comma inside a quoted name', () => {
+    expect(channels(candidate({ Email: '"Doe, John" <john@example.com>; "Roe, Jane" <jane@example.com>, bo@example.com' }))).toEqual([
+      'email john@example.com',
+      'email jane@example.com',
+      'email bo@example.com',
+    ]);
+    // An unbalanced quote is no quoting: the cell splits on every separator, as before.
+    expect(channels(candidate({ Email: 'a@example.com, "b@example.com; c@example.com' }))).toEqual(['email a@example.com', 'email c@example.com']);
+  });
+
   it('keeps a phone without its extension, and lists the extension', () => {
     const c = candidate({ Email: 'a@example.com', Phone: '(415) 555-0132 ext. 45 ::: +44 20 7946 0958 x123' }, { defaultCountry: 'US' });
     expect(channels(c)).toEqual(['email a@example.com', 'phone +14155550132', 'phone +442079460958']);
