@@ -67,7 +67,9 @@ export interface ImportFileInfo {
   sizeBytes: number;
   /**
    * CSV: the text encoding. A file without BOM whose start is plain ASCII is read as UTF-8 and turns
-   * a one-byte encoding (`windows-1252`, `macintosh`, `windows-1250`, `windows-1251`, `windows-1254`) at its first field that is not valid UTF-8, so this can change while reading.
+   * to a one-byte encoding (`windows-1252`, `macintosh`, `windows-1250`, `windows-1251`,
+   * `windows-1253`, `windows-1254`) at its first record with a field that is not valid UTF-8, so this
+   * can change while reading.
    */
   readonly encoding?: TextEncoding;
   /** CSV: the delimiter, detected from the header line (or Excel's `sep=` line). */

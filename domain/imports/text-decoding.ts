@@ -10,11 +10,11 @@
 export type TextEncoding = 'utf-8' | OneByteEncoding | 'utf-16le' | 'utf-16be';
 /**
  * The one-byte encodings of text that is not UTF-8: Excel's "CSV" on Windows writes the system's ANSI
- * code page (Western 1252, Central European 1250, Cyrillic 1251, Turkish 1254), Excel for Mac writes
- * Mac Roman.
+ * code page (Western 1252, Central European 1250, Cyrillic 1251, Greek 1253, Turkish 1254), Excel for
+ * Mac writes Mac Roman.
  */
-export type OneByteEncoding = 'windows-1252' | 'macintosh' | 'windows-1250' | 'windows-1251' | 'windows-1254';
-export const oneByteEncodings = ['windows-1252', 'macintosh', 'windows-1250', 'windows-1251', 'windows-1254'] as const satisfies readonly OneByteEncoding[];
+export type OneByteEncoding = 'windows-1252' | 'macintosh' | 'windows-1250' | 'windows-1251' | 'windows-1253' | 'windows-1254';
+export const oneByteEncodings = ['windows-1252', 'macintosh', 'windows-1250', 'windows-1251', 'windows-1253', 'windows-1254'] as const satisfies readonly OneByteEncoding[];
 export const isOneByteEncoding = (encoding: TextEncoding | undefined): encoding is OneByteEncoding =>
   (oneByteEncodings as readonly string[]).includes(encoding ?? '');
 
@@ -46,6 +46,7 @@ export const macRomanFromBytes = (bytes: string): string =>
 const platformDecoders = {
   'windows-1250': new TextDecoder('windows-1250'),
   'windows-1251': new TextDecoder('windows-1251'),
+  'windows-1253': new TextDecoder('windows-1253'),
   'windows-1254': new TextDecoder('windows-1254'),
 };
 
@@ -71,6 +72,11 @@ const fitsWord = (char: string, afterLowercase: boolean) =>
   char === '\u2019' || (afterLowercase ? lowercaseLetter : casedLetter).test(char);
 
 const cyrillicWord = /^\p{Script=Cyrillic}{2,}$/u;
+// The commonest vowels: о, а, и in Russian (and Ukrainian) text, α, ο, ι in Greek. Each is a rare
+// letter read in the other code page (Greek α is Cyrillic б; Russian о is Greek ξ).
+const russianVowels = /[оаиОАИ]/gu;
+const greekVowels = /[αοιΑΟΙ]/gu;
+
 // Central European letters Windows-1250 and Windows-1252 share (Š š Ž ž): common in Czech, Slovak,
 // Slovene and Croatian names, rare in Western European ones.
 const centralEuropeanMark = /[\x8a\x8e\x9a\x9e]/;
@@ -81,9 +87,12 @@ const turkishMark = /[\xd0\xde\xf0\xfe]/;
 /**
  * Which one-byte encoding text that is not UTF-8 is in (`bytes`: one byte per character).
  *
- * Cyrillic first: read as Windows-1251, a Russian or Ukrainian file has whole words of non-ASCII
- * letters, which Western text almost never has (its accents sit between ASCII letters). It is
- * Windows-1251 when more non-ASCII bytes stand in such words than beside an ASCII letter.
+ * Cyrillic and Greek first: read as Windows-1251, a Russian or Ukrainian file has whole words of
+ * non-ASCII letters (and so has a Greek file, whose letters sit on the same bytes), which Western text
+ * almost never has: its accents sit between ASCII letters. It is one of the two when more non-ASCII
+ * bytes stand in such words than beside an ASCII letter, and make at least half of them. Which one,
+ * the commonest vowels tell: о, а, и read as Windows-1251 against α, ο, ι read as Windows-1253 (each
+ * is a rare letter in the other reading); Windows-1251 on a tie.
  *
  * The Latin ones share ASCII and differ above it: one's letter is another's punctuation or a letter
  * of the other case (Mac Roman's é is Windows-1252's Ž; Windows-1250's ł is Windows-1252's ³). Each
@@ -96,10 +105,16 @@ const turkishMark = /[\xd0\xde\xf0\xfe]/;
  */
 export function oneByteEncodingOf(bytes: string): OneByteEncoding {
   let high = 0;
-  let inCyrillicWords = 0;
-  for (const word of oneByteText(bytes, 'windows-1251').split(/[^\p{L}\p{M}]+/u)) {
-    if (cyrillicWord.test(word)) inCyrillicWords += word.length;
+  // Greek text read as Windows-1251 is Cyrillic words too: both count here, and the vowels tell them apart.
+  const asCyrillic = oneByteText(bytes, 'windows-1251');
+  let inScriptWords = 0;
+  for (const word of asCyrillic.split(/[^\p{L}\p{M}]+/u)) {
+    if (cyrillicWord.test(word)) inScriptWords += word.length;
   }
+  const nonLatin =
+    (oneByteText(bytes, 'windows-1253').match(greekVowels)?.length ?? 0) > (asCyrillic.match(russianVowels)?.length ?? 0)
+      ? 'windows-1253'
+      : 'windows-1251';
   const counts = { 'windows-1252': 0, macintosh: 0, 'windows-1250': 0, 'windows-1254': 0 };
   for (let i = 0; i < bytes.length; i++) {
     const code = bytes.charCodeAt(i);
@@ -113,7 +128,7 @@ export function oneByteEncodingOf(bytes: string): OneByteEncoding {
     }
   }
   const besideAscii = Math.max(counts['windows-1252'], counts.macintosh, counts['windows-1250']);
-  if (inCyrillicWords > besideAscii && inCyrillicWords * 2 >= high) return 'windows-1251';
+  if (inScriptWords > besideAscii && inScriptWords * 2 >= high) return nonLatin;
   const western = counts['windows-1252'];
   const centralEuropean = counts['windows-1250'];
   if (counts.macintosh > western && counts.macintosh > centralEuropean) return 'macintosh';

@@ -125,6 +125,10 @@ describe('telling the Central European and Cyrillic code pages (Excel on Windows
     (text) => readsBack(text, 'windows-1250'),
   );
 
+  it.each(['Γιώργος Παπαδόπουλος', 'Ελένη Ιωάννου', 'Αθήνα, Θεσσαλονίκη', 'ΕΤΑΙΡΕΙΑ ΑΕ', 'Νίκος nikos@example.gr'])('reads %s back from Windows-1253', (text) =>
+    readsBack(text, 'windows-1253'),
+  );
+
   it.each(['Ayşe Yılmaz', 'Mehmet Doğan', 'Şükrü Öztürk', 'Ertuğrul Kılıç, İstanbul'])('reads %s back from Windows-1254', (text) =>
     readsBack(text, 'windows-1254'),
   );
