@@ -94,6 +94,11 @@ describe('header recognition', () => {
       { 'First Name': 'firstName', 'Last Name': 'lastName', Title: 'jobTitle', Company: 'company', Email: 'email', 'First Phone': 'phone', 'Work Direct Phone': 'phone', 'Home Phone': 'phone', 'Mobile Phone': 'phone', 'Other Phone': 'phone', 'Person Linkedin Url': 'linkedin', City: 'city', State: 'state', Country: 'country' },
     ],
     [
+      'a Greek sheet',
+      ['Όνομα', 'Επώνυμο', 'Email', 'Κινητό τηλέφωνο', 'Εταιρεία', 'Θέση', 'Πόλη', 'Χώρα'],
+      { Όνομα: 'firstName', Επώνυμο: 'lastName', Email: 'email', 'Κινητό τηλέφωνο': 'phone', Εταιρεία: 'company', Θέση: 'jobTitle', Πόλη: 'city', Χώρα: 'country' },
+    ],
+    [
       'a Turkish sheet',
       ['Adı', 'Soyadı', 'E-posta', 'Cep Telefonu', 'Şirket', 'Unvan', 'Şehir', 'Ülke', 'Notlar'],
       { Adı: 'firstName', Soyadı: 'lastName', 'E-posta': 'email', 'Cep Telefonu': 'phone', Şirket: 'company', Unvan: 'jobTitle', Şehir: 'city', Ülke: 'country' },
