@@ -42,12 +42,17 @@ const macRomanHigh =
 export const macRomanFromBytes = (bytes: string): string =>
   bytes.replace(/[\x80-\xff]/g, (char) => macRomanHigh[char.charCodeAt(0) - 0x80]!);
 
-// The platform's decoders (WHATWG tables, as browsers use them) for the code pages read less often.
-const platformDecoders = {
-  'windows-1250': new TextDecoder('windows-1250'),
-  'windows-1251': new TextDecoder('windows-1251'),
-  'windows-1253': new TextDecoder('windows-1253'),
-  'windows-1254': new TextDecoder('windows-1254'),
+// The other code pages' 0x80–0xFF, from the platform's decoders (WHATWG tables, as browsers use
+// them), each built once on first use: a table lookup per byte, as for Mac Roman.
+const upperHalves = new Map<OneByteEncoding, string>();
+const upperHalfOf = (encoding: 'windows-1250' | 'windows-1251' | 'windows-1253' | 'windows-1254'): string => {
+  let half = upperHalves.get(encoding);
+  if (half === undefined) {
+    const decoder = new TextDecoder(encoding);
+    half = Array.from({ length: 128 }, (_, i) => decoder.decode(Uint8Array.of(0x80 + i))).join('');
+    upperHalves.set(encoding, half);
+  }
+  return half;
 };
 
 /** One-byte text from a string holding one byte per character. */
@@ -57,8 +62,10 @@ export const oneByteText = (bytes: string, encoding: OneByteEncoding): string =>
       return macRomanFromBytes(bytes);
     case 'windows-1252':
       return windows1252FromBytes(bytes);
-    default:
-      return platformDecoders[encoding].decode(Buffer.from(bytes, 'latin1'));
+    default: {
+      const half = upperHalfOf(encoding);
+      return bytes.replace(/[\x80-\xff]/g, (char) => half[char.charCodeAt(0) - 0x80]!);
+    }
   }
 };
 
