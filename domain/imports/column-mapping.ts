@@ -114,20 +114,21 @@ const knownKeys: Record<string, FieldTarget> = {
   ...keys('country', 'land pays pais'),
   ...keys('tags', 'tags tag labels groupmembership categories'),
   ...keys('owner', 'owner contactowner recordowner leadowner assignedto ownername owneremail hubspotowner'),
-  // Headers of Excel sheets and CRMs in Russian, Ukrainian, Polish, Czech, Turkish and Greek, as written (reduced by headerKey).
-  ...spelled('name', ['ФИО', 'Полное имя', 'Контактное лицо', 'ПІБ', 'Imię i nazwisko', 'Jméno a příjmení', 'Celé jméno']),
-  ...spelled('firstName', ['Имя', 'Ім’я', "Ім'я", 'Imię', 'Jméno', 'Křestní jméno', 'Adı', 'İsim', 'Όνομα']),
+  // Headers of Excel sheets and CRMs in Russian, Ukrainian, Polish, Czech, Turkish, Greek, Hebrew and
+  // Arabic, as written (reduced by headerKey, which also drops Arabic's hamza: الأول and الاول are one key).
+  ...spelled('name', ['ФИО', 'Полное имя', 'Контактное лицо', 'ПІБ', 'Imię i nazwisko', 'Jméno a příjmení', 'Celé jméno', 'שם', 'שם מלא', 'الاسم', 'الاسم الكامل']),
+  ...spelled('firstName', ['Имя', 'Ім’я', "Ім'я", 'Imię', 'Jméno', 'Křestní jméno', 'Adı', 'İsim', 'Όνομα', 'שם פרטי', 'الاسم الأول']),
   ...spelled('middleName', ['Отчество', 'По батькові', 'Drugie imię']),
-  ...spelled('lastName', ['Фамилия', 'Прізвище', 'Nazwisko', 'Příjmení', 'Soyadı', 'Soyad', 'Soyisim', 'Επώνυμο']),
-  ...spelled('email', ['Электронная почта', 'Эл. почта', 'Почта', 'Рабочий email', 'Рабочий e-mail', 'Личный email', 'Личный e-mail', 'Електронна пошта', 'Adres e-mail', 'E-mailová adresa', 'E-posta', 'E-posta adresi', 'Ηλεκτρονικό ταχυδρομείο']),
-  ...spelled('phone', ['Телефон', 'Мобильный', 'Мобильный телефон', 'Рабочий телефон', 'Сотовый', 'Сотовый телефон', 'Номер телефона', 'Мобільний', 'Мобільний телефон', 'Номер телефону', 'Telefon komórkowy', 'Numer telefonu', 'Telefon służbowy', 'Mobil', 'Telefonní číslo', 'Cep telefonu', 'Cep', 'Telefon numarası', 'Τηλέφωνο', 'Κινητό', 'Κινητό τηλέφωνο']),
-  ...spelled('company', ['Компания', 'Организация', 'Название компании', 'Компанія', 'Організація', 'Nazwa firmy', 'Společnost', 'Şirket', 'Şirket adı', 'Firma adı', 'Εταιρεία']),
-  ...spelled('jobTitle', ['Должность', 'Посада', 'Stanowisko', 'Pozice', 'Funkce', 'Unvan', 'Ünvan', 'Pozisyon', 'Θέση']),
-  ...spelled('city', ['Город', 'Місто', 'Miasto', 'Miejscowość', 'Město', 'Şehir', 'Πόλη']),
+  ...spelled('lastName', ['Фамилия', 'Прізвище', 'Nazwisko', 'Příjmení', 'Soyadı', 'Soyad', 'Soyisim', 'Επώνυμο', 'שם משפחה', 'اسم العائلة', 'الاسم الأخير', 'اللقب']),
+  ...spelled('email', ['Электронная почта', 'Эл. почта', 'Почта', 'Рабочий email', 'Рабочий e-mail', 'Личный email', 'Личный e-mail', 'Електронна пошта', 'Adres e-mail', 'E-mailová adresa', 'E-posta', 'E-posta adresi', 'Ηλεκτρονικό ταχυδρομείο', 'דוא"ל', 'דואר אלקטרוני', 'כתובת דואר אלקטרוני', 'البريد الإلكتروني', 'البريد']),
+  ...spelled('phone', ['Телефон', 'Мобильный', 'Мобильный телефон', 'Рабочий телефон', 'Сотовый', 'Сотовый телефон', 'Номер телефона', 'Мобільний', 'Мобільний телефон', 'Номер телефону', 'Telefon komórkowy', 'Numer telefonu', 'Telefon służbowy', 'Mobil', 'Telefonní číslo', 'Cep telefonu', 'Cep', 'Telefon numarası', 'Τηλέφωνο', 'Κινητό', 'Κινητό τηλέφωνο', 'טלפון', 'נייד', 'טלפון נייד', 'טלפון בעבודה', 'פלאפון', 'מספר טלפון', 'الهاتف', 'رقم الهاتف', 'الجوال', 'رقم الجوال', 'الهاتف المحمول', 'الموبايل', 'هاتف العمل']),
+  ...spelled('company', ['Компания', 'Организация', 'Название компании', 'Компанія', 'Організація', 'Nazwa firmy', 'Společnost', 'Şirket', 'Şirket adı', 'Firma adı', 'Εταιρεία', 'חברה', 'שם החברה', 'الشركة', 'اسم الشركة']),
+  ...spelled('jobTitle', ['Должность', 'Посада', 'Stanowisko', 'Pozice', 'Funkce', 'Unvan', 'Ünvan', 'Pozisyon', 'Θέση', 'תפקיד', 'المسمى الوظيفي', 'الوظيفة']),
+  ...spelled('city', ['Город', 'Місто', 'Miasto', 'Miejscowość', 'Město', 'Şehir', 'Πόλη', 'עיר', 'المدينة']),
   ...spelled('state', ['Область', 'Регион', 'Województwo']),
-  ...spelled('country', ['Страна', 'Країна', 'Państwo', 'Země', 'Ülke', 'Χώρα']),
-  ...spelled('tags', ['Теги', 'Тэги', 'Метки', 'Теги контакта', 'Tagi', 'Štítky']),
-  ...spelled('owner', ['Ответственный', 'Владелец', 'Відповідальний', 'Opiekun', 'Właściciel']),
+  ...spelled('country', ['Страна', 'Країна', 'Państwo', 'Země', 'Ülke', 'Χώρα', 'ארץ', 'الدولة', 'البلد']),
+  ...spelled('tags', ['Теги', 'Тэги', 'Метки', 'Теги контакта', 'Tagi', 'Štítky', 'תגיות', 'الوسوم']),
+  ...spelled('owner', ['Ответственный', 'Владелец', 'Відповідальний', 'Opiekun', 'Właściciel', 'אחראי', 'المسؤول']),
 };
 
 function keys(target: FieldTarget, list: string): Record<string, FieldTarget> {

@@ -1,5 +1,12 @@
 import { ImportFileError } from './import-file-error';
-import { isOneByteEncoding, oneByteEncodingOf, oneByteText, type TextEncoding } from './text-decoding';
+import {
+  isOneByteEncoding,
+  oneByteEncodingOf,
+  oneByteText,
+  type TextEncoding,
+  utf8Evidence,
+  readsAsUtf8,
+} from './text-decoding';
 
 /** The formats an import file can claim to be (the upload's choice, or its file name's extension). */
 export const importFormats = ['csv', 'xlsx'] as const;
@@ -35,7 +42,8 @@ const startsWith = (bytes: Uint8Array, ...signature: number[]) =>
 
 const isZip = (bytes: Uint8Array) =>
   startsWith(bytes, 0x50, 0x4b, 0x03, 0x04) || startsWith(bytes, 0x50, 0x4b, 0x05, 0x06);
-const isLegacyExcel = (bytes: Uint8Array) => startsWith(bytes, 0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1);
+const isLegacyExcel = (bytes: Uint8Array) =>
+  startsWith(bytes, 0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1);
 
 /** Well-known binary formats people upload by mistake. */
 const binarySignatures: [string, number[]][] = [
@@ -54,12 +62,19 @@ const binarySignatures: [string, number[]][] = [
  * start is valid UTF-8, else Windows-1252 or Mac Roman, whichever its words read in) and the delimiter (the most frequent of `,` `;` tab in the
  * header line, outside quotes; Excel's `sep=` first line wins). `whole` says `head` is the entire file.
  */
-export function sniffImportFile(head: Uint8Array, claimed: ImportFormat, whole: boolean): CsvSniff | XlsxSniff {
+export function sniffImportFile(
+  head: Uint8Array,
+  claimed: ImportFormat,
+  whole: boolean,
+): CsvSniff | XlsxSniff {
   if (head.length === 0) throw new ImportFileError('empty', 'The file is empty');
   if (claimed === 'xlsx') {
     if (isZip(head)) return { format: 'xlsx' };
     if (isLegacyExcel(head)) {
-      throw new ImportFileError('not_xlsx', 'This is a legacy Excel 97-2003 workbook (.xls): save it as .xlsx or CSV and upload that');
+      throw new ImportFileError(
+        'not_xlsx',
+        'This is a legacy Excel 97-2003 workbook (.xls): save it as .xlsx or CSV and upload that',
+      );
     }
     throw new ImportFileError(
       'not_xlsx',
@@ -69,13 +84,20 @@ export function sniffImportFile(head: Uint8Array, claimed: ImportFormat, whole: 
     );
   }
   if (isZip(head)) {
-    throw new ImportFileError('not_csv', 'This is a zip archive (an Excel .xlsx workbook?), not a CSV file: upload it as XLSX');
+    throw new ImportFileError(
+      'not_csv',
+      'This is a zip archive (an Excel .xlsx workbook?), not a CSV file: upload it as XLSX',
+    );
   }
   if (isLegacyExcel(head)) {
-    throw new ImportFileError('not_csv', 'This is a legacy Excel 97-2003 workbook (.xls), not a CSV file: save it as CSV or .xlsx');
+    throw new ImportFileError(
+      'not_csv',
+      'This is a legacy Excel 97-2003 workbook (.xls), not a CSV file: save it as CSV or .xlsx',
+    );
   }
   for (const [what, signature] of binarySignatures) {
-    if (startsWith(head, ...signature)) throw new ImportFileError('binary', `This is ${what}, not a CSV file`);
+    if (startsWith(head, ...signature))
+      throw new ImportFileError('binary', `This is ${what}, not a CSV file`);
   }
   const otherText = otherTextFormat(head);
   if (otherText) throw new ImportFileError('not_csv', otherText);
@@ -98,11 +120,10 @@ export function sniffImportFile(head: Uint8Array, claimed: ImportFormat, whole: 
           : 'This file holds binary data (NUL bytes), not CSV text',
       );
     }
-    // Valid multi-byte sequences make it UTF-8 even with some invalid bytes (a corrupt file: those
-    // records are rejected); invalid bytes alone make it one-byte; neither (ASCII) is unsettled.
-    const { valid, invalid } = utf8Evidence(head, whole);
-    encoding = invalid > 0 && valid === 0 ? oneByteEncodingOf(Buffer.from(head).toString('latin1')) : 'utf-8';
-    settled = valid > 0 || invalid > 0;
+    // Neither valid nor invalid sequences (ASCII) leave it unsettled.
+    const evidence = utf8Evidence(head, whole);
+    encoding = readsAsUtf8(evidence) ? 'utf-8' : oneByteEncodingOf(Buffer.from(head).toString('latin1'));
+    settled = evidence.valid > 0 || evidence.invalid > 0;
   }
 
   const text = decodeStart(head.subarray(bomBytes), encoding);
@@ -121,7 +142,10 @@ export function detectDelimiter(text: string): CsvDelimiter {
   const lines = lineDelimiterCounts(text, 50);
   const header = lines.find((counts) => Math.max(...Object.values(counts)) >= 2) ?? lines[0];
   if (!header) return ',';
-  return csvDelimiters.reduce((best, candidate) => (header[candidate] > header[best] ? candidate : best), ',');
+  return csvDelimiters.reduce(
+    (best, candidate) => (header[candidate] > header[best] ? candidate : best),
+    ',',
+  );
 }
 
 /** Delimiter counts outside quotes of the first `most` non-blank lines (a quoted line break stays in its line). */
@@ -149,41 +173,6 @@ function lineDelimiterCounts(text: string, most: number): Record<CsvDelimiter, n
   return lines;
 }
 
-/** How many well-formed multi-byte UTF-8 sequences, and how many bytes outside any, `bytes` holds. */
-export function utf8Evidence(bytes: Uint8Array, whole: boolean): { valid: number; invalid: number } {
-  let valid = 0;
-  let invalid = 0;
-  for (let i = 0; i < bytes.length; ) {
-    const lead = bytes[i]!;
-    if (lead < 0x80) {
-      i++;
-      continue;
-    }
-    const length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
-    if (length === 0) {
-      invalid++;
-      i++;
-      continue;
-    }
-    // A character cut at the end of a partial read is not evidence either way.
-    if (i + length > bytes.length && !whole) break;
-    const sequence = bytes.subarray(i, i + length);
-    let ok = sequence.length === length;
-    for (let j = 1; ok && j < length; j++) ok = (sequence[j]! & 0xc0) === 0x80;
-    // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8.
-    if (ok && length === 3) ok = !(lead === 0xe0 && sequence[1]! < 0xa0) && !(lead === 0xed && sequence[1]! >= 0xa0);
-    if (ok && length === 4) ok = !(lead === 0xf0 && sequence[1]! < 0x90) && !(lead === 0xf4 && sequence[1]! >= 0x90);
-    if (ok) {
-      valid++;
-      i += length;
-    } else {
-      invalid++;
-      i++;
-    }
-  }
-  return { valid, invalid };
-}
-
 function decodeStart(bytes: Uint8Array, encoding: TextEncoding): string {
   if (isOneByteEncoding(encoding)) return oneByteText(Buffer.from(bytes).toString('latin1'), encoding);
   return new TextDecoder(encoding).decode(bytes, { stream: true });
@@ -195,7 +184,11 @@ function decodeStart(bytes: Uint8Array, encoding: TextEncoding): string {
  * was an error page).
  */
 function otherTextFormat(head: Uint8Array): string | undefined {
-  const start = Buffer.from(head.subarray(0, 512)).toString('latin1').replace(/^(?:\xef\xbb\xbf|\xff\xfe|\xfe\xff)/, '').replace(/\0/g, '').trimStart();
+  const start = Buffer.from(head.subarray(0, 512))
+    .toString('latin1')
+    .replace(/^(?:\xef\xbb\xbf|\xff\xfe|\xfe\xff)/, '')
+    .replace(/\0/g, '')
+    .trimStart();
   if (/^BEGIN:VCARD\r?\n/i.test(start)) {
     return 'This is a vCard (.vcf) file of contacts, not CSV: export the contacts as CSV (in Google Contacts, or from your CRM) and upload that';
   }

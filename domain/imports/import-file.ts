@@ -67,9 +67,8 @@ export interface ImportFileInfo {
   sizeBytes: number;
   /**
    * CSV: the text encoding. A file without BOM whose start is plain ASCII is read as UTF-8 and turns
-   * to a one-byte encoding (`windows-1252`, `macintosh`, `windows-1250`, `windows-1251`,
-   * `windows-1253`, `windows-1254`) at its first record with a field that is not valid UTF-8, so this
-   * can change while reading.
+   * to a one-byte encoding (`windows-1252`, `macintosh`, `windows-1250`, ..., `windows-1256`) at its
+   * first record whose non-ASCII fields are not UTF-8, so this can change while reading.
    */
   readonly encoding?: TextEncoding;
   /** CSV: the delimiter, detected from the header line (or Excel's `sep=` line). */

@@ -1,6 +1,6 @@
 /**
  * Text decoding for CSV files. Parsing works on bytes: a UTF-8 or one-byte (Windows-1252, Mac Roman,
- * Windows-1250, Windows-1251) file is parsed as
+ * and the other Windows code pages below) file is parsed as
  * Latin-1 (one byte, one character, so the parser's byte counts are file offsets and a continuation
  * can start at any record boundary), and each field is then decoded from its bytes. UTF-16 is turned
  * into UTF-8 for the parser, with a count of UTF-16 code units that maps the parser's offsets back to
@@ -10,11 +10,20 @@
 export type TextEncoding = 'utf-8' | OneByteEncoding | 'utf-16le' | 'utf-16be';
 /**
  * The one-byte encodings of text that is not UTF-8: Excel's "CSV" on Windows writes the system's ANSI
- * code page (Western 1252, Central European 1250, Cyrillic 1251, Greek 1253, Turkish 1254), Excel for
- * Mac writes Mac Roman.
+ * code page (Western 1252, Central European 1250, Cyrillic 1251, Greek 1253, Turkish 1254, Hebrew 1255,
+ * Arabic 1256), Excel for Mac writes Mac Roman.
  */
-export type OneByteEncoding = 'windows-1252' | 'macintosh' | 'windows-1250' | 'windows-1251' | 'windows-1253' | 'windows-1254';
-export const oneByteEncodings = ['windows-1252', 'macintosh', 'windows-1250', 'windows-1251', 'windows-1253', 'windows-1254'] as const satisfies readonly OneByteEncoding[];
+export const oneByteEncodings = [
+  'windows-1252',
+  'macintosh',
+  'windows-1250',
+  'windows-1251',
+  'windows-1253',
+  'windows-1254',
+  'windows-1255',
+  'windows-1256',
+] as const;
+export type OneByteEncoding = (typeof oneByteEncodings)[number];
 export const isOneByteEncoding = (encoding: TextEncoding | undefined): encoding is OneByteEncoding =>
   (oneByteEncodings as readonly string[]).includes(encoding ?? '');
 
@@ -45,7 +54,7 @@ export const macRomanFromBytes = (bytes: string): string =>
 // The other code pages' 0x80–0xFF, from the platform's decoders (WHATWG tables, as browsers use
 // them), each built once on first use: a table lookup per byte, as for Mac Roman.
 const upperHalves = new Map<OneByteEncoding, string>();
-const upperHalfOf = (encoding: 'windows-1250' | 'windows-1251' | 'windows-1253' | 'windows-1254'): string => {
+const upperHalfOf = (encoding: Exclude<OneByteEncoding, 'windows-1252' | 'macintosh'>): string => {
   let half = upperHalves.get(encoding);
   if (half === undefined) {
     const decoder = new TextDecoder(encoding);
@@ -91,15 +100,88 @@ const centralEuropeanMark = /[\x8a\x8e\x9a\x9e]/;
 // in Turkish names (Doğan, Şahin), next to never in the other Western languages.
 const turkishMark = /[\xd0\xde\xf0\xfe]/;
 
+/** How the bytes of a file's Cyrillic-looking words (read as Windows-1251) fall. */
+interface NonLatinTally {
+  /** Bytes 0xC0–0xDF (but ׳ ״): capitals in Windows-1251. */
+  upper: number;
+  /** Bytes 0xE0–0xFF: lowercase in Windows-1251. */
+  lower: number;
+  /** Those of `lower` on which Windows-1256 has an Arabic letter (ل م ن ه و ى ي). */
+  arabicLower: number;
+  /** Bytes 0x80–0xBF on which Windows-1256 has neither a letter nor ، ؛ ؟ (Greek Ά, Ukrainian і, Russian ё). */
+  notArabic: number;
+  /** Bytes on which Windows-1255 has no letter and no mark, but Windows-1251 has a letter. */
+  notHebrew: number;
+  /** Hebrew's word-final letters (ך ם ן ף ץ) where a word goes on. */
+  finalMidWord: number;
+  /** Greek's ά έ ή ί after a lowercase letter: Ь Э Ю Я there in Windows-1251, where no Russian word has a capital. */
+  greekTonos: number;
+}
+
+// Windows-1256's Arabic letters among 0xE0–0xFF; the rest of that range is Latin (à, ç, é, ...) and vowel marks.
+const arabicLowerBytes = new Set([0xe1, 0xe3, 0xe4, 0xe5, 0xe6, 0xec, 0xed]);
+// Windows-1256's letters among 0x80–0xBF (Persian and Urdu ones: پ چ ژ گ ک ...), and its ، ؛ ؟,
+// which read as letters in Windows-1251 (Ў є ї).
+const arabicHighBytes = new Set([0x81, 0x8a, 0x8d, 0x8e, 0x8f, 0x90, 0x98, 0x9a, 0x9f, 0xaa, 0xa1, 0xba, 0xbf]);
+// Windows-1255's final forms (ך ם ן ף ץ): к, н, п, у, х in Windows-1251, anywhere in a Russian word.
+const hebrewFinalBytes = new Set([0xea, 0xed, 0xef, 0xf3, 0xf5]);
+
+function tallyNonLatin(tally: NonLatinTally, code: number, previous: number, endsWord: boolean): void {
+  if (code >= 0xdc && code <= 0xdf && previous >= 0xe0) tally.greekTonos++;
+  if (code >= 0xe0) {
+    tally.lower++;
+    if (arabicLowerBytes.has(code)) tally.arabicLower++;
+    if (code === 0xfb || code === 0xfc || code === 0xff) tally.notHebrew++;
+    if (!endsWord && hebrewFinalBytes.has(code)) tally.finalMidWord++;
+  } else if (code === 0xd7 || code === 0xd8) {
+    // Hebrew's ׳ and ״ (in abbreviations: מנכ״ל), Ч and Ш in Windows-1251: neither way a sign of case.
+  } else if (code >= 0xc0) {
+    tally.upper++;
+    if (code >= 0xd9) tally.notHebrew++;
+  } else {
+    tally.notHebrew++;
+    if (!arabicHighBytes.has(code)) tally.notArabic++;
+  }
+}
+
+/**
+ * Hebrew (Windows-1255) and Arabic (Windows-1256) letters read as Cyrillic in Windows-1251 too, but with
+ * a pattern of case no Russian or Greek text has:
+ * - Hebrew has no case. Its letters (0xE0–0xFA) all read as lowercase Cyrillic, and the capitals'
+ *   bytes hold only its vowel points and ׳ ״. Russian text has a capital in nearly every name, and
+ *   most of its words have ы, ь or я (no letter in Windows-1255), or к, н, п, у or х before their end
+ *   (Hebrew's word-final letters).
+ * - Arabic has no case either. Its letters fill the capitals' bytes, and of the lowercase ones it uses
+ *   only ل م ن ه و ى ي, on which Russian has б г д е ж м н: Russian's а, о, и, т, р, с are Latin
+ *   letters and vowel marks in Windows-1256.
+ */
+function hebrewOrArabic(tally: NonLatinTally): 'windows-1255' | 'windows-1256' | undefined {
+  const { upper, lower, arabicLower, notArabic, notHebrew, finalMidWord } = tally;
+  const hebrewFits = notHebrew === 0 && finalMidWord === 0;
+  if (
+    upper + lower >= 3 &&
+    lower >= 1 &&
+    notArabic === 0 &&
+    arabicLower * 10 >= lower * 9 &&
+    (upper >= 1 || !hebrewFits)
+  ) {
+    return 'windows-1256';
+  }
+  if (lower >= 2 && hebrewFits && upper * 10 <= lower) return 'windows-1255';
+  return undefined;
+}
+
 /**
  * Which one-byte encoding text that is not UTF-8 is in (`bytes`: one byte per character).
  *
- * Cyrillic and Greek first: read as Windows-1251, a Russian or Ukrainian file has whole words of
- * non-ASCII letters (and so has a Greek file, whose letters sit on the same bytes), which Western text
- * almost never has: its accents sit between ASCII letters. It is one of the two when more non-ASCII
- * bytes stand in such words than beside an ASCII letter, and make at least half of them. Which one,
- * the commonest vowels tell: о, а, и read as Windows-1251 against α, ο, ι read as Windows-1253 (each
- * is a rare letter in the other reading); Windows-1251 on a tie.
+ * Non-Latin scripts first: read as Windows-1251, a Russian or Ukrainian file has whole words of
+ * non-ASCII letters (and so have Greek, Hebrew and Arabic files, whose letters sit on the same
+ * bytes), which Western text almost never has: its accents sit between ASCII letters. It is one of
+ * those when more non-ASCII bytes stand in such words than beside an ASCII letter, and make at least
+ * half of them. Hebrew and Arabic are told by the case their words would have in Windows-1251
+ * (`hebrewOrArabic`). Greek by its accented ά, έ, ή, ί after a lowercase letter (capitals there in
+ * Windows-1251), else by the commonest vowels: о, а, и read as Windows-1251 against α, ο, ι read as
+ * Windows-1253 (each is a rare letter in the other reading); Windows-1251 on a tie.
  *
  * The Latin ones share ASCII and differ above it: one's letter is another's punctuation or a letter
  * of the other case (Mac Roman's é is Windows-1252's Ž; Windows-1250's ł is Windows-1252's ³). Each
@@ -112,16 +194,34 @@ const turkishMark = /[\xd0\xde\xf0\xfe]/;
  */
 export function oneByteEncodingOf(bytes: string): OneByteEncoding {
   let high = 0;
-  // Greek text read as Windows-1251 is Cyrillic words too: both count here, and the vowels tell them apart.
+  // Each byte is one character in every reading, so a word's place in this text is its place in `bytes`.
   const asCyrillic = oneByteText(bytes, 'windows-1251');
   let inScriptWords = 0;
-  for (const word of asCyrillic.split(/[^\p{L}\p{M}]+/u)) {
-    if (cyrillicWord.test(word)) inScriptWords += word.length;
+  const tally: NonLatinTally = {
+    upper: 0,
+    lower: 0,
+    arabicLower: 0,
+    notArabic: 0,
+    notHebrew: 0,
+    finalMidWord: 0,
+    greekTonos: 0,
+  };
+  for (const word of asCyrillic.matchAll(/[\p{L}\p{M}]+/gu)) {
+    if (!cyrillicWord.test(word[0])) continue;
+    inScriptWords += word[0].length;
+    const end = word.index + word[0].length;
+    for (let i = word.index; i < end; i++) {
+      const endsWord = i === end - 1 || bytes[i + 1] === '\xd7' || bytes[i + 1] === '\xd8';
+      tallyNonLatin(tally, bytes.charCodeAt(i), i > word.index ? bytes.charCodeAt(i - 1) : 0, endsWord);
+    }
   }
   const nonLatin =
-    (oneByteText(bytes, 'windows-1253').match(greekVowels)?.length ?? 0) > (asCyrillic.match(russianVowels)?.length ?? 0)
+    hebrewOrArabic(tally) ??
+    (tally.greekTonos > 0 ||
+    (oneByteText(bytes, 'windows-1253').match(greekVowels)?.length ?? 0) >
+      (asCyrillic.match(russianVowels)?.length ?? 0)
       ? 'windows-1253'
-      : 'windows-1251';
+      : 'windows-1251');
   const counts = { 'windows-1252': 0, macintosh: 0, 'windows-1250': 0, 'windows-1254': 0 };
   for (let i = 0; i < bytes.length; i++) {
     const code = bytes.charCodeAt(i);
@@ -139,10 +239,67 @@ export function oneByteEncodingOf(bytes: string): OneByteEncoding {
   const western = counts['windows-1252'];
   const centralEuropean = counts['windows-1250'];
   if (counts.macintosh > western && counts.macintosh > centralEuropean) return 'macintosh';
-  if (centralEuropean > western || (centralEuropean === western && western > 0 && centralEuropeanMark.test(bytes))) return 'windows-1250';
+  if (
+    centralEuropean > western ||
+    (centralEuropean === western && western > 0 && centralEuropeanMark.test(bytes))
+  )
+    return 'windows-1250';
   if (counts['windows-1254'] >= western && western > 0 && turkishMark.test(bytes)) return 'windows-1254';
   return 'windows-1252';
 }
+
+/** How many well-formed multi-byte UTF-8 sequences, and how many bytes outside any, `bytes` holds. */
+export function utf8Evidence(bytes: Uint8Array, whole: boolean): { valid: number; invalid: number } {
+  let valid = 0;
+  let invalid = 0;
+  for (let i = 0; i < bytes.length;) {
+    const lead = bytes[i]!;
+    if (lead < 0x80) {
+      i++;
+      continue;
+    }
+    const length =
+      lead >= 0xc2 && lead <= 0xdf
+        ? 2
+        : lead >= 0xe0 && lead <= 0xef
+          ? 3
+          : lead >= 0xf0 && lead <= 0xf4
+            ? 4
+            : 0;
+    if (length === 0) {
+      invalid++;
+      i++;
+      continue;
+    }
+    // A character cut at the end of a partial read is not evidence either way.
+    if (i + length > bytes.length && !whole) break;
+    const sequence = bytes.subarray(i, i + length);
+    let ok = sequence.length === length;
+    for (let j = 1; ok && j < length; j++) ok = (sequence[j]! & 0xc0) === 0x80;
+    // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8.
+    if (ok && length === 3)
+      ok = !(lead === 0xe0 && sequence[1]! < 0xa0) && !(lead === 0xed && sequence[1]! >= 0xa0);
+    if (ok && length === 4)
+      ok = !(lead === 0xf0 && sequence[1]! < 0x90) && !(lead === 0xf4 && sequence[1]! >= 0x90);
+    if (ok) {
+      valid++;
+      i += length;
+    } else {
+      invalid++;
+      i++;
+    }
+  }
+  return { valid, invalid };
+}
+
+/**
+ * Whether bytes with this evidence are UTF-8: as many well-formed sequences as stray bytes, or more. A
+ * UTF-8 file with a few corrupt bytes stays UTF-8 (those records are rejected), while one-byte text,
+ * whose letters now and then make a well-formed pair by chance (Windows-1256's ب؛ is C8 BA, Windows-1251's
+ * "Ві" is C2 B3), does not. No multi-byte evidence at all (ASCII) reads as UTF-8.
+ */
+export const readsAsUtf8 = ({ valid, invalid }: { valid: number; invalid: number }): boolean =>
+  valid >= invalid;
 
 const ascii = /^[\x00-\x7f]*$/;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -162,21 +319,18 @@ export class FieldDecoder {
   ) {}
 
   /**
-   * Settles the encoding on a whole record before its fields are decoded one by one: the first
-   * non-ASCII field still says whether it is UTF-8, but a one-byte encoding is told from all the
-   * record's non-ASCII fields ("Jiří Dvořák" alone reads in Windows-1252 too; beside "Šťastný s.r.o."
-   * it does not).
+   * Settles the encoding on a whole record before its fields are decoded one by one: its non-ASCII
+   * fields together say whether it is UTF-8 (`readsAsUtf8`) and, if not, which one-byte encoding
+   * ("Jiří Dvořák" alone reads in Windows-1252 too; beside "Šťastný s.r.o." it does not).
    */
   settleOn(fields: string[]): void {
     if (this.settled || this.encoding !== 'utf-8') return;
     const nonAscii = fields.filter((field) => !ascii.test(field));
     if (nonAscii.length === 0) return;
     this.settled = true;
-    try {
-      strictUtf8.decode(Buffer.from(nonAscii[0]!, 'latin1'));
-    } catch {
-      this.encoding = oneByteEncodingOf(nonAscii.join(' '));
-    }
+    const joined = nonAscii.join(' ');
+    if (!readsAsUtf8(utf8Evidence(Buffer.from(joined, 'latin1'), true)))
+      this.encoding = oneByteEncodingOf(joined);
   }
 
   decode(bytes: string): string | undefined {

@@ -395,6 +395,37 @@ describe('Excel for Windows, Polish locale (Windows-1250, semicolons, Polish hea
   });
 });
 
+describe('Excel for Windows, Hebrew locale (Windows-1255, Hebrew headers)', () => {
+  it('reads it as Windows-1255: Hebrew names and headers, quoted abbreviations, local numbers', async () => {
+    const { bytes, file } = fixture('excelWindowsHebrew');
+    const result = await importFile(bytes, file, { defaultCountry: 'IL' });
+    expect(result.job.result.file).toMatchObject({ encoding: 'windows-1255', delimiter: ',', headerLine: 1 });
+    expect(result.counts).toMatchObject({ rowsRead: 3, created: 3, rejected: 0 });
+    expect(result.job.result.file.skippedColumns.map((column: { header: string }) => column.header)).toEqual(['הערות']);
+    const moshe = await contact('email', 'moshe.cohen@example.co.il');
+    expect(moshe).toMatchObject({ name: 'משה כהן', companyName: 'אלפא טכנולוגיות בע"מ', jobTitle: 'מנכ״ל', city: 'תל אביב' });
+    expect(channelsOf(moshe, 'phone')).toEqual(['+972507312468']);
+    expect(await contact('email', 'yossi.avraham@example.com')).toMatchObject({ name: 'יוסי אברהם', companyName: 'מזרחי ובניו, שותפות', city: 'ירושלים' });
+  });
+});
+
+describe('Excel for Windows, Arabic locale (Windows-1256, semicolons, Arabic headers)', () => {
+  it('reads it as Windows-1256: Arabic names and headers, ، and ؛ inside values, local numbers', async () => {
+    const { bytes, file } = fixture('excelWindowsArabic');
+    const result = await importFile(bytes, file, { defaultCountry: 'SA' });
+    expect(result.job.result.file).toMatchObject({ encoding: 'windows-1256', delimiter: ';', headerLine: 1 });
+    expect(result.counts).toMatchObject({ rowsRead: 3, created: 3, rejected: 0 });
+    expect(result.job.result.file.skippedColumns.map((column: { header: string }) => column.header)).toEqual(['ملاحظات']);
+    const mohammed = await contact('email', 'm.alotaibi@example.sa');
+    expect(mohammed).toMatchObject({ name: 'محمد العتيبي', companyName: 'شركة النور للتجارة', jobTitle: 'مدير المبيعات', city: 'الرياض' });
+    expect(channelsOf(mohammed, 'phone')).toEqual(['+966503716284']);
+    const fatima = await contact('email', 'fatima.zahra@example.ae');
+    expect(fatima).toMatchObject({ name: 'فاطمة الزهراء', companyName: 'مؤسسة الأمل، فرع دبي', city: 'دبي' });
+    expect(channelsOf(fatima, 'phone')).toEqual(['+971504829163']);
+    expect(channelsOf(await contact('email', 'abdullah@example.com.sa'), 'phone')).toEqual(['+966556928471']);
+  });
+});
+
 describe('Mailchimp audience export (TAGS as a quoted list, upper-case system columns)', () => {
   it('takes each quoted tag as a tag, and leaves Mailchimp’s own columns out', async () => {
     const { bytes, file } = fixture('mailchimp');

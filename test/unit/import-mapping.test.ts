@@ -103,6 +103,16 @@ describe('header recognition', () => {
       ['Adı', 'Soyadı', 'E-posta', 'Cep Telefonu', 'Şirket', 'Unvan', 'Şehir', 'Ülke', 'Notlar'],
       { Adı: 'firstName', Soyadı: 'lastName', 'E-posta': 'email', 'Cep Telefonu': 'phone', Şirket: 'company', Unvan: 'jobTitle', Şehir: 'city', Ülke: 'country' },
     ],
+    [
+      'a Hebrew sheet (Outlook and Excel in Hebrew)',
+      ['שם פרטי', 'שם משפחה', 'דוא"ל', 'טלפון נייד', 'טלפון בעבודה', 'חברה', 'תפקיד', 'עיר', 'הערות'],
+      { 'שם פרטי': 'firstName', 'שם משפחה': 'lastName', 'דוא"ל': 'email', 'טלפון נייד': 'phone', 'טלפון בעבודה': 'phone', חברה: 'company', תפקיד: 'jobTitle', עיר: 'city' },
+    ],
+    [
+      'an Arabic sheet, with and without hamza',
+      ['الاسم الأول', 'اسم العائلة', 'البريد الالكتروني', 'الجوال', 'رقم الهاتف', 'اسم الشركة', 'المسمى الوظيفي', 'المدينة', 'الدولة', 'ملاحظات'],
+      { 'الاسم الأول': 'firstName', 'اسم العائلة': 'lastName', 'البريد الالكتروني': 'email', الجوال: 'phone', 'رقم الهاتف': 'phone', 'اسم الشركة': 'company', 'المسمى الوظيفي': 'jobTitle', المدينة: 'city', الدولة: 'country' },
+    ],
   ])('recognises the export headers of %s', (_vendor, headers, expected) => {
     expect(targets(headers)).toEqual(expected);
   });

@@ -1,17 +1,48 @@
 import { describe, expect, it } from 'vitest';
-import { detectDelimiter, sniffImportFile, utf8Evidence } from '../../domain/imports/file-sniffer';
-import { FieldDecoder, oneByteEncodingOf, windows1252FromBytes } from '../../domain/imports/text-decoding';
+import { detectDelimiter, sniffImportFile } from '../../domain/imports/file-sniffer';
+import {
+  FieldDecoder,
+  oneByteEncodingOf,
+  utf8Evidence,
+  windows1252FromBytes,
+} from '../../domain/imports/text-decoding';
 
 const bytes = (text: string, encoding: BufferEncoding = 'utf8') => Buffer.from(text, encoding);
 
 describe('sniffing an import file', () => {
   it('settles the encoding from the BOM, else from what the start holds', () => {
-    expect(sniffImportFile(bytes('\ufeffName,Email\n'), 'csv', true)).toMatchObject({ encoding: 'utf-8', bomBytes: 3, settled: true });
-    expect(sniffImportFile(Buffer.concat([Buffer.from([0xff, 0xfe]), bytes('Name;Email\n', 'utf16le')]), 'csv', true)).toMatchObject({ encoding: 'utf-16le', bomBytes: 2, delimiter: ';' });
-    expect(sniffImportFile(Buffer.concat([Buffer.from([0xfe, 0xff]), bytes('Name\tEmail\n', 'utf16le').swap16()]), 'csv', true)).toMatchObject({ encoding: 'utf-16be', bomBytes: 2, delimiter: '\t' });
-    expect(sniffImportFile(bytes('Name,Email\nZoë,z@x.com\n'), 'csv', true)).toMatchObject({ encoding: 'utf-8', bomBytes: 0, settled: true });
-    expect(sniffImportFile(bytes('Name,Email\nZo\xeb,z@x.com\n', 'latin1'), 'csv', true)).toMatchObject({ encoding: 'windows-1252', settled: true });
-    expect(sniffImportFile(bytes('Name,Email\nZoe,z@x.com\n'), 'csv', true)).toMatchObject({ encoding: 'utf-8', settled: false });
+    expect(sniffImportFile(bytes('\ufeffName,Email\n'), 'csv', true)).toMatchObject({
+      encoding: 'utf-8',
+      bomBytes: 3,
+      settled: true,
+    });
+    expect(
+      sniffImportFile(
+        Buffer.concat([Buffer.from([0xff, 0xfe]), bytes('Name;Email\n', 'utf16le')]),
+        'csv',
+        true,
+      ),
+    ).toMatchObject({ encoding: 'utf-16le', bomBytes: 2, delimiter: ';' });
+    expect(
+      sniffImportFile(
+        Buffer.concat([Buffer.from([0xfe, 0xff]), bytes('Name\tEmail\n', 'utf16le').swap16()]),
+        'csv',
+        true,
+      ),
+    ).toMatchObject({ encoding: 'utf-16be', bomBytes: 2, delimiter: '\t' });
+    expect(sniffImportFile(bytes('Name,Email\nZoë,z@x.com\n'), 'csv', true)).toMatchObject({
+      encoding: 'utf-8',
+      bomBytes: 0,
+      settled: true,
+    });
+    expect(sniffImportFile(bytes('Name,Email\nZo\xeb,z@x.com\n', 'latin1'), 'csv', true)).toMatchObject({
+      encoding: 'windows-1252',
+      settled: true,
+    });
+    expect(sniffImportFile(bytes('Name,Email\nZoe,z@x.com\n'), 'csv', true)).toMatchObject({
+      encoding: 'utf-8',
+      settled: false,
+    });
   });
 
   it('counts UTF-8 evidence: a character cut at the end of a partial read is no evidence', () => {
@@ -29,22 +60,55 @@ describe('sniffing an import file', () => {
   });
 
   it('reads the delimiter on the header, not on a report title above it', () => {
-    expect(detectDelimiter('Contacts by Account\r\nFiltered By: Source, Web\r\n\r\nName\tEmail\tPhone\r\n')).toBe('\t');
+    expect(
+      detectDelimiter('Contacts by Account\r\nFiltered By: Source, Web\r\n\r\nName\tEmail\tPhone\r\n'),
+    ).toBe('\t');
     // Two columns and no title: the first line decides, as before.
     expect(detectDelimiter('Name;Email\r\nAna, Bo;a@example.com\r\n')).toBe(';');
   });
 
   it('says what a file is when it is not what it claims', () => {
-    expect(() => sniffImportFile(bytes('Name,Email\n'), 'xlsx', true)).toThrow(expect.objectContaining({ code: 'not_xlsx', message: expect.stringContaining('upload it as CSV') }));
-    expect(() => sniffImportFile(bytes('PK\x03\x04rest', 'latin1'), 'csv', false)).toThrow(expect.objectContaining({ code: 'not_csv', message: expect.stringContaining('upload it as XLSX') }));
-    expect(() => sniffImportFile(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d]), 'csv', false)).toThrow(expect.objectContaining({ code: 'binary', message: 'This is a PNG image, not a CSV file' }));
-    expect(() => sniffImportFile(bytes('Name,Email\r\n', 'utf16le'), 'csv', true)).toThrow(expect.objectContaining({ code: 'binary', message: expect.stringContaining('UTF-16 text without a byte-order mark') }));
+    expect(() => sniffImportFile(bytes('Name,Email\n'), 'xlsx', true)).toThrow(
+      expect.objectContaining({ code: 'not_xlsx', message: expect.stringContaining('upload it as CSV') }),
+    );
+    expect(() => sniffImportFile(bytes('PK\x03\x04rest', 'latin1'), 'csv', false)).toThrow(
+      expect.objectContaining({ code: 'not_csv', message: expect.stringContaining('upload it as XLSX') }),
+    );
+    expect(() => sniffImportFile(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d]), 'csv', false)).toThrow(
+      expect.objectContaining({ code: 'binary', message: 'This is a PNG image, not a CSV file' }),
+    );
+    expect(() => sniffImportFile(bytes('Name,Email\r\n', 'utf16le'), 'csv', true)).toThrow(
+      expect.objectContaining({
+        code: 'binary',
+        message: expect.stringContaining('UTF-16 text without a byte-order mark'),
+      }),
+    );
     expect(sniffImportFile(bytes('PK\x03\x04rest', 'latin1'), 'xlsx', false)).toEqual({ format: 'xlsx' });
-    expect(() => sniffImportFile(bytes('BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ada Lovelace\r\nEMAIL:ada@example.com\r\nEND:VCARD\r\n'), 'csv', true)).toThrow(expect.objectContaining({ code: 'not_csv', message: expect.stringContaining('vCard') }));
-    expect(() => sniffImportFile(Buffer.concat([Buffer.from([0xff, 0xfe]), bytes('BEGIN:VCARD\nVERSION:4.0\n', 'utf16le')]), 'csv', true)).toThrow(expect.objectContaining({ code: 'not_csv' }));
-    expect(() => sniffImportFile(bytes('\n<!DOCTYPE html>\n<html><body><table><tr><td>Email</td></tr></table></body></html>'), 'csv', true)).toThrow(expect.objectContaining({ code: 'not_csv', message: expect.stringContaining('web page') }));
+    expect(() =>
+      sniffImportFile(
+        bytes('BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ada Lovelace\r\nEMAIL:ada@example.com\r\nEND:VCARD\r\n'),
+        'csv',
+        true,
+      ),
+    ).toThrow(expect.objectContaining({ code: 'not_csv', message: expect.stringContaining('vCard') }));
+    expect(() =>
+      sniffImportFile(
+        Buffer.concat([Buffer.from([0xff, 0xfe]), bytes('BEGIN:VCARD\nVERSION:4.0\n', 'utf16le')]),
+        'csv',
+        true,
+      ),
+    ).toThrow(expect.objectContaining({ code: 'not_csv' }));
+    expect(() =>
+      sniffImportFile(
+        bytes('\n<!DOCTYPE html>\n<html><body><table><tr><td>Email</td></tr></table></body></html>'),
+        'csv',
+        true,
+      ),
+    ).toThrow(expect.objectContaining({ code: 'not_csv', message: expect.stringContaining('web page') }));
     // A CSV whose first column is named "BEGIN" or holds HTML is still a CSV.
-    expect(sniffImportFile(bytes('Begin,Email\n<b>x</b>,a@example.com\n'), 'csv', true)).toMatchObject({ format: 'csv' });
+    expect(sniffImportFile(bytes('Begin,Email\n<b>x</b>,a@example.com\n'), 'csv', true)).toMatchObject({
+      format: 'csv',
+    });
   });
 });
 
@@ -75,10 +139,27 @@ describe('field decoding', () => {
 
 describe('telling Windows-1252 from Mac Roman', () => {
   // Each name as the two encodings write it: the text must read back as written, whichever it is.
-  const names = ['René Lefèvre', 'Zoë O’Brien', 'José Müller', 'Søren Ågård', 'Jürgen Weiß', 'François Çelik', 'Siobhán', 'Ñuñez', 'Ångström'];
+  const names = [
+    'René Lefèvre',
+    'Zoë O’Brien',
+    'José Müller',
+    'Søren Ågård',
+    'Jürgen Weiß',
+    'François Çelik',
+    'Siobhán',
+    'Ñuñez',
+    'Ångström',
+  ];
   const encode = (text: string, encoding: string) => {
-    const table = new Map(Array.from({ length: 128 }, (_, i) => [new TextDecoder(encoding).decode(Uint8Array.of(0x80 + i)), 0x80 + i] as const));
-    return String.fromCharCode(...[...text].map((char) => (char.charCodeAt(0) < 0x80 ? char.charCodeAt(0) : table.get(char)!)));
+    const table = new Map(
+      Array.from(
+        { length: 128 },
+        (_, i) => [new TextDecoder(encoding).decode(Uint8Array.of(0x80 + i)), 0x80 + i] as const,
+      ),
+    );
+    return String.fromCharCode(
+      ...[...text].map((char) => (char.charCodeAt(0) < 0x80 ? char.charCodeAt(0) : table.get(char)!)),
+    );
   };
 
   it.each(names)('reads %s back from either', (name) => {
@@ -94,13 +175,20 @@ describe('telling Windows-1252 from Mac Roman', () => {
     const macFile = bytes(encode('Name,Company\rRené,Café Lefèvre\r', 'macintosh'), 'latin1');
     expect(sniffImportFile(macFile, 'csv', true)).toMatchObject({ encoding: 'macintosh', settled: true });
     // Bytes beside no letter say nothing: the common encoding is kept.
-    expect(sniffImportFile(bytes('Amount\n\x80 12\n', 'latin1'), 'csv', true)).toMatchObject({ encoding: 'windows-1252' });
+    expect(sniffImportFile(bytes('Amount\n\x80 12\n', 'latin1'), 'csv', true)).toMatchObject({
+      encoding: 'windows-1252',
+    });
   });
 });
 
 describe('telling the Central European and Cyrillic code pages (Excel on Windows) apart', () => {
   const encode = (text: string, encoding: string) => {
-    const table = new Map(Array.from({ length: 128 }, (_, i) => [new TextDecoder(encoding).decode(Uint8Array.of(0x80 + i)), 0x80 + i] as const));
+    const table = new Map(
+      Array.from(
+        { length: 128 },
+        (_, i) => [new TextDecoder(encoding).decode(Uint8Array.of(0x80 + i)), 0x80 + i] as const,
+      ),
+    );
     return String.fromCharCode(
       ...[...text].map((char) => {
         const byte = char.charCodeAt(0) < 0x80 ? char.charCodeAt(0) : table.get(char);
@@ -115,35 +203,117 @@ describe('telling the Central European and Cyrillic code pages (Excel on Windows
     expect(new FieldDecoder('utf-8', false).decode(bytes)).toBe(text);
   };
 
-  it.each(['Иван Петров', 'Ольга Шевченко', 'Єва Ґудзь-Їжакевич', 'ООО «Ромашка», Москва', 'Алексей sales@example.ru'])(
-    'reads %s back from Windows-1251',
-    (text) => readsBack(text, 'windows-1251'),
+  it.each([
+    'Иван Петров',
+    'Ольга Шевченко',
+    'Єва Ґудзь-Їжакевич',
+    'ООО «Ромашка», Москва',
+    'Алексей sales@example.ru',
+  ])('reads %s back from Windows-1251', (text) => readsBack(text, 'windows-1251'));
+
+  it.each([
+    'Łukasz Kozłowski',
+    'Zofia Dąbrowska',
+    'Wojciech Woźniak',
+    'Małgorzata Jabłońska',
+    'Ľubomír Šťastný',
+    'Tomáš Růžička',
+    'Ştefan Popescu',
+  ])('reads %s back from Windows-1250', (text) => readsBack(text, 'windows-1250'));
+
+  it.each([
+    'Γιώργος Παπαδόπουλος',
+    'Ελένη Ιωάννου',
+    'Αθήνα, Θεσσαλονίκη',
+    'ΕΤΑΙΡΕΙΑ ΑΕ',
+    'Νίκος nikos@example.gr',
+    'Ελένη',
+    'Δημήτρης',
+  ])('reads %s back from Windows-1253', (text) => readsBack(text, 'windows-1253'));
+
+  it.each(['Ayşe Yılmaz', 'Mehmet Doğan', 'Şükrü Öztürk', 'Ertuğrul Kılıç, İstanbul'])(
+    'reads %s back from Windows-1254',
+    (text) => readsBack(text, 'windows-1254'),
   );
 
-  it.each(['Łukasz Kozłowski', 'Zofia Dąbrowska', 'Wojciech Woźniak', 'Małgorzata Jabłońska', 'Ľubomír Šťastný', 'Tomáš Růžička', 'Ştefan Popescu'])(
-    'reads %s back from Windows-1250',
-    (text) => readsBack(text, 'windows-1250'),
-  );
+  it.each([
+    'משה כהן',
+    'אבי מזרחי',
+    'שרה לוי, תל אביב',
+    'חברת אלפא בע״מ',
+    'שם פרטי;שם משפחה;דוא"ל;טלפון נייד',
+    'יוסי yossi@example.co.il',
+  ])('reads %s back from Windows-1255', (text) => readsBack(text, 'windows-1255'));
 
-  it.each(['Γιώργος Παπαδόπουλος', 'Ελένη Ιωάννου', 'Αθήνα, Θεσσαλονίκη', 'ΕΤΑΙΡΕΙΑ ΑΕ', 'Νίκος nikos@example.gr'])('reads %s back from Windows-1253', (text) =>
-    readsBack(text, 'windows-1253'),
-  );
+  it.each([
+    'محمد أحمد',
+    'فاطمة الزهراء',
+    'عبدالله العتيبي',
+    'شركة النور للتجارة',
+    'الاسم الأول;اسم العائلة;البريد الإلكتروني;الجوال',
+    'علي ali@example.sa',
+  ])('reads %s back from Windows-1256', (text) => readsBack(text, 'windows-1256'));
 
-  it.each(['Ayşe Yılmaz', 'Mehmet Doğan', 'Şükrü Öztürk', 'Ertuğrul Kılıç, İstanbul'])('reads %s back from Windows-1254', (text) =>
-    readsBack(text, 'windows-1254'),
-  );
+  it('keeps Russian that reads as Hebrew or Arabic letters in Windows-1251', () => {
+    // Lowercase-only Russian words without ы, ь or я read as Hebrew letters; a capital or one of those decides.
+    for (const text of ['Демид Бегемотов', 'ООО «Ромашка»', 'ИП Петрова', 'звонить после обеда', 'Москва']) {
+      readsBack(text, 'windows-1251');
+    }
+  });
+
+  it('is not misled by letters that make a well-formed UTF-8 pair by chance', () => {
+    // Windows-1256's ب؛ is C8 BA and Windows-1251's "Ві" is C2 B3: each a valid two-byte UTF-8 sequence.
+    const arabic = encode('الاسم;ملاحظات\r\nمحمد;يفضل الواتساب؛ بعد العصر\r\n', 'windows-1256');
+    expect(utf8Evidence(bytes(arabic, 'latin1'), true).valid).toBe(1);
+    expect(sniffImportFile(bytes(arabic, 'latin1'), 'csv', true)).toMatchObject({
+      encoding: 'windows-1256',
+      settled: true,
+    });
+    const ukrainian = encode('Ім’я;Місто\r\nВікторія;Вінниця\r\n', 'windows-1251');
+    expect(sniffImportFile(bytes(ukrainian, 'latin1'), 'csv', true)).toMatchObject({
+      encoding: 'windows-1251',
+      settled: true,
+    });
+    // The same after an ASCII start: the first record with non-ASCII fields decides on them all.
+    const decoder = new FieldDecoder('utf-8', false);
+    const record = [encode('Віра', 'windows-1251'), encode('Вінниця', 'windows-1251')];
+    decoder.settleOn(record);
+    expect(record.map((field) => decoder.decode(field))).toEqual(['Віра', 'Вінниця']);
+    // A UTF-8 file with a stray byte stays UTF-8.
+    expect(
+      sniffImportFile(
+        Buffer.concat([Buffer.from('Name\nZoë\nJosé\nRenée\n'), Buffer.from([0xe9, 0x0a])]),
+        'csv',
+        true,
+      ),
+    ).toMatchObject({ encoding: 'utf-8' });
+  });
 
   it('reads a Czech file as Windows-1250 once it holds Š, š, Ž or ž, though each name alone reads in Windows-1252 too', () => {
     // "Jiří Dvořák" is "Jiøí Dvoøák" in Windows-1252: letters either way, so alone it is the common encoding.
     expect(oneByteEncodingOf(encode('Jiří Dvořák', 'windows-1250'))).toBe('windows-1252');
-    const file = encode('Name,Email\r\nJiří Dvořák,jiri@example.cz\r\nKateřina Nováková,katka@example.cz\r\nPetr Kučera,petr@example.cz\r\nJana Blažková,jana@example.cz\r\n', 'windows-1250');
-    expect(sniffImportFile(bytes(file, 'latin1'), 'csv', true)).toMatchObject({ encoding: 'windows-1250', settled: true });
+    const file = encode(
+      'Name,Email\r\nJiří Dvořák,jiri@example.cz\r\nKateřina Nováková,katka@example.cz\r\nPetr Kučera,petr@example.cz\r\nJana Blažková,jana@example.cz\r\n',
+      'windows-1250',
+    );
+    expect(sniffImportFile(bytes(file, 'latin1'), 'csv', true)).toMatchObject({
+      encoding: 'windows-1250',
+      settled: true,
+    });
   });
 
   it('keeps Western names in Windows-1252 with the other code pages to choose from', () => {
-    for (const text of ['René Lefèvre', 'Søren Ågård', 'François Çelik', 'Ñuñez', 'Jürgen Weiß', 'Zoë O’Brien', 'Ångström', 'São Paulo, Conceição']) {
+    for (const text of [
+      'René Lefèvre',
+      'Søren Ågård',
+      'François Çelik',
+      'Ñuñez',
+      'Jürgen Weiß',
+      'Zoë O’Brien',
+      'Ångström',
+      'São Paulo, Conceição',
+    ]) {
       readsBack(text, 'windows-1252');
     }
   });
 });
-
