@@ -37,13 +37,22 @@ const textTargets: Record<string, ImportableTextField> = {
 // Google Contacts puts every contact in "* myContacts" (and starred ones in "* starred"): not tags.
 const googleSystemGroups = new Set(['* mycontacts', '* starred']);
 
+// Excel's text literal, `="0044 20 7946 0000"`: what some exports write so that a spreadsheet keeps a
+// phone number's, zip code's or id's leading zeros (quotes inside doubled, as in a CSV field).
+const excelTextLiteral = /^="((?:[^"]|"")*)"$/s;
+
 /**
- * One cell as text: NFC, trimmed, and without the `'` that guards a formula-like value (`'=`, `'+`,
+ * One cell as text: NFC, trimmed, without the `'` that guards a formula-like value (`'=`, `'+`,
  * `'-`, `'@`, `'` before a tab or CR: what the export writes so that spreadsheets do not evaluate it;
- * `unguardCell` is the exact inverse of the export's `guardCell`, so `''=x` reads back as `'=x`).
+ * `unguardCell` is the exact inverse of the export's `guardCell`, so `''=x` reads back as `'=x`), and
+ * an Excel text literal (`="007"`) as its text. Our own exports guard such a cell (`'="007"`), so
+ * theirs read back unchanged.
  */
 export function cleanCell(text: string): string {
-  return unguardCell(text.normalize('NFC').trim()).trim();
+  const cell = text.normalize('NFC').trim();
+  const literal = excelTextLiteral.exec(cell);
+  if (literal) return literal[1]!.replaceAll('""', '"').trim();
+  return unguardCell(cell).trim();
 }
 
 /** Values of a multi-value cell (` ::: `-separated, Google Contacts' form), empty ones dropped. */

@@ -245,6 +245,20 @@ describe('an XLSX export of another CRM', () => {
     expect(await channels('nice@office.example')).toEqual(['phone +33493012345']);
     expect(await errorsOf(job.id)).toEqual([]);
   });
+
+  it('reads Excel text literals (`="0612…"`), which some exports write to keep leading zeros, as their text', async () => {
+    const file =
+      'Name,Email,Phone,Postal Code\r\n' +
+      '"=""Sophie Germain""",sophie@lyon.example,"=""06 12 34 56 80""","=""01000"""\r\n' +
+      'Henri Poincaré,henri@nancy.example,"=""+33 6 12 34 56 81""",54000\r\n';
+    const job = await importFile(file, { defaultCountry: 'FR' }, { fileName: 'literals.csv' });
+    expect(job.result.counts).toMatchObject({ rowsRead: 2, created: 2, rejected: 0 });
+    const sophie = await lookup('sophie@lyon.example');
+    expect(sophie).toMatchObject({ name: 'Sophie Germain' });
+    expect(sophie.channels.filter((c: any) => c.kind === 'phone').map((c: any) => c.normalized)).toEqual(['+33612345680']);
+    const henri = await lookup('henri@nancy.example');
+    expect(henri.channels.filter((c: any) => c.kind === 'phone').map((c: any) => c.normalized)).toEqual(['+33612345681']);
+  });
 });
 
 describe('a long import', () => {

@@ -75,6 +75,21 @@ describe('the import reader undoes the guard', () => {
   });
 });
 
+describe('Excel text literals in others’ files', () => {
+  it.each([
+    ['="07912 345678"', '07912 345678'],
+    ['="+44 20 7946 0000"', '+44 20 7946 0000'],
+    ['  ="02134"  ', '02134'],
+    ['="say ""hi"""', 'say "hi"'],
+    ['=""', ''],
+    // Not a literal: a formula, or a guarded cell of ours.
+    ['="a"&"b"', '="a"&"b"'],
+    ["'=\"007\"", '="007"'],
+  ])('reads %j as %j', (cell, text) => {
+    expect(cleanCell(cell)).toBe(text);
+  });
+});
+
 describe('cell text', () => {
   it.each([
     [12, '12'],
