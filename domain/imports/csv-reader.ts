@@ -1,4 +1,5 @@
 import { parse, type Parser } from 'csv-parse';
+import { parse as parseLine } from 'csv-parse/sync';
 import type { CsvDelimiter } from './file-sniffer';
 import { FieldDecoder, utf16AsUtf8, type TextEncoding } from './text-decoding';
 
@@ -41,9 +42,12 @@ const maxProblemLineChars = 10_000;
  * with the offset where the next one starts, so a later run can continue there with a byte-range read.
  *
  * A record that is not RFC 4180 (a quote inside an unquoted field, text after a closing quote, a quote
- * never closed so that the record runs to the end of the file or past `maxRecordBytes`) is yielded
- * with a `problem` and its first physical line; reading then starts again on the next line, so one
- * stray quote costs a record (two if it sat on a record's second line), never the rest of the file.
+ * never closed so that the record runs to the end of the file or past `maxRecordBytes`) is read again
+ * from its first physical line alone, with a quote inside a field taken as text (`Robert "Bob" Smith`,
+ * `5" screen`, `"Acme" Inc`, as other tools write them unescaped). When that line still is no record
+ * (its quote is never closed on it), it is yielded with a `problem`. Reading then starts again on the
+ * next line, so one stray quote costs at most a record (two if it sat on a record's second line),
+ * never the rest of the file.
  * Quotes are strict for that reason: relaxed, a stray quote pairs with the next quote further down and
  * the lines between become one record unnoticed. (That can still happen when the next quote stands
  * where a quoted field may end, i.e. before a delimiter or a line end: then the joined record usually
@@ -57,7 +61,8 @@ export async function* readCsvRecords(
   settings: CsvSettings,
   first?: AsyncIterable<Uint8Array>,
 ): AsyncGenerator<CsvRecord> {
-  const utf16 = settings.encoding === 'utf-16le' || settings.encoding === 'utf-16be' ? settings.encoding : undefined;
+  const utf16 =
+    settings.encoding === 'utf-16le' || settings.encoding === 'utf-16be' ? settings.encoding : undefined;
   const decoder = settings.decoder ?? new FieldDecoder('utf-8', false);
   const maxRecordBytes = settings.maxRecordBytes ?? defaultMaxRecordBytes;
   let position = from;
@@ -121,8 +126,18 @@ export async function* readCsvRecords(
     }
     if (!failure) return;
 
-    // The record starting at `position` cannot be parsed: report its first line, go on after it.
+    // The record starting at `position` cannot be parsed: its first line alone, quotes relaxed, or
+    // that line reported; either way go on after it.
     const line = await firstLine(await open(position.offset), position.offset, utf16, decoder);
+    const relaxed =
+      isStrayQuote(failure) && line.whole ? relaxedRecord(line.raw, settings.delimiter) : undefined;
+    if (relaxed) {
+      const record = decodeRecord(relaxed, utf16 ? undefined : decoder, position.line, line.next);
+      position = record.next;
+      yield record;
+      if (line.atEnd) return;
+      continue;
+    }
     const record: CsvRecord = {
       fields: [line.text],
       line: position.line,
@@ -135,7 +150,12 @@ export async function* readCsvRecords(
   }
 }
 
-function decodeRecord(rawFields: string[], decoder: FieldDecoder | undefined, line: number, next: number): CsvRecord {
+function decodeRecord(
+  rawFields: string[],
+  decoder: FieldDecoder | undefined,
+  line: number,
+  next: number,
+): CsvRecord {
   let problem: string | undefined;
   let breaks = 0;
   decoder?.settleOn(rawFields);
@@ -155,6 +175,28 @@ function decodeRecord(rawFields: string[], decoder: FieldDecoder | undefined, li
     ...(problem ? { problem } : {}),
     next: { offset: next, line: line + 1 + breaks },
   };
+}
+
+const isStrayQuote = (error: Error) => {
+  const code = (error as { code?: string }).code;
+  return code === 'INVALID_OPENING_QUOTE' || code === 'CSV_INVALID_CLOSING_QUOTE';
+};
+
+/** One line's fields with quotes relaxed (a quote inside a field is text), or undefined when it is not one record. */
+function relaxedRecord(line: string, delimiter: CsvDelimiter): string[] | undefined {
+  try {
+    const records = parseLine(line, {
+      delimiter,
+      quote: '"',
+      escape: '"',
+      relax_quotes: true,
+      relax_column_count: true,
+      bom: false,
+    }) as string[][];
+    return records.length === 1 ? records[0] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function describe(error: Error, maxRecordBytes: number): string {
@@ -186,24 +228,33 @@ const end = (parser: Parser) =>
 
 /**
  * The first physical line from `offset` (ended by CR, LF or CRLF), decoded and cut for the report,
- * and the offset after its line end.
+ * and the offset after its line end; `raw`, when `whole`, is all of it as the parser reads it (one
+ * character per byte, or UTF-16 decoded).
  */
 async function firstLine(
   bytes: AsyncIterable<Uint8Array>,
   offset: number,
   utf16: 'utf-16le' | 'utf-16be' | undefined,
   decoder: FieldDecoder,
-): Promise<{ text: string; next: number; atEnd: boolean }> {
+): Promise<{ text: string; raw: string; whole: boolean; next: number; atEnd: boolean }> {
   const unit = utf16 ? 2 : 1;
   const kept: number[] = [];
   let position = offset;
   let carry: number[] = [];
   let sawCr = false;
+  let cut = false;
   const maxKeptBytes = maxProblemLineChars * unit * (utf16 ? 1 : 4);
   const finish = (next: number, atEnd: boolean) => {
     const data = Buffer.from(kept);
-    const text = utf16 ? new TextDecoder(utf16).decode(data) : decoder.decodeLeniently(data.toString('latin1'));
-    return { text: text.slice(0, maxProblemLineChars), next, atEnd };
+    const raw = utf16 ? new TextDecoder(utf16).decode(data) : data.toString('latin1');
+    const text = utf16 ? raw : decoder.decodeLeniently(raw);
+    return {
+      text: text.slice(0, maxProblemLineChars),
+      raw,
+      whole: !cut && text.length <= maxProblemLineChars,
+      next,
+      atEnd,
+    };
   };
   const iterator = bytes[Symbol.asyncIterator]();
   try {
@@ -214,12 +265,18 @@ async function firstLine(
       carry = [];
       let i = 0;
       for (; i + unit <= chunk.length; i += unit) {
-        const code = unit === 1 ? chunk[i]! : utf16 === 'utf-16le' ? chunk[i]! | (chunk[i + 1]! << 8) : (chunk[i]! << 8) | chunk[i + 1]!;
+        const code =
+          unit === 1
+            ? chunk[i]!
+            : utf16 === 'utf-16le'
+              ? chunk[i]! | (chunk[i + 1]! << 8)
+              : (chunk[i]! << 8) | chunk[i + 1]!;
         if (sawCr) return finish(code === 0x0a ? position + unit : position, false);
         position += unit;
         if (code === 0x0a) return finish(position, false);
         if (code === 0x0d) sawCr = true;
         else if (kept.length < maxKeptBytes) for (let j = 0; j < unit; j++) kept.push(chunk[i + j]!);
+        else cut = true;
       }
       carry = Array.from(chunk.subarray(i));
     }
