@@ -98,14 +98,16 @@ export const headerKey = (header: string): string =>
     .replace(/[^\p{L}\p{N}]/gu, '');
 
 // Exact keys. English headers of HubSpot, Salesforce, Outlook, Google Contacts, Pipedrive, Zoho,
-// Apple/Thunderbird, the commonest German, French and Spanish ones, then Slavic ones as spelled.
+// Apple/Thunderbird and other CRMs (Freshsales' "Work number" and "Sales owner", Bitrix24's "Responsible
+// person", Odoo's "Salesperson", Copper's "Owned By", Brevo's "SMS", Teamleader's "GSM", folk's
+// "Companies"), the commonest German, French and Spanish ones, then others as spelled.
 const knownKeys: Record<string, FieldTarget> = {
   ...keys('name', 'name fullname contactname displayname personname'),
   ...keys('firstName', 'firstname givenname first forename vorname prenom'),
   ...keys('middleName', 'middlename additionalname middle middlenames'),
   ...keys('lastName', 'lastname familyname surname last nachname nomdefamille apellido apellidos'),
   ...keys('email', 'emails emailadresse courriel adresseemail adressecourriel correo correoelectronico'),
-  ...keys('company', 'company companyname organization organisation organizationname organisationname organization1name organisation1name account accountname employer associatedcompany firma unternehmen entreprise societe empresa'),
+  ...keys('company', 'company companies companyname organization organisation organizations organisations organizationname organisationname organization1name organisation1name account accountname employer associatedcompany firma unternehmen entreprise societe empresa'),
   ...keys('jobTitle', 'jobtitle position organizationtitle organisationtitle organization1title organisation1title jobposition designation funktion fonction poste cargo'),
   ...keys('role', 'role'),
   ...keys('segment', 'segment'),
@@ -113,7 +115,8 @@ const knownKeys: Record<string, FieldTarget> = {
   ...keys('state', 'bundesland'),
   ...keys('country', 'land pays pais'),
   ...keys('tags', 'tags tag labels groupmembership categories'),
-  ...keys('owner', 'owner contactowner recordowner leadowner assignedto ownername owneremail hubspotowner'),
+  ...keys('owner', 'owner contactowner recordowner leadowner assignedto ownername owneremail hubspotowner salesowner responsibleperson responsible salesperson ownedby'),
+  ...keys('phone', 'worknumber homenumber othernumber officenumber businessnumber directnumber gsm sms'),
   // Headers of Excel sheets and CRMs in Russian, Ukrainian, Polish, Czech, Turkish, Greek, Hebrew and
   // Arabic, as written (reduced by headerKey, which also drops Arabic's hamza: الأول and الاول are one key).
   ...spelled('name', ['ФИО', 'Полное имя', 'Контактное лицо', 'ПІБ', 'Imię i nazwisko', 'Jméno a příjmení', 'Celé jméno', 'שם', 'שם מלא', 'الاسم', 'الاسم الكامل']),
@@ -143,15 +146,17 @@ function spelled(target: FieldTarget, headers: string[]): Record<string, FieldTa
 const kindPrefix = '(?:primary|secondary|work|home|other|personal|business|private|main|office|direct|first|second|third){0,2}';
 // German Outlook: "Telefon geschäftlich", "E-Mail 2 privat".
 const kindSuffix = '(?:value|work|home|other|personal|business|private|main|office|mobile|geschaftlich|privat|dienstlich)?';
-const address = '(?:mailing|business|home|other|primary|billing|shipping|work)?(?:address\\d*)?';
+// "Mailing City", "Address 1: City" (Dynamics), "ADDRESS_MAIL_CITY" (Insightly), "Primary location > City" (Attio)
+const address =
+  '(?:mailing|business|home|other|primary|billing|shipping|work|postal)?(?:address\\d*(?:mail|mailing|postal|billing|shipping|work|home|other)?|location)?';
 const knownPatterns: [RegExp, FieldTarget][] = [
   // "Email", "E-mail Address", "E-mail 2 Address" (Outlook), "E-mail 1 - Value" (Google), "Email - Work" (Pipedrive)
   [new RegExp(`^${kindPrefix}e?mail\\d*(?:address(?:es)?|adresse)?\\d*${kindSuffix}$`), 'email'],
-  // "Phone Number", "Mobile Phone Number" (HubSpot), "Business Phone 2" (Outlook), "Phone 1 - Value" (Google);
-  // not faxes, not an assistant's or the company's number
+  // "Phone Number", "Mobile Phone Number" (HubSpot), "Business Phone 2" (Outlook), "Phone 1 - Value" (Google),
+  // "Phone numbers" (Attio), "Phones" (folk); not faxes, not an assistant's or the company's number
   [
     new RegExp(
-      `^${kindPrefix}(?:mobile|cell)?(?:phone|telephone|tel|mobile|cell|cellphone|handy|telefon|mobiltelefon|telefono|portable|movil|celular)\\d*(?:number|no|nr)?\\d*${kindSuffix}$`,
+      `^${kindPrefix}(?:mobile|cell)?(?:phones?|telephone|tel|mobile|cell|cellphone|handy|telefon|mobiltelefon|telefono|portable|movil|celular)\\d*(?:numbers?|no|nr)?\\d*${kindSuffix}$`,
     ),
     'phone',
   ],
@@ -174,8 +179,9 @@ export function recogniseHeader(header: string): ColumnTarget | undefined {
   if (key === '') return undefined;
   const direct = recogniseKey(key);
   if (direct) return direct;
-  // "Person - Name", "Person - Email - Work" (Pipedrive), "Contact Owner" (Salesforce, HubSpot)
-  for (const prefix of ['person', 'contact']) {
+  // "Person - Name", "Person - Email - Work" (Pipedrive), "Contact Owner" (Salesforce, HubSpot),
+  // "primary_contact_email" (Close)
+  for (const prefix of ['primarycontact', 'person', 'contact']) {
     if (key.startsWith(prefix) && key.length > prefix.length) {
       const target = recogniseKey(key.slice(prefix.length));
       if (target) return target;

@@ -113,6 +113,16 @@ describe('header recognition', () => {
       ['الاسم الأول', 'اسم العائلة', 'البريد الالكتروني', 'الجوال', 'رقم الهاتف', 'اسم الشركة', 'المسمى الوظيفي', 'المدينة', 'الدولة', 'ملاحظات'],
       { 'الاسم الأول': 'firstName', 'اسم العائلة': 'lastName', 'البريد الالكتروني': 'email', الجوال: 'phone', 'رقم الهاتف': 'phone', 'اسم الشركة': 'company', 'المسمى الوظيفي': 'jobTitle', المدينة: 'city', الدولة: 'country' },
     ],
+    [
+      'Freshsales, Bitrix24, Odoo, Copper and Teamleader (their phone and owner headers)',
+      ['Name', 'Emails', 'Work number', 'GSM', 'Sales owner', 'Responsible person', 'Salesperson', 'Owned By'],
+      { Name: 'name', Emails: 'email', 'Work number': 'phone', GSM: 'phone', 'Sales owner': 'owner', 'Responsible person': 'owner', Salesperson: 'owner', 'Owned By': 'owner' },
+    ],
+    [
+      'Insightly, Attio, folk, Close and Brevo',
+      ['FIRST_NAME', 'LAST_NAME', 'ADDRESS_MAIL_CITY', 'ADDRESS_MAIL_COUNTRY', 'Phone numbers', 'Phones', 'Companies', 'Primary location > City', 'primary_contact_email', 'contact_phones', 'SMS'],
+      { FIRST_NAME: 'firstName', LAST_NAME: 'lastName', ADDRESS_MAIL_CITY: 'city', ADDRESS_MAIL_COUNTRY: 'country', 'Phone numbers': 'phone', Phones: 'phone', Companies: 'company', 'Primary location > City': 'city', primary_contact_email: 'email', contact_phones: 'phone', SMS: 'phone' },
+    ],
   ])('recognises the export headers of %s', (_vendor, headers, expected) => {
     expect(targets(headers)).toEqual(expected);
   });
