@@ -117,21 +117,22 @@ const knownKeys: Record<string, FieldTarget> = {
   ...keys('tags', 'tags tag labels groupmembership categories'),
   ...keys('owner', 'owner contactowner recordowner leadowner assignedto ownername owneremail hubspotowner salesowner responsibleperson responsible salesperson ownedby'),
   ...keys('phone', 'worknumber homenumber othernumber officenumber businessnumber directnumber gsm sms'),
-  // Headers of Excel sheets and CRMs in Russian, Ukrainian, Polish, Czech, Turkish, Greek, Hebrew and
-  // Arabic, as written (reduced by headerKey, which also drops Arabic's hamza: الأول and الاول are one key).
-  ...spelled('name', ['ФИО', 'Полное имя', 'Контактное лицо', 'ПІБ', 'Imię i nazwisko', 'Jméno a příjmení', 'Celé jméno', 'שם', 'שם מלא', 'الاسم', 'الاسم الكامل']),
-  ...spelled('firstName', ['Имя', 'Ім’я', "Ім'я", 'Imię', 'Jméno', 'Křestní jméno', 'Adı', 'İsim', 'Όνομα', 'שם פרטי', 'الاسم الأول']),
+  // Headers of Excel sheets and CRMs in Russian, Ukrainian, Polish, Czech, Turkish, Greek, Hebrew, Arabic,
+  // Japanese, Chinese and Korean, as written (reduced by headerKey, which also drops Arabic's hamza:
+  // الأول and الاول are one key, and makes full-width letters ASCII: Ｅメール is Eメール).
+  ...spelled('name', ['ФИО', 'Полное имя', 'Контактное лицо', 'ПІБ', 'Imię i nazwisko', 'Jméno a příjmení', 'Celé jméno', 'שם', 'שם מלא', 'الاسم', 'الاسم الكامل', '氏名', '名前', 'お名前', '姓名', '联系人', '聯絡人', '이름', '성명']),
+  ...spelled('firstName', ['Имя', 'Ім’я', "Ім'я", 'Imię', 'Jméno', 'Křestní jméno', 'Adı', 'İsim', 'Όνομα', 'שם פרטי', 'الاسم الأول', '名']),
   ...spelled('middleName', ['Отчество', 'По батькові', 'Drugie imię']),
-  ...spelled('lastName', ['Фамилия', 'Прізвище', 'Nazwisko', 'Příjmení', 'Soyadı', 'Soyad', 'Soyisim', 'Επώνυμο', 'שם משפחה', 'اسم العائلة', 'الاسم الأخير', 'اللقب']),
-  ...spelled('email', ['Электронная почта', 'Эл. почта', 'Почта', 'Рабочий email', 'Рабочий e-mail', 'Личный email', 'Личный e-mail', 'Електронна пошта', 'Adres e-mail', 'E-mailová adresa', 'E-posta', 'E-posta adresi', 'Ηλεκτρονικό ταχυδρομείο', 'דוא"ל', 'דואר אלקטרוני', 'כתובת דואר אלקטרוני', 'البريد الإلكتروني', 'البريد']),
-  ...spelled('phone', ['Телефон', 'Мобильный', 'Мобильный телефон', 'Рабочий телефон', 'Сотовый', 'Сотовый телефон', 'Номер телефона', 'Мобільний', 'Мобільний телефон', 'Номер телефону', 'Telefon komórkowy', 'Numer telefonu', 'Telefon służbowy', 'Mobil', 'Telefonní číslo', 'Cep telefonu', 'Cep', 'Telefon numarası', 'Τηλέφωνο', 'Κινητό', 'Κινητό τηλέφωνο', 'טלפון', 'נייד', 'טלפון נייד', 'טלפון בעבודה', 'פלאפון', 'מספר טלפון', 'الهاتف', 'رقم الهاتف', 'الجوال', 'رقم الجوال', 'الهاتف المحمول', 'الموبايل', 'هاتف العمل']),
-  ...spelled('company', ['Компания', 'Организация', 'Название компании', 'Компанія', 'Організація', 'Nazwa firmy', 'Společnost', 'Şirket', 'Şirket adı', 'Firma adı', 'Εταιρεία', 'חברה', 'שם החברה', 'الشركة', 'اسم الشركة']),
-  ...spelled('jobTitle', ['Должность', 'Посада', 'Stanowisko', 'Pozice', 'Funkce', 'Unvan', 'Ünvan', 'Pozisyon', 'Θέση', 'תפקיד', 'المسمى الوظيفي', 'الوظيفة']),
-  ...spelled('city', ['Город', 'Місто', 'Miasto', 'Miejscowość', 'Město', 'Şehir', 'Πόλη', 'עיר', 'المدينة']),
-  ...spelled('state', ['Область', 'Регион', 'Województwo']),
-  ...spelled('country', ['Страна', 'Країна', 'Państwo', 'Země', 'Ülke', 'Χώρα', 'ארץ', 'الدولة', 'البلد']),
-  ...spelled('tags', ['Теги', 'Тэги', 'Метки', 'Теги контакта', 'Tagi', 'Štítky', 'תגיות', 'الوسوم']),
-  ...spelled('owner', ['Ответственный', 'Владелец', 'Відповідальний', 'Opiekun', 'Właściciel', 'אחראי', 'المسؤول']),
+  ...spelled('lastName', ['Фамилия', 'Прізвище', 'Nazwisko', 'Příjmení', 'Soyadı', 'Soyad', 'Soyisim', 'Επώνυμο', 'שם משפחה', 'اسم العائلة', 'الاسم الأخير', 'اللقب', '姓', '성']),
+  ...spelled('email', ['Электронная почта', 'Эл. почта', 'Почта', 'Рабочий email', 'Рабочий e-mail', 'Личный email', 'Личный e-mail', 'Електронна пошта', 'Adres e-mail', 'E-mailová adresa', 'E-posta', 'E-posta adresi', 'Ηλεκτρονικό ταχυδρομείο', 'דוא"ל', 'דואר אלקטרוני', 'כתובת דואר אלקטרוני', 'البريد الإلكتروني', 'البريد', 'メールアドレス', 'メール', 'Eメール', '電子メール', '电子邮件', '电子邮箱', '邮箱', '邮件', '電子郵件', '郵箱', '이메일', '전자우편', '메일']),
+  ...spelled('phone', ['Телефон', 'Мобильный', 'Мобильный телефон', 'Рабочий телефон', 'Сотовый', 'Сотовый телефон', 'Номер телефона', 'Мобільний', 'Мобільний телефон', 'Номер телефону', 'Telefon komórkowy', 'Numer telefonu', 'Telefon służbowy', 'Mobil', 'Telefonní číslo', 'Cep telefonu', 'Cep', 'Telefon numarası', 'Τηλέφωνο', 'Κινητό', 'Κινητό τηλέφωνο', 'טלפון', 'נייד', 'טלפון נייד', 'טלפון בעבודה', 'פלאפון', 'מספר טלפון', 'الهاتف', 'رقم الهاتف', 'الجوال', 'رقم الجوال', 'الهاتف المحمول', 'الموبايل', 'هاتف العمل', '電話番号', '電話', '携帯電話', '携帯', '携帯番号', '携帯電話番号', '电话', '电话号码', '手机', '手机号', '手机号码', '联系电话', '電話號碼', '手機', '聯絡電話', '전화번호', '전화', '휴대폰', '휴대전화', '핸드폰', '연락처']),
+  ...spelled('company', ['Компания', 'Организация', 'Название компании', 'Компанія', 'Організація', 'Nazwa firmy', 'Společnost', 'Şirket', 'Şirket adı', 'Firma adı', 'Εταιρεία', 'חברה', 'שם החברה', 'الشركة', 'اسم الشركة', '会社名', '会社', '企業名', '取引先名', '公司', '公司名称', '单位', '公司名稱', '회사', '회사명']),
+  ...spelled('jobTitle', ['Должность', 'Посада', 'Stanowisko', 'Pozice', 'Funkce', 'Unvan', 'Ünvan', 'Pozisyon', 'Θέση', 'תפקיד', 'المسمى الوظيفي', 'الوظيفة', '役職', '肩書き', '职位', '职务', '職稱', '職位', '직책', '직위', '직함']),
+  ...spelled('city', ['Город', 'Місто', 'Miasto', 'Miejscowość', 'Město', 'Şehir', 'Πόλη', 'עיר', 'المدينة', '市区町村', '城市', '도시']),
+  ...spelled('state', ['Область', 'Регион', 'Województwo', '都道府県', '省份', '省']),
+  ...spelled('country', ['Страна', 'Країна', 'Państwo', 'Země', 'Ülke', 'Χώρα', 'ארץ', 'الدولة', 'البلد', '国', '国家', '國家', '국가']),
+  ...spelled('tags', ['Теги', 'Тэги', 'Метки', 'Теги контакта', 'Tagi', 'Štítky', 'תגיות', 'الوسوم', 'タグ', '标签', '標籤', '태그']),
+  ...spelled('owner', ['Ответственный', 'Владелец', 'Відповідальний', 'Opiekun', 'Właściciel', 'אחראי', 'المسؤول', '担当者', '所有者', '负责人', '負責人', '담당자']),
 };
 
 function keys(target: FieldTarget, list: string): Record<string, FieldTarget> {

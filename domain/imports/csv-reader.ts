@@ -162,7 +162,10 @@ function decodeRecord(
   const fields = rawFields.map((raw) => {
     const text = decoder ? decoder.decode(raw) : raw;
     if (text === undefined) {
-      problem ??= 'The record holds bytes that are not valid UTF-8, in a file that is otherwise UTF-8';
+      problem ??=
+        decoder!.encoding === 'utf-8'
+          ? 'The record holds bytes that are not valid UTF-8, in a file that is otherwise UTF-8'
+          : `The record holds bytes that are not valid ${decoder!.encoding}, in a file that is otherwise ${decoder!.encoding}`;
       return decoder!.decodeLeniently(raw);
     }
     if (text.includes('\0')) problem ??= 'The record holds NUL characters (binary data)';

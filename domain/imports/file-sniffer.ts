@@ -1,8 +1,8 @@
 import { ImportFileError } from './import-file-error';
 import {
-  isOneByteEncoding,
-  oneByteEncodingOf,
-  oneByteText,
+  isLegacyEncoding,
+  legacyEncodingOf,
+  legacyTextLeniently,
   type TextEncoding,
   utf8Evidence,
   readsAsUtf8,
@@ -122,7 +122,7 @@ export function sniffImportFile(
     }
     // Neither valid nor invalid sequences (ASCII) leave it unsettled.
     const evidence = utf8Evidence(head, whole);
-    encoding = readsAsUtf8(evidence) ? 'utf-8' : oneByteEncodingOf(Buffer.from(head).toString('latin1'));
+    encoding = readsAsUtf8(evidence) ? 'utf-8' : legacyEncodingOf(Buffer.from(head).toString('latin1'));
     settled = evidence.valid > 0 || evidence.invalid > 0;
   }
 
@@ -174,7 +174,7 @@ function lineDelimiterCounts(text: string, most: number): Record<CsvDelimiter, n
 }
 
 function decodeStart(bytes: Uint8Array, encoding: TextEncoding): string {
-  if (isOneByteEncoding(encoding)) return oneByteText(Buffer.from(bytes).toString('latin1'), encoding);
+  if (isLegacyEncoding(encoding)) return legacyTextLeniently(Buffer.from(bytes).toString('latin1'), encoding);
   return new TextDecoder(encoding).decode(bytes, { stream: true });
 }
 

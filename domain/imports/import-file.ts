@@ -8,7 +8,7 @@ import { sniffBytes, sniffImportFile, type CsvDelimiter, type CsvSniff, type Imp
 import { ImportFileError, importLimits } from './import-file-error';
 import type { NormalisedRow, RowPosition } from './import-row';
 import { normaliseRecord } from './row-normaliser';
-import { FieldDecoder, isOneByteEncoding, oneByteEncodings, type TextEncoding } from './text-decoding';
+import { FieldDecoder, isLegacyEncoding, legacyEncodings, type TextEncoding } from './text-decoding';
 import { openXlsx, type XlsxRow } from './xlsx-reader';
 
 /**
@@ -27,7 +27,7 @@ export const importCursorSchema = z.discriminatedUnion('format', [
     line: z.number().int().positive(),
     /** The last data row handled. */
     row: z.number().int().nonnegative(),
-    encoding: z.enum(['utf-8', ...oneByteEncodings, 'utf-16le', 'utf-16be']),
+    encoding: z.enum(['utf-8', ...legacyEncodings, 'utf-16le', 'utf-16be']),
     /** Whether UTF-8 vs a one-byte encoding is settled (see FieldDecoder). */
     settled: z.boolean(),
     /** The record handled was blank: what follows may be a report's footer (see withoutReportFooter). */
@@ -67,8 +67,9 @@ export interface ImportFileInfo {
   sizeBytes: number;
   /**
    * CSV: the text encoding. A file without BOM whose start is plain ASCII is read as UTF-8 and turns
-   * to a one-byte encoding (`windows-1252`, `macintosh`, `windows-1250`, ..., `windows-1256`) at its
-   * first record whose non-ASCII fields are not UTF-8, so this can change while reading.
+   * to a legacy code page (`windows-1252`, `macintosh`, `windows-1250`, ..., `windows-1256`,
+   * `shift_jis`, `gbk`, `big5`, `euc-kr`) at its first record whose non-ASCII fields are not UTF-8, so
+   * this can change while reading.
    */
   readonly encoding?: TextEncoding;
   /** CSV: the delimiter, detected from the header line (or Excel's `sep=` line). */
@@ -190,9 +191,9 @@ async function openCsvFile(
 ): Promise<ImportFile> {
   const { cursor } = options;
   const resumed = cursor?.format === 'csv' ? cursor : undefined;
-  // UTF-8 and the one-byte encodings are parsed as bytes and decoded field by field (FieldDecoder).
+  // UTF-8 and the legacy code pages are parsed as bytes and decoded field by field (FieldDecoder).
   const fieldDecoded = (encoding: TextEncoding | undefined): encoding is FieldDecoder['encoding'] =>
-    encoding === 'utf-8' || isOneByteEncoding(encoding);
+    encoding === 'utf-8' || isLegacyEncoding(encoding);
   const decoder = fieldDecoded(sniff.encoding)
     ? resumed
       ? new FieldDecoder(fieldDecoded(resumed.encoding) ? resumed.encoding : 'utf-8', resumed.settled)

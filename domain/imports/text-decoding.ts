@@ -1,13 +1,22 @@
 /**
- * Text decoding for CSV files. Parsing works on bytes: a UTF-8 or one-byte (Windows-1252, Mac Roman,
- * and the other Windows code pages below) file is parsed as
+ * Text decoding for CSV files. Parsing works on bytes: a UTF-8 file, or one in a legacy code page
+ * (Windows-1252, Mac Roman and the other one-byte code pages below, or an East Asian one:
+ * multi-byte-encodings.ts) is parsed as
  * Latin-1 (one byte, one character, so the parser's byte counts are file offsets and a continuation
  * can start at any record boundary), and each field is then decoded from its bytes. UTF-16 is turned
  * into UTF-8 for the parser, with a count of UTF-16 code units that maps the parser's offsets back to
  * the file's.
  */
+import {
+  isMultiByteEncoding,
+  multiByteEncodingOf,
+  multiByteEncodings,
+  multiByteText,
+  multiByteTextLeniently,
+  type MultiByteEncoding,
+} from './multi-byte-encodings';
 
-export type TextEncoding = 'utf-8' | OneByteEncoding | 'utf-16le' | 'utf-16be';
+export type TextEncoding = 'utf-8' | LegacyEncoding | 'utf-16le' | 'utf-16be';
 /**
  * The one-byte encodings of text that is not UTF-8: Excel's "CSV" on Windows writes the system's ANSI
  * code page (Western 1252, Central European 1250, Cyrillic 1251, Greek 1253, Turkish 1254, Hebrew 1255,
@@ -26,6 +35,61 @@ export const oneByteEncodings = [
 export type OneByteEncoding = (typeof oneByteEncodings)[number];
 export const isOneByteEncoding = (encoding: TextEncoding | undefined): encoding is OneByteEncoding =>
   (oneByteEncodings as readonly string[]).includes(encoding ?? '');
+
+/** The code pages of text that is neither UTF-8 nor UTF-16: one-byte and East Asian. */
+export const legacyEncodings = [...oneByteEncodings, ...multiByteEncodings] as const;
+export type LegacyEncoding = OneByteEncoding | MultiByteEncoding;
+export const isLegacyEncoding = (encoding: TextEncoding | undefined): encoding is LegacyEncoding =>
+  isOneByteEncoding(encoding) || isMultiByteEncoding(encoding);
+
+/**
+ * Which legacy code page text that is not UTF-8 is in (`bytes`: one byte per character): an East
+ * Asian one when its detector says so, unless the text reads as Russian or Greek words in Windows-1251
+ * or -1253 (a few of them can be well-formed GBK, with characters ICU counts as common); else the
+ * one-byte code page its bytes read best in.
+ */
+export function legacyEncodingOf(bytes: string): LegacyEncoding {
+  const multiByte = multiByteEncodingOf(bytes);
+  if (
+    multiByte &&
+    !readsAsWords(bytes, 'windows-1251', cyrillicRun) &&
+    !readsAsWords(bytes, 'windows-1253', greekRun)
+  ) {
+    return multiByte;
+  }
+  return oneByteEncodingOf(bytes);
+}
+
+const cyrillicRun = /\p{Script=Cyrillic}{2,}/gu;
+const greekRun = /\p{Script=Greek}{2,}/gu;
+const casedAsWritten = /^\p{Lu}?\p{Ll}+$|^\p{Lu}+$/u;
+
+/**
+ * Whether the text, read in a one-byte code page, is words of its script as people write them: nine in
+ * ten of them lowercase after an optional capital, or all capitals, and nine in ten of its non-ASCII
+ * bytes in them. East Asian text read so is letters of random case broken up by symbols.
+ */
+function readsAsWords(bytes: string, encoding: 'windows-1251' | 'windows-1253', run: RegExp): boolean {
+  let high = 0;
+  for (let i = 0; i < bytes.length; i++) if (bytes.charCodeAt(i) >= 0x80) high++;
+  let words = 0;
+  let cased = 0;
+  let letters = 0;
+  for (const [word] of oneByteText(bytes, encoding).matchAll(run)) {
+    words++;
+    letters += word.length;
+    if (casedAsWritten.test(word)) cased++;
+  }
+  return words >= 2 && cased * 10 >= words * 9 && letters * 10 >= high * 9;
+}
+
+/** The text of `bytes` (one byte per character) in a legacy code page; undefined when not well-formed there. */
+export const legacyText = (bytes: string, encoding: LegacyEncoding): string | undefined =>
+  isOneByteEncoding(encoding) ? oneByteText(bytes, encoding) : multiByteText(bytes, encoding);
+
+/** As `legacyText`, with U+FFFD for what is not well-formed (for error reports). */
+export const legacyTextLeniently = (bytes: string, encoding: LegacyEncoding): string =>
+  isOneByteEncoding(encoding) ? oneByteText(bytes, encoding) : multiByteTextLeniently(bytes, encoding);
 
 // Windows-1252 differs from Latin-1 only in 0x80–0x9F (five of which it leaves undefined: kept as is).
 const cp1252High =
@@ -122,7 +186,9 @@ interface NonLatinTally {
 const arabicLowerBytes = new Set([0xe1, 0xe3, 0xe4, 0xe5, 0xe6, 0xec, 0xed]);
 // Windows-1256's letters among 0x80–0xBF (Persian and Urdu ones: پ چ ژ گ ک ...), and its ، ؛ ؟,
 // which read as letters in Windows-1251 (Ў є ї).
-const arabicHighBytes = new Set([0x81, 0x8a, 0x8d, 0x8e, 0x8f, 0x90, 0x98, 0x9a, 0x9f, 0xaa, 0xa1, 0xba, 0xbf]);
+const arabicHighBytes = new Set([
+  0x81, 0x8a, 0x8d, 0x8e, 0x8f, 0x90, 0x98, 0x9a, 0x9f, 0xaa, 0xa1, 0xba, 0xbf,
+]);
 // Windows-1255's final forms (ך ם ן ף ץ): к, н, п, у, х in Windows-1251, anywhere in a Russian word.
 const hebrewFinalBytes = new Set([0xea, 0xed, 0xef, 0xf3, 0xf5]);
 
@@ -305,22 +371,23 @@ const ascii = /^[\x00-\x7f]*$/;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Decodes fields of a file that is UTF-8 or, failing that, one-byte (Excel's "CSV": the ANSI code page
- * on Windows, Mac Roman on a Mac), as `oneByteEncodingOf` tells. Until a field holds a
- * non-ASCII byte they all read the same; the first such field settles it: valid UTF-8 → UTF-8,
- * otherwise the one-byte encoding its bytes read best in. A field that is not valid UTF-8 in a file
- * already settled as UTF-8 is corrupt: `decode` answers undefined and the record is rejected.
+ * Decodes fields of a file that is UTF-8 or, failing that, in a legacy code page (Excel's "CSV": the
+ * ANSI code page on Windows, Mac Roman on a Mac), as `legacyEncodingOf` tells. Until a field holds a
+ * non-ASCII byte they all read the same; the first such record settles it: UTF-8, otherwise the code
+ * page its bytes read best in. A field that is not well-formed in the encoding settled on (invalid
+ * UTF-8 in a UTF-8 file, a broken pair in a Shift_JIS one) is corrupt: `decode` answers undefined and
+ * the record is rejected.
  */
 export class FieldDecoder {
   constructor(
-    public encoding: 'utf-8' | OneByteEncoding,
+    public encoding: 'utf-8' | LegacyEncoding,
     /** Whether a non-ASCII byte has been seen (the sniffed start of the file counts). */
     public settled: boolean,
   ) {}
 
   /**
    * Settles the encoding on a whole record before its fields are decoded one by one: its non-ASCII
-   * fields together say whether it is UTF-8 (`readsAsUtf8`) and, if not, which one-byte encoding
+   * fields together say whether it is UTF-8 (`readsAsUtf8`) and, if not, which code page
    * ("Jiří Dvořák" alone reads in Windows-1252 too; beside "Šťastný s.r.o." it does not).
    */
   settleOn(fields: string[]): void {
@@ -330,27 +397,27 @@ export class FieldDecoder {
     this.settled = true;
     const joined = nonAscii.join(' ');
     if (!readsAsUtf8(utf8Evidence(Buffer.from(joined, 'latin1'), true)))
-      this.encoding = oneByteEncodingOf(joined);
+      this.encoding = legacyEncodingOf(joined);
   }
 
   decode(bytes: string): string | undefined {
     if (ascii.test(bytes)) return bytes;
-    if (this.encoding !== 'utf-8') return oneByteText(bytes, this.encoding);
+    if (this.encoding !== 'utf-8') return legacyText(bytes, this.encoding);
     try {
       const text = strictUtf8.decode(Buffer.from(bytes, 'latin1'));
       this.settled = true;
       return text;
     } catch {
       if (this.settled) return undefined;
-      this.encoding = oneByteEncodingOf(bytes);
+      this.encoding = legacyEncodingOf(bytes);
       this.settled = true;
-      return oneByteText(bytes, this.encoding);
+      return legacyText(bytes, this.encoding);
     }
   }
 
-  /** As `decode`, but invalid UTF-8 becomes U+FFFD instead of failing (for error reports). */
+  /** As `decode`, but what is not well-formed becomes U+FFFD instead of failing (for error reports). */
   decodeLeniently(bytes: string): string {
-    if (this.encoding !== 'utf-8') return oneByteText(bytes, this.encoding);
+    if (this.encoding !== 'utf-8') return legacyTextLeniently(bytes, this.encoding);
     return Buffer.from(bytes, 'latin1').toString('utf8');
   }
 }

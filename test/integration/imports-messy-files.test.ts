@@ -426,6 +426,42 @@ describe('Excel for Windows, Arabic locale (Windows-1256, semicolons, Arabic hea
   });
 });
 
+describe('Excel for Windows, Japanese, Chinese and Korean locales (Shift_JIS, GBK, code page 949)', () => {
+  it('reads a Japanese sheet as Shift_JIS: names, half-width furigana left out, national numbers, prefecture and city', async () => {
+    const { bytes, file } = fixture('excelWindowsJapanese');
+    const result = await importFile(bytes, file, { defaultCountry: 'JP' });
+    expect(result.job.result.file).toMatchObject({ encoding: 'shift_jis', delimiter: ',', headerLine: 1 });
+    expect(result.counts).toMatchObject({ rowsRead: 3, created: 3, rejected: 0 });
+    expect(result.job.result.file.skippedColumns.map((column: { header: string }) => column.header)).toEqual(['フリガナ', '部署']);
+    const taro = await contact('email', 'taro.yamada@example.co.jp');
+    expect(taro).toMatchObject({ name: '山田 太郎', companyName: '株式会社サンプル', jobTitle: '部長', state: '東京都', city: '千代田区' });
+    expect(channelsOf(taro, 'phone')).toEqual(['+81354127780', '+819044172368']);
+    expect(await contact('email', 'ichiro.suzuki@example.co.jp')).toMatchObject({ name: '鈴木 一郎', companyName: '鈴木商事株式会社, 本社', jobTitle: '代表取締役' });
+  });
+
+  it('reads a Simplified Chinese sheet as GBK', async () => {
+    const { bytes, file } = fixture('excelWindowsChinese');
+    const result = await importFile(bytes, file, { defaultCountry: 'CN' });
+    expect(result.job.result.file).toMatchObject({ encoding: 'gbk', delimiter: ',' });
+    expect(result.counts).toMatchObject({ rowsRead: 3, created: 3, rejected: 0 });
+    const fang = await contact('email', 'fang.wang@example.cn');
+    expect(fang).toMatchObject({ name: '王芳', companyName: '北京科技有限公司', jobTitle: '销售经理', city: '北京' });
+    expect(channelsOf(fang, 'phone')).toEqual(['+8613800138001']);
+    expect(await contact('email', 'li.na@example.com.cn')).toMatchObject({ name: '李娜', companyName: '深圳创新科技有限公司, 南山分公司' });
+  });
+
+  it('reads a Korean sheet as EUC-KR (code page 949)', async () => {
+    const { bytes, file } = fixture('excelWindowsKorean');
+    const result = await importFile(bytes, file, { defaultCountry: 'KR' });
+    expect(result.job.result.file).toMatchObject({ encoding: 'euc-kr', delimiter: ',' });
+    expect(result.counts).toMatchObject({ rowsRead: 3, created: 3, rejected: 0 });
+    const minsu = await contact('email', 'minsu.kim@example.kr');
+    expect(minsu).toMatchObject({ name: '김민수', companyName: '삼성전자', jobTitle: '영업팀장', city: '서울' });
+    expect(channelsOf(minsu, 'phone')).toEqual(['+821023456781']);
+    expect(await contact('email', 'jiyoung.park@example.co.kr')).toMatchObject({ name: '박지영', companyName: '현대자동차 주식회사, 울산공장' });
+  });
+});
+
 describe('Mailchimp audience export (TAGS as a quoted list, upper-case system columns)', () => {
   it('takes each quoted tag as a tag, and leaves Mailchimp’s own columns out', async () => {
     const { bytes, file } = fixture('mailchimp');

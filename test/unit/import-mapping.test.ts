@@ -123,6 +123,21 @@ describe('header recognition', () => {
       ['FIRST_NAME', 'LAST_NAME', 'ADDRESS_MAIL_CITY', 'ADDRESS_MAIL_COUNTRY', 'Phone numbers', 'Phones', 'Companies', 'Primary location > City', 'primary_contact_email', 'contact_phones', 'SMS'],
       { FIRST_NAME: 'firstName', LAST_NAME: 'lastName', ADDRESS_MAIL_CITY: 'city', ADDRESS_MAIL_COUNTRY: 'country', 'Phone numbers': 'phone', Phones: 'phone', Companies: 'company', 'Primary location > City': 'city', primary_contact_email: 'email', contact_phones: 'phone', SMS: 'phone' },
     ],
+    [
+      'a Japanese sheet (and Salesforce in Japanese)',
+      ['氏名', 'フリガナ', '会社名', '役職', 'メールアドレス', '電話番号', '携帯電話', '都道府県', '市区町村', '取引先名', '所有者'],
+      { 氏名: 'name', 会社名: 'company', 役職: 'jobTitle', メールアドレス: 'email', 電話番号: 'phone', 携帯電話: 'phone', 都道府県: 'state', 市区町村: 'city', 取引先名: 'company', 所有者: 'owner' },
+    ],
+    [
+      'a Chinese sheet, simplified and traditional',
+      ['姓名', '手机', '电子邮件', '公司', '职位', '城市', '备注', '電子郵件', '公司名稱', '職稱', '負責人'],
+      { 姓名: 'name', 手机: 'phone', 电子邮件: 'email', 公司: 'company', 职位: 'jobTitle', 城市: 'city', 電子郵件: 'email', 公司名稱: 'company', 職稱: 'jobTitle', 負責人: 'owner' },
+    ],
+    [
+      'a Korean sheet',
+      ['이름', '휴대폰', '이메일', '회사', '직책', '도시', '메모', '담당자'],
+      { 이름: 'name', 휴대폰: 'phone', 이메일: 'email', 회사: 'company', 직책: 'jobTitle', 도시: 'city', 담당자: 'owner' },
+    ],
   ])('recognises the export headers of %s', (_vendor, headers, expected) => {
     expect(targets(headers)).toEqual(expected);
   });

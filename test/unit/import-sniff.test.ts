@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { detectDelimiter, sniffImportFile } from '../../domain/imports/file-sniffer';
 import {
   FieldDecoder,
+  legacyEncodingOf,
   oneByteEncodingOf,
   utf8Evidence,
   windows1252FromBytes,
 } from '../../domain/imports/text-decoding';
+import { legacyBytes } from '../fixtures/imports/csv-fixtures';
 
 const bytes = (text: string, encoding: BufferEncoding = 'utf8') => Buffer.from(text, encoding);
 
@@ -315,5 +317,48 @@ describe('telling the Central European and Cyrillic code pages (Excel on Windows
     ]) {
       readsBack(text, 'windows-1252');
     }
+  });
+});
+
+describe('telling the East Asian code pages (Excel on Windows in Japan, China, Taiwan, Korea) apart', () => {
+  const asBytes = (text: string, encoding: string) => legacyBytes(text, encoding).toString('latin1');
+  const readsBack = (text: string, encoding: string) => {
+    const bytes = asBytes(text, encoding);
+    expect(legacyEncodingOf(bytes), `${text} in ${encoding}`).toBe(encoding);
+    expect(new FieldDecoder('utf-8', false).decode(bytes)).toBe(text);
+  };
+
+  it.each([
+    ['shift_jis', '氏名,メールアドレス,電話番号,会社名\r\n山田 太郎,taro@example.jp,03-1234-5678,株式会社サンプル\r\n'],
+    ['shift_jis', '姓,名,メール\r\n佐藤,花子,hanako@example.jp\r\n'],
+    // Kanji alone under ASCII headers: too short for ICU; kanji of JIS level 1 and no half-width kana.
+    ['shift_jis', 'Name,Email\r\n鈴木一郎,ichiro@example.jp\r\n高橋 健,ken@example.jp\r\n田中 美咲,misaki@example.jp\r\n'],
+    ['gbk', '姓名,电子邮件,电话,公司\r\n王芳,wang.fang@example.cn,138 0013 8000,北京科技有限公司\r\n'],
+    ['gbk', 'Name,Email,Company\r\n张伟,zhang@example.cn,上海贸易有限公司\r\n李娜,li.na@example.cn,深圳创新科技有限公司\r\n'],
+    ['big5', '姓名,電子郵件,電話,公司\r\n陳大文,chan@example.hk,+852 9123 4567,香港貿易有限公司\r\n'],
+    ['euc-kr', '이름,이메일,전화번호,회사\r\n김민수,minsu@example.kr,010-1234-5678,삼성전자\r\n'],
+    ['euc-kr', 'Name,Email,Company\r\n박지성,park@example.kr,현대자동차 주식회사\r\n이영희,lee@example.kr,엘지전자\r\n'],
+  ])('reads a %s sheet back', (encoding, text) => readsBack(text, encoding));
+
+  it('never takes a one-byte file for an East Asian one, even where its bytes are well-formed there', () => {
+    // "Соколова Анна" is well-formed GBK, with characters ICU counts as common; Mac Roman's "Ça" is Shift_JIS's "Ｂ".
+    const cases: [string, string][] = [
+      ['Соколова Анна,Соколова Анна@x.example', 'windows-1251'],
+      ['ФИО;Телефон\r\nИванов Иван Иванович;+7 495 123 45 67\r\nПетрова Алёна;8 916 765 43 21\r\n', 'windows-1251'],
+      ['Ça va,Ça va@x.example', 'macintosh'],
+      ['Šťastný s.r.o.,Žižek,Łódź', 'windows-1250'],
+      ['Γιώργος Παπαδόπουλος,ΕΤΑΙΡΕΙΑ ΑΕ', 'windows-1253'],
+      ['René Lefèvre,Søren Ågård,Jürgen Weiß', 'windows-1252'],
+      ['משה כהן,שרה לוי', 'windows-1255'],
+      ['محمد أحمد,فاطمة الزهراء', 'windows-1256'],
+    ];
+    for (const [text, encoding] of cases) expect(legacyEncodingOf(asBytes(text, encoding)), text).toBe(encoding);
+  });
+
+  it('rejects a record that is not well-formed in the East Asian code page the file is in', () => {
+    const decoder = new FieldDecoder('shift_jis', true);
+    expect(decoder.decode(asBytes('山田', 'shift_jis'))).toBe('山田');
+    expect(decoder.decode('\x82')).toBeUndefined();
+    expect(decoder.decodeLeniently('\x82')).toBe('\ufffd');
   });
 });
