@@ -66,87 +66,136 @@ export async function* readCsvRecords(
   const decoder = settings.decoder ?? new FieldDecoder('utf-8', false);
   const maxRecordBytes = settings.maxRecordBytes ?? defaultMaxRecordBytes;
   let position = from;
-  let source: AsyncIterable<Uint8Array> | undefined = first;
+  // One request serves the whole file: after a malformed record, the bytes read past it are handed
+  // back to the stream rather than asked for again (UTF-16, read through its transcoder, asks again).
+  let stream: ByteStream | undefined = first ? ByteStream.of(first) : undefined;
 
-  for (;;) {
-    const base = position.offset;
-    const bytes = source ?? (await open(base));
-    source = undefined;
-    const transcoded = utf16 ? utf16AsUtf8(bytes, utf16) : undefined;
-    const collected: { fields: string[]; end: number }[] = [];
-    const parser = parse({
-      delimiter: settings.delimiter,
-      record_delimiter: ['\r\n', '\n', '\r'],
-      quote: '"',
-      escape: '"',
-      // Strict quotes (see above): a quote inside an unquoted field or text after a closing quote is an error.
-      relax_quotes: false,
-      relax_column_count: true,
-      skip_empty_lines: false,
-      bom: false,
-      // Latin-1 keeps one character per byte: offsets are file offsets; fields are decoded below.
-      encoding: utf16 ? 'utf8' : 'latin1',
-      max_record_size: maxRecordBytes,
-      on_record: (record: string[], context) => {
-        collected.push({ fields: record, end: context.bytes });
-        return null;
-      },
-    });
-    // Errors come back through write/end callbacks; the event would otherwise be unhandled.
-    parser.on('error', () => {});
+  try {
+    for (;;) {
+      const base = position.offset;
+      stream ??= ByteStream.of(await open(base));
+      const transcoded = utf16 ? utf16AsUtf8(stream.chunks(), utf16) : undefined;
+      const transcodedChunks = transcoded?.chunks[Symbol.asyncIterator]();
+      const nextChunk = async (): Promise<Uint8Array | undefined> => {
+        if (!transcodedChunks) return stream!.read();
+        const next = await transcodedChunks.next();
+        return next.done ? undefined : next.value;
+      };
+      const collected: { fields: string[]; end: number }[] = [];
+      const parser = parse({
+        delimiter: settings.delimiter,
+        record_delimiter: ['\r\n', '\n', '\r'],
+        quote: '"',
+        escape: '"',
+        // Strict quotes (see above): a quote inside an unquoted field or text after a closing quote is an error.
+        relax_quotes: false,
+        relax_column_count: true,
+        skip_empty_lines: false,
+        bom: false,
+        // Latin-1 keeps one character per byte: offsets are file offsets; fields are decoded below.
+        encoding: utf16 ? 'utf8' : 'latin1',
+        max_record_size: maxRecordBytes,
+        on_record: (record: string[], context) => {
+          collected.push({ fields: record, end: context.bytes });
+          return null;
+        },
+      });
+      // Errors come back through write/end callbacks; the event would otherwise be unhandled.
+      parser.on('error', () => {});
 
-    let failure: Error | undefined;
-    const drain = function* (): Generator<CsvRecord> {
-      for (const { fields: rawFields, end } of collected) {
-        const offset = base + (transcoded ? transcoded.sourceOffset(end) : end);
-        const record = decodeRecord(rawFields, utf16 ? undefined : decoder, position.line, offset);
-        position = record.next;
-        yield record;
+      // The bytes given to the parser from the record at `position` on (from `heldStart`).
+      const held: Uint8Array[] = [];
+      let heldStart = base;
+      let failure: Error | undefined;
+      const drain = function* (): Generator<CsvRecord> {
+        for (const { fields: rawFields, end } of collected) {
+          const offset = base + (transcoded ? transcoded.sourceOffset(end) : end);
+          const record = decodeRecord(rawFields, utf16 ? undefined : decoder, position.line, offset);
+          position = record.next;
+          yield record;
+        }
+        collected.length = 0;
+        while (held.length > 0 && heldStart + held[0]!.length <= position.offset)
+          heldStart += held.shift()!.length;
+      };
+
+      try {
+        for (;;) {
+          const chunk = await nextChunk();
+          if (!chunk) break;
+          if (!transcoded) held.push(chunk);
+          failure = await write(parser, chunk);
+          yield* drain();
+          if (failure) break;
+        }
+        if (!failure) {
+          failure = await end(parser);
+          yield* drain();
+        }
+      } finally {
+        parser.destroy();
       }
-      collected.length = 0;
-    };
+      if (!failure) return;
 
-    const chunks: AsyncIterable<Uint8Array> = transcoded ? transcoded.chunks : bytes;
-    const iterator = chunks[Symbol.asyncIterator]();
-    try {
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) break;
-        failure = await write(parser, next.value);
-        yield* drain();
-        if (failure) break;
+      // The record starting at `position` cannot be parsed: its first line alone, quotes relaxed, or
+      // that line reported; either way go on after it.
+      if (transcoded) {
+        await stream.close();
+        stream = ByteStream.of(await open(position.offset));
+      } else {
+        stream.unread(Buffer.concat(held).subarray(position.offset - heldStart));
       }
-      if (!failure) {
-        failure = await end(parser);
-        yield* drain();
-      }
-    } finally {
-      await iterator.return?.();
-      parser.destroy();
-    }
-    if (!failure) return;
-
-    // The record starting at `position` cannot be parsed: its first line alone, quotes relaxed, or
-    // that line reported; either way go on after it.
-    const line = await firstLine(await open(position.offset), position.offset, utf16, decoder);
-    const relaxed =
-      isStrayQuote(failure) && line.whole ? relaxedRecord(line.raw, settings.delimiter) : undefined;
-    if (relaxed) {
-      const record = decodeRecord(relaxed, utf16 ? undefined : decoder, position.line, line.next);
+      const line = await firstLine(stream, position.offset, utf16, decoder);
+      const relaxed =
+        isStrayQuote(failure) && line.whole ? relaxedRecord(line.raw, settings.delimiter) : undefined;
+      const record: CsvRecord = relaxed
+        ? decodeRecord(relaxed, utf16 ? undefined : decoder, position.line, line.next)
+        : {
+            fields: [line.text],
+            line: position.line,
+            problem: describe(failure, maxRecordBytes),
+            next: { offset: line.next, line: position.line + 1 },
+          };
       position = record.next;
       yield record;
       if (line.atEnd) return;
-      continue;
     }
-    const record: CsvRecord = {
-      fields: [line.text],
-      line: position.line,
-      problem: describe(failure, maxRecordBytes),
-      next: { offset: line.next, line: position.line + 1 },
-    };
-    position = record.next;
-    yield record;
-    if (line.atEnd) return;
+  } finally {
+    await stream?.close();
+  }
+}
+
+/**
+ * A file's bytes from one request, chunk by chunk, that can be handed back bytes read past a point:
+ * the next `read` returns them first.
+ */
+class ByteStream {
+  private readonly handedBack: Uint8Array[] = [];
+
+  private constructor(private readonly iterator: AsyncIterator<Uint8Array>) {}
+
+  static of(bytes: AsyncIterable<Uint8Array>): ByteStream {
+    return new ByteStream(bytes[Symbol.asyncIterator]());
+  }
+
+  async read(): Promise<Uint8Array | undefined> {
+    const back = this.handedBack.pop();
+    if (back) return back;
+    const next = await this.iterator.next();
+    return next.done ? undefined : next.value;
+  }
+
+  unread(bytes: Uint8Array): void {
+    if (bytes.length > 0) this.handedBack.push(bytes);
+  }
+
+  async *chunks(): AsyncGenerator<Uint8Array> {
+    for (let chunk = await this.read(); chunk; chunk = await this.read()) yield chunk;
+  }
+
+  async close(): Promise<void> {
+    this.handedBack.length = 0;
+    await this.iterator.return?.();
   }
 }
 
@@ -235,7 +284,7 @@ const end = (parser: Parser) =>
  * character per byte, or UTF-16 decoded).
  */
 async function firstLine(
-  bytes: AsyncIterable<Uint8Array>,
+  stream: ByteStream,
   offset: number,
   utf16: 'utf-16le' | 'utf-16be' | undefined,
   decoder: FieldDecoder,
@@ -259,31 +308,34 @@ async function firstLine(
       atEnd,
     };
   };
-  const iterator = bytes[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return finish(position, true);
-      const chunk = carry.length > 0 ? Buffer.concat([Buffer.from(carry), next.value]) : next.value;
-      carry = [];
-      let i = 0;
-      for (; i + unit <= chunk.length; i += unit) {
-        const code =
-          unit === 1
-            ? chunk[i]!
-            : utf16 === 'utf-16le'
-              ? chunk[i]! | (chunk[i + 1]! << 8)
-              : (chunk[i]! << 8) | chunk[i + 1]!;
-        if (sawCr) return finish(code === 0x0a ? position + unit : position, false);
-        position += unit;
-        if (code === 0x0a) return finish(position, false);
-        if (code === 0x0d) sawCr = true;
-        else if (kept.length < maxKeptBytes) for (let j = 0; j < unit; j++) kept.push(chunk[i + j]!);
-        else cut = true;
+  for (;;) {
+    const read = await stream.read();
+    if (!read) return finish(position, true);
+    const chunk = carry.length > 0 ? Buffer.concat([Buffer.from(carry), read]) : read;
+    carry = [];
+    let i = 0;
+    for (; i + unit <= chunk.length; i += unit) {
+      const code =
+        unit === 1
+          ? chunk[i]!
+          : utf16 === 'utf-16le'
+            ? chunk[i]! | (chunk[i + 1]! << 8)
+            : (chunk[i]! << 8) | chunk[i + 1]!;
+      if (sawCr) {
+        // The line ended at the CR: what follows it (past its LF, if any) is the next record's.
+        const after = code === 0x0a ? i + unit : i;
+        stream.unread(chunk.subarray(after));
+        return finish(position + after - i, false);
       }
-      carry = Array.from(chunk.subarray(i));
+      position += unit;
+      if (code === 0x0a) {
+        stream.unread(chunk.subarray(i + unit));
+        return finish(position, false);
+      }
+      if (code === 0x0d) sawCr = true;
+      else if (kept.length < maxKeptBytes) for (let j = 0; j < unit; j++) kept.push(chunk[i + j]!);
+      else cut = true;
     }
-  } finally {
-    await iterator.return?.();
+    carry = Array.from(chunk.subarray(i));
   }
 }

@@ -210,6 +210,22 @@ describe('CSV records (RFC 4180)', () => {
     expect(rows.map(summary)).toEqual(['1@2 Robert "Bob" Smith | bob@example.com', '2@3 Zoë | zoe@example.com']);
   });
 
+  it('reads a file with a stray quote on every line from one request, and a malformed line in it too', async () => {
+    const lines = Array.from({ length: 200 }, (_, i) => `Robert "Bob" Smith ${i},bob${i}@example.com`);
+    lines.splice(100, 0, '"Never closed,never@example.com');
+    const csv = `Name,Email\r\n${lines.join('\r\n')}\r\n`;
+
+    const { rows, blobs } = await readRows(csv, {}, 64);
+
+    expect(rows).toHaveLength(201);
+    expect(rows.map(summary).slice(99, 102)).toEqual([
+      '100@101 Robert "Bob" Smith 99 | bob99@example.com',
+      '101@102 malformed_record',
+      '102@103 Robert "Bob" Smith 100 | bob100@example.com',
+    ]);
+    expect(blobs.reads).toHaveLength(1);
+  });
+
   it('bounds a record by maxRecordBytes, so a stray quote early in a big file costs one row', async () => {
     const tail = Array.from({ length: 50 }, (_, i) => `P${i},p${i}@example.com\n`).join('');
     const csv = `Name,Email\n"Ana ""the"" Best",ana@example.com\n"Stray,stray@example.com\n${tail}`;
