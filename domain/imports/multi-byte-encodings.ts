@@ -21,7 +21,8 @@ const recognisers: readonly [MultiByteEncoding, Recogniser][] = [
   ['euc-kr', new euc_kr()],
 ];
 // ICU gives any well-formed reading of ten double-byte characters or fewer 10, and a reading whose
-// common characters stand out 50 and more; a one-byte file read as GBK, say, scores 10 to 40.
+// common characters stand out 50 and more. A one-byte file read as GBK mostly scores 10 to 40; a few
+// Russian words can score more, which legacyEncodingOf (text-decoding.ts) looks out for.
 const minConfidence = 50;
 
 const asciiLetterBesideWide = /[A-Za-z][^\x00-\x7f]|[^\x00-\x7f][A-Za-z]/u;
