@@ -67,7 +67,7 @@ export interface ImportFileInfo {
   sizeBytes: number;
   /**
    * CSV: the text encoding. A file without BOM whose start is plain ASCII is read as UTF-8 and turns
-   * to a legacy code page (`windows-1252`, `macintosh`, `windows-1250`, ..., `windows-1256`,
+   * to a legacy code page (`windows-1252`, `macintosh`, `windows-1250`, ..., `windows-874`,
    * `shift_jis`, `gbk`, `big5`, `euc-kr`) at its first record whose non-ASCII fields are not UTF-8, so
    * this can change while reading.
    */

@@ -20,7 +20,7 @@ export type TextEncoding = 'utf-8' | LegacyEncoding | 'utf-16le' | 'utf-16be';
 /**
  * The one-byte encodings of text that is not UTF-8: Excel's "CSV" on Windows writes the system's ANSI
  * code page (Western 1252, Central European 1250, Cyrillic 1251, Greek 1253, Turkish 1254, Hebrew 1255,
- * Arabic 1256), Excel for Mac writes Mac Roman.
+ * Arabic 1256, Baltic 1257, Thai 874), Excel for Mac writes Mac Roman.
  */
 export const oneByteEncodings = [
   'windows-1252',
@@ -31,6 +31,8 @@ export const oneByteEncodings = [
   'windows-1254',
   'windows-1255',
   'windows-1256',
+  'windows-1257',
+  'windows-874',
 ] as const;
 export type OneByteEncoding = (typeof oneByteEncodings)[number];
 export const isOneByteEncoding = (encoding: TextEncoding | undefined): encoding is OneByteEncoding =>
@@ -163,6 +165,47 @@ const centralEuropeanMark = /[\x8a\x8e\x9a\x9e]/;
 // Where Windows-1254 differs from Windows-1252 in letters: Ğ ğ Ş ş (Ð ð Þ þ there, Icelandic), common
 // in Turkish names (Doğan, Şahin), next to never in the other Western languages.
 const turkishMark = /[\xd0\xde\xf0\xfe]/;
+// The same bytes are Windows-1257's Š š Ž ž (Lithuanian, Latvian). A Baltic file has letters beside them
+// that Turkish never writes (ą į ā ę č ė ģ ķ ī ļ ņ ų ū and their capitals: à á â æ è ë ì í î ï ò ø û in
+// Windows-1254), and not Turkish's ı or İ.
+const balticLetter =
+  /[\xc0\xc1\xc2\xc6\xc8\xcb\xcc\xcd\xce\xcf\xd2\xd8\xdb\xe0\xe1\xe2\xe6\xe8\xeb\xec\xed\xee\xef\xf2\xf8\xfb]/;
+const turkishDotless = /[\xdd\xfd]/;
+
+// Windows-874 (Thai): its vowel and tone marks that sit above or below a letter follow a consonant
+// (0xA1–0xCE) or another such mark, its vowels written first (เ แ โ ใ ไ) come before a consonant, and it
+// has no letters at 0xDB–0xDE or 0xFC–0xFF. Cyrillic, Greek or Latin text read so breaks these at once,
+// but for Greek capitals (0xC1–0xD9), which have none of the consonants below 0xC1 (ก to ภ) that Thai
+// text always has.
+const thaiConsonant = (code: number) => code >= 0xa1 && code <= 0xce;
+const thaiMark = (code: number) =>
+  code === 0xd1 || (code >= 0xd4 && code <= 0xda) || (code >= 0xe7 && code <= 0xee);
+const notThai = (code: number) =>
+  (code >= 0x81 && code <= 0x84) ||
+  (code >= 0x86 && code <= 0x90) ||
+  (code >= 0x98 && code <= 0x9f) ||
+  (code >= 0xdb && code <= 0xde) ||
+  code >= 0xfc;
+
+function readsAsThai(bytes: string): boolean {
+  let placed = 0;
+  let lowConsonant = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const code = bytes.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (notThai(code)) return false;
+    if (code <= 0xc0 && thaiConsonant(code)) lowConsonant = true;
+    if (thaiMark(code)) {
+      const previous = bytes.charCodeAt(i - 1);
+      if (!thaiConsonant(previous) && !thaiMark(previous)) return false;
+      placed++;
+    } else if (code >= 0xe0 && code <= 0xe4) {
+      if (!thaiConsonant(bytes.charCodeAt(i + 1))) return false;
+      placed++;
+    }
+  }
+  return placed >= 2 && lowConsonant;
+}
 
 /** How the bytes of a file's Cyrillic-looking words (read as Windows-1251) fall. */
 interface NonLatinTally {
@@ -240,7 +283,7 @@ function hebrewOrArabic(tally: NonLatinTally): 'windows-1255' | 'windows-1256' |
 /**
  * Which one-byte encoding text that is not UTF-8 is in (`bytes`: one byte per character).
  *
- * Non-Latin scripts first: read as Windows-1251, a Russian or Ukrainian file has whole words of
+ * Thai first, when its marks stand where Thai puts them (`readsAsThai`). Then other non-Latin scripts: read as Windows-1251, a Russian or Ukrainian file has whole words of
  * non-ASCII letters (and so have Greek, Hebrew and Arabic files, whose letters sit on the same
  * bytes), which Western text almost never has: its accents sit between ASCII letters. It is one of
  * those when more non-ASCII bytes stand in such words than beside an ASCII letter, and make at least
@@ -256,9 +299,11 @@ function hebrewOrArabic(tally: NonLatinTally): 'windows-1255' | 'windows-1256' |
  * The most counts win, Windows-1252 (by far the most common) on a tie, except that a tie with
  * Windows-1250 goes to it when the text has Š, š, Ž or ž: Czech "Dvořák" and French "Dvoøák" both
  * read as words, but only a Central European file is likely to hold "Šťastný" too. Likewise a tie goes
- * to Windows-1254 when the text has Ğ, ğ, Ş or ş ("Doğan" is "Doðan" in Windows-1252).
+ * to Windows-1254 when the text has Ğ, ğ, Ş or ş ("Doğan" is "Doðan" in Windows-1252), or to
+ * Windows-1257 when those bytes (its Š š Ž ž) stand beside Baltic letters and no ı or İ ("Bērziņš").
  */
 export function oneByteEncodingOf(bytes: string): OneByteEncoding {
+  if (readsAsThai(bytes)) return 'windows-874';
   let high = 0;
   // Each byte is one character in every reading, so a word's place in this text is its place in `bytes`.
   const asCyrillic = oneByteText(bytes, 'windows-1251');
@@ -288,7 +333,7 @@ export function oneByteEncodingOf(bytes: string): OneByteEncoding {
       (asCyrillic.match(russianVowels)?.length ?? 0)
       ? 'windows-1253'
       : 'windows-1251');
-  const counts = { 'windows-1252': 0, macintosh: 0, 'windows-1250': 0, 'windows-1254': 0 };
+  const counts = { 'windows-1252': 0, macintosh: 0, 'windows-1250': 0, 'windows-1254': 0, 'windows-1257': 0 };
   for (let i = 0; i < bytes.length; i++) {
     const code = bytes.charCodeAt(i);
     if (code < 0x80) continue;
@@ -296,7 +341,13 @@ export function oneByteEncodingOf(bytes: string): OneByteEncoding {
     const before = bytes[i - 1] ?? '';
     if (!asciiLetter.test(before) && !asciiLetter.test(bytes[i + 1] ?? '')) continue;
     const afterLowercase = asciiLowercase.test(before);
-    for (const encoding of ['windows-1252', 'macintosh', 'windows-1250', 'windows-1254'] as const) {
+    for (const encoding of [
+      'windows-1252',
+      'macintosh',
+      'windows-1250',
+      'windows-1254',
+      'windows-1257',
+    ] as const) {
       if (fitsWord(oneByteText(bytes[i]!, encoding), afterLowercase)) counts[encoding]++;
     }
   }
@@ -310,7 +361,11 @@ export function oneByteEncodingOf(bytes: string): OneByteEncoding {
     (centralEuropean === western && western > 0 && centralEuropeanMark.test(bytes))
   )
     return 'windows-1250';
-  if (counts['windows-1254'] >= western && western > 0 && turkishMark.test(bytes)) return 'windows-1254';
+  if (western > 0 && turkishMark.test(bytes)) {
+    if (counts['windows-1257'] >= western && balticLetter.test(bytes) && !turkishDotless.test(bytes))
+      return 'windows-1257';
+    if (counts['windows-1254'] >= western) return 'windows-1254';
+  }
   return 'windows-1252';
 }
 

@@ -462,6 +462,20 @@ describe('Excel for Windows, Japanese, Chinese and Korean locales (Shift_JIS, GB
   });
 });
 
+describe('Excel for Windows, Thai locale (Windows-874, Thai headers)', () => {
+  it('reads it as Windows-874: Thai names and headers, national mobile numbers', async () => {
+    const { bytes, file } = fixture('excelWindowsThai');
+    const result = await importFile(bytes, file, { defaultCountry: 'TH' });
+    expect(result.job.result.file).toMatchObject({ encoding: 'windows-874', delimiter: ',', headerLine: 1 });
+    expect(result.counts).toMatchObject({ rowsRead: 2, created: 2, rejected: 0 });
+    expect(result.job.result.file.skippedColumns.map((column: { header: string }) => column.header)).toEqual(['หมายเหตุ']);
+    const somchai = await contact('email', 'somchai.jaidee@example.co.th');
+    expect(somchai).toMatchObject({ name: 'สมชาย ใจดี', companyName: 'บริษัท ไทยเทค จำกัด', jobTitle: 'ผู้จัดการฝ่ายขาย', state: 'กรุงเทพมหานคร' });
+    expect(channelsOf(somchai, 'phone')).toEqual(['+66817342956']);
+    expect(await contact('email', 'somying@example.co.th')).toMatchObject({ name: 'สมหญิง รักไทย', companyName: 'ห้างหุ้นส่วน สยามการค้า, สาขาเชียงใหม่' });
+  });
+});
+
 describe('Mailchimp audience export (TAGS as a quoted list, upper-case system columns)', () => {
   it('takes each quoted tag as a tag, and leaves Mailchimp’s own columns out', async () => {
     const { bytes, file } = fixture('mailchimp');

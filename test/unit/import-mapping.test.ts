@@ -138,6 +138,16 @@ describe('header recognition', () => {
       ['이름', '휴대폰', '이메일', '회사', '직책', '도시', '메모', '담당자'],
       { 이름: 'name', 휴대폰: 'phone', 이메일: 'email', 회사: 'company', 직책: 'jobTitle', 도시: 'city', 담당자: 'owner' },
     ],
+    [
+      'a Thai sheet',
+      ['ชื่อ', 'นามสกุล', 'อีเมล', 'เบอร์โทรศัพท์', 'บริษัท', 'ตำแหน่ง', 'จังหวัด', 'ประเทศ', 'หมายเหตุ'],
+      { ชื่อ: 'firstName', นามสกุล: 'lastName', อีเมล: 'email', เบอร์โทรศัพท์: 'phone', บริษัท: 'company', ตำแหน่ง: 'jobTitle', จังหวัด: 'state', ประเทศ: 'country' },
+    ],
+    [
+      'Lithuanian, Latvian and Estonian sheets',
+      ['Vardas', 'Pavardė', 'El. paštas', 'Telefonas', 'Įmonė', 'Pareigos', 'Miestas', 'Uzvārds', 'Tālrunis', 'Uzņēmums', 'Eesnimi', 'E-post', 'Ettevõte'],
+      { Vardas: 'firstName', Pavardė: 'lastName', 'El. paštas': 'email', Telefonas: 'phone', Įmonė: 'company', Pareigos: 'jobTitle', Miestas: 'city', Uzvārds: 'lastName', Tālrunis: 'phone', Uzņēmums: 'company', Eesnimi: 'firstName', 'E-post': 'email', Ettevõte: 'company' },
+    ],
   ])('recognises the export headers of %s', (_vendor, headers, expected) => {
     expect(targets(headers)).toEqual(expected);
   });

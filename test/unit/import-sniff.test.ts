@@ -269,6 +269,18 @@ describe('telling the Central European and Cyrillic code pages (Excel on Windows
     ).toMatchObject({ encoding: 'utf-8' });
   });
 
+  it.each(['สมชาย ใจดี', 'บริษัท ไทยเทค จำกัด', 'กรุงเทพมหานคร', 'ชื่อ,นามสกุล,อีเมล,โทรศัพท์'])('reads %s back from Windows-874', (text) =>
+    readsBack(text, 'windows-874'),
+  );
+
+  it.each(['Jānis Bērziņš', 'Žemaitė Petrauskienė', 'Šiaulių bankas', 'UAB „Šviesos spindulys“, Panevėžys'])('reads %s back from Windows-1257', (text) =>
+    readsBack(text, 'windows-1257'),
+  );
+
+  it('keeps Greek capitals, which fall on Thai letters and marks, in Windows-1253', () => {
+    for (const text of ['ΕΤΑΙΡΕΙΑ ΑΕ', 'ΑΘΗΝΑ', 'ΓΙΩΡΓΟΣ ΠΑΠΑΣ']) readsBack(text, 'windows-1253');
+  });
+
   it('reads a Czech file as Windows-1250 once it holds Š, š, Ž or ž, though each name alone reads in Windows-1252 too', () => {
     // "Jiří Dvořák" is "Jiøí Dvoøák" in Windows-1252: letters either way, so alone it is the common encoding.
     expect(oneByteEncodingOf(encode('Jiří Dvořák', 'windows-1250'))).toBe('windows-1252');
