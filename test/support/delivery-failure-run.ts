@@ -346,6 +346,14 @@ export async function runDeliveryFailures(options: FailureRunOptions): Promise<F
 
   // The messages, each with its own text.
   log(`failure run: sending ${options.messages} messages over ${conversations.length} conversations`);
+  const send = (conversationId: string, text: string, idempotencyKey: string) =>
+    api('POST', `/v1/conversations/${conversationId}/messages`, {
+      token,
+      body: { body: text },
+      headers: { 'idempotency-key': idempotencyKey },
+    });
+  const isRepeatable = (res: { status: number; body: { code?: string } }) =>
+    (res.status === 503 && res.body?.code === 'timeout') || (res.status === 409 && res.body?.code === 'idempotency_in_progress');
   const sendStart = Date.now();
   const sent: { key: MessageKey; channel: Channel; text: string }[] = [];
   await inParallel(
@@ -354,11 +362,15 @@ export async function runDeliveryFailures(options: FailureRunOptions): Promise<F
     async (n) => {
       const conversation = conversations[n % conversations.length]!;
       const text = `Failure run ${tag} message ${n}`;
-      const res = await api('POST', `/v1/conversations/${conversation.conversationId}/messages`, {
-        token,
-        body: { body: text },
-        headers: { 'idempotency-key': randomUUID() },
-      });
+      // As the API asks a client to: a send that ran out of time (503 `timeout`, on a loaded box) or
+      // whose first attempt is still running (409 `idempotency_in_progress`) is repeated with its key,
+      // which must give the one message, never a second (`sentTwice` below).
+      const idempotencyKey = randomUUID();
+      let res = await send(conversation.conversationId, text, idempotencyKey);
+      for (let attempt = 1; attempt < 5 && isRepeatable(res); attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt));
+        res = await send(conversation.conversationId, text, idempotencyKey);
+      }
       if (res.status !== 201) throw new Error(`send ${n}: ${res.status} ${JSON.stringify(res.body)}`);
       sent.push({
         key: { workspaceId: options.workspaceId, conversationId: conversation.conversationId, messageId: res.body.id },
