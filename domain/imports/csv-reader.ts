@@ -41,13 +41,13 @@ const maxProblemLineChars = 10_000;
  * fields (the caller compares them with the header). Every record, blank lines included, is yielded
  * with the offset where the next one starts, so a later run can continue there with a byte-range read.
  *
- * A record that is not RFC 4180 (a quote inside an unquoted field, text after a closing quote, a quote
- * never closed so that the record runs to the end of the file or past `maxRecordBytes`) is read again
- * from its first physical line alone, with a quote inside a field taken as text (`Robert "Bob" Smith`,
- * `5" screen`, `"Acme" Inc`, as other tools write them unescaped). When that line still is no record
- * (its quote is never closed on it), it is yielded with a `problem`. Reading then starts again on the
- * next line, so one stray quote costs at most a record (two if it sat on a record's second line),
- * never the rest of the file.
+ * A record with a stray quote (a quote inside an unquoted field, text after a closing quote) is read
+ * again from its first physical line alone, with a quote inside a field taken as text (`Robert "Bob"
+ * Smith`, `5" screen`, `"Acme" Inc`, as other tools write them unescaped). A record that still is none
+ * (its quote never closed on that line, or running to the end of the file or past `maxRecordBytes`)
+ * is yielded with a `problem` and its first line. Reading then starts again on the next line, from
+ * the bytes already read, so one stray quote costs at most a record (two if it sat on a record's
+ * second line), never the rest of the file nor another request.
  * Quotes are strict for that reason: relaxed, a stray quote pairs with the next quote further down and
  * the lines between become one record unnoticed. (That can still happen when the next quote stands
  * where a quoted field may end, i.e. before a delimiter or a line end: then the joined record usually
