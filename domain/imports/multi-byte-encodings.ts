@@ -33,8 +33,9 @@ const japanese =
 
 /**
  * Which of these code pages `bytes` (one byte per character) are in, or undefined when none is likely:
- * ICU's verdict when it is confident, else, for text too short for that (a few names under ASCII
- * headers), Shift_JIS when it reads as Japanese would (`readsAsShortJapanese`).
+ * ICU's verdict when it is confident, else, for names and text too short for that (a few names
+ * under ASCII headers), the reading whose characters are what Japanese, Korean or Chinese names are
+ * made of (`readsAsShortJapanese`, `readsAsHangul`, `chineseByPairs`).
  */
 export function multiByteEncodingOf(bytes: string): MultiByteEncoding | undefined {
   const input = Buffer.from(bytes, 'latin1');
@@ -56,7 +57,51 @@ export function multiByteEncodingOf(bytes: string): MultiByteEncoding | undefine
   // ICU tolerates a few broken pairs; a real file has none (but for a character cut at the end of a sample).
   if (best && best.confidence >= minConfidence && strictly(best.encoding, input, true) !== undefined)
     return best.encoding;
-  return readsAsShortJapanese(input) ? 'shift_jis' : undefined;
+  if (readsAsShortJapanese(input)) return 'shift_jis';
+  return koreanOrChinese(input);
+}
+
+const hangulOnly = /^[\x00-\x7f\uac00-\ud7a3]*$/u;
+const ideographsOnly = /^[\x00-\x7f\u4e00-\u9fff\u3000-\u303f]*$/u;
+// The syllables of most Korean names and company names, and the characters of most Chinese names
+// (the commonest surnames and given-name characters, simplified and traditional) and company names.
+const koreanNameSyllables = new Set(
+  '김이박최정강조윤장임한오서신권황안송류전홍고문양손배백허유남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소석선설마길연위표명기반라왕금옥육인맹제모탁국어은편용예경봉사부' +
+    '준연훈수빈은윤시호린영재희혜미숙순자상철동태규광병종승혁율온건찬아다보소리슬별솔결겸율환범헌웅흠균선설애옥란분' +
+    '삼전대차회식산업그룹행험통신물화학약건설개발',
+);
+const chineseNameCharacters = new Set(
+  '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤' +
+    '張劉陳楊黃趙吳孫馬羅鄭謝許韓馮鄧蕭葉蘇呂盧鍾譚陸賈韋鄒龔錢嚴湯' +
+    '伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏辉建国文斌宇浩凯晨欣怡婷雪琳晶莉颖佳慧博俊峰波志新春云飞海亮林涛小大' +
+    '偉靜麗強軍艷傑濤剛華蘭紅鵬輝國凱穎雲飛' +
+    '公司有限科技集团贸易实业股份责任电子网络信息中国北京上海深圳广州' +
+    '集團貿易實業責任電網絡資訊臺灣台北香港',
+);
+
+/**
+ * Korean or Chinese names and words, which ICU's lists (of prose) miss: the readings in which every
+ * character is a Hangul syllable (code page 949) or an ideograph (GBK, Big5), none beside an ASCII
+ * letter, and at least two of them; of those, the one with the most characters that names are made of.
+ * Hangul and GB2312's common hanzi share their bytes (lead 0xB0–0xC8, second byte 0xA1 and up), and so
+ * do much of GBK and Big5, so the bytes alone cannot tell these apart.
+ */
+function koreanOrChinese(input: Uint8Array): 'euc-kr' | 'gbk' | 'big5' | undefined {
+  let best: { encoding: 'euc-kr' | 'gbk' | 'big5'; named: number } | undefined;
+  let tied = false;
+  for (const encoding of ['gbk', 'euc-kr', 'big5'] as const) {
+    const text = strictly(encoding, input, true);
+    if (text === undefined || asciiLetterBesideWide.test(text)) continue;
+    if (!(encoding === 'euc-kr' ? hangulOnly : ideographsOnly).test(text)) continue;
+    const wide = [...text].filter((char) => char.charCodeAt(0) >= 0x80);
+    if (wide.length < 2) continue;
+    const names = encoding === 'euc-kr' ? koreanNameSyllables : chineseNameCharacters;
+    const named = wide.filter((char) => names.has(char)).length / wide.length;
+    if (named < 0.5) continue;
+    if (!best || named > best.named) [best, tied] = [{ encoding, named }, false];
+    else if (named === best.named) tied = true;
+  }
+  return tied ? undefined : best?.encoding;
 }
 
 /**

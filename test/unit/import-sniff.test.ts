@@ -328,6 +328,10 @@ describe('telling the East Asian code pages (Excel on Windows in Japan, China, T
     ['big5', '姓名,電子郵件,電話,公司\r\n陳大文,chan@example.hk,+852 9123 4567,香港貿易有限公司\r\n'],
     ['euc-kr', '이름,이메일,전화번호,회사\r\n김민수,minsu@example.kr,010-1234-5678,삼성전자\r\n'],
     ['euc-kr', 'Name,Email,Company\r\n박지성,park@example.kr,현대자동차 주식회사\r\n이영희,lee@example.kr,엘지전자\r\n'],
+    // A name or two under ASCII headers, too short for ICU: the reading whose characters names are made of.
+    ['euc-kr', 'Name,Email\r\n김민수,minsu@example.kr\r\n'],
+    ['gbk', 'Name,Email\r\n王芳,fang@example.cn\r\n李娜,na@example.cn\r\n'],
+    ['big5', 'Name,Email\r\n陳大文,chan@example.hk\r\n'],
   ])('reads a %s sheet back', (encoding, text) => readsBack(text, encoding));
 
   it('never takes a one-byte file for an East Asian one, even where its bytes are well-formed there', () => {
