@@ -11,6 +11,16 @@ import { legacyBytes } from '../fixtures/imports/csv-fixtures';
 
 const bytes = (text: string, encoding: BufferEncoding = 'utf8') => Buffer.from(text, encoding);
 
+/** `text` in a code page, one byte per character, as the reader holds a field. */
+const encode = (text: string, encoding: string) => legacyBytes(text, encoding).toString('latin1');
+
+/** Through the entry point the reader uses: told to be `encoding`, and decoded back to `text`. */
+const readsBack = (text: string, encoding: string) => {
+  const bytes = encode(text, encoding);
+  expect(legacyEncodingOf(bytes), `${text} in ${encoding}`).toBe(encoding);
+  expect(new FieldDecoder('utf-8', false).decode(bytes)).toBe(text);
+};
+
 describe('sniffing an import file', () => {
   it('settles the encoding from the BOM, else from what the start holds', () => {
     expect(sniffImportFile(bytes('\ufeffName,Email\n'), 'csv', true)).toMatchObject({
@@ -152,8 +162,6 @@ describe('telling Windows-1252 from Mac Roman', () => {
     'Ñuñez',
     'Ångström',
   ];
-  const encode = (text: string, encoding: string) => legacyBytes(text, encoding).toString('latin1');
-
 
   it.each(names)('reads %s back from either', (name) => {
     for (const encoding of ['windows-1252', 'macintosh'] as const) {
@@ -175,13 +183,6 @@ describe('telling Windows-1252 from Mac Roman', () => {
 });
 
 describe('telling the Central European and Cyrillic code pages (Excel on Windows) apart', () => {
-  const encode = (text: string, encoding: string) => legacyBytes(text, encoding).toString('latin1');
-
-  const readsBack = (text: string, encoding: string) => {
-    const bytes = encode(text, encoding);
-    expect(oneByteEncodingOf(bytes), `${text} in ${encoding}`).toBe(encoding);
-    expect(new FieldDecoder('utf-8', false).decode(bytes)).toBe(text);
-  };
 
   it.each([
     'Иван Петров',
@@ -311,13 +312,6 @@ describe('telling the Central European and Cyrillic code pages (Excel on Windows
 });
 
 describe('telling the East Asian code pages (Excel on Windows in Japan, China, Taiwan, Korea) apart', () => {
-  const asBytes = (text: string, encoding: string) => legacyBytes(text, encoding).toString('latin1');
-  const readsBack = (text: string, encoding: string) => {
-    const bytes = asBytes(text, encoding);
-    expect(legacyEncodingOf(bytes), `${text} in ${encoding}`).toBe(encoding);
-    expect(new FieldDecoder('utf-8', false).decode(bytes)).toBe(text);
-  };
-
   it.each([
     ['shift_jis', '氏名,メールアドレス,電話番号,会社名\r\n山田 太郎,taro@example.jp,03-1234-5678,株式会社サンプル\r\n'],
     ['shift_jis', '姓,名,メール\r\n佐藤,花子,hanako@example.jp\r\n'],
@@ -346,12 +340,12 @@ describe('telling the East Asian code pages (Excel on Windows in Japan, China, T
       ['משה כהן,שרה לוי', 'windows-1255'],
       ['محمد أحمد,فاطمة الزهراء', 'windows-1256'],
     ];
-    for (const [text, encoding] of cases) expect(legacyEncodingOf(asBytes(text, encoding)), text).toBe(encoding);
+    for (const [text, encoding] of cases) expect(legacyEncodingOf(encode(text, encoding)), text).toBe(encoding);
   });
 
   it('rejects a record that is not well-formed in the East Asian code page the file is in', () => {
     const decoder = new FieldDecoder('shift_jis', true);
-    expect(decoder.decode(asBytes('山田', 'shift_jis'))).toBe('山田');
+    expect(decoder.decode(encode('山田', 'shift_jis'))).toBe('山田');
     expect(decoder.decode('\x82')).toBeUndefined();
     expect(decoder.decodeLeniently('\x82')).toBe('\ufffd');
   });
