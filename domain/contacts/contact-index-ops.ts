@@ -1,14 +1,15 @@
 import type { TxEntities } from '../store/db';
 import { searchPartition } from './search-tokens';
-import { entryKey, listEntriesOf, toSearchHit, tokenItem, type ContactItem } from './contact-record';
+import { earlierTokens, entryKey, listEntriesOf, toSearchHit, tokenItem, type ContactItem } from './contact-record';
 
 /** One item of a contact transaction, built inside `db.transactWrite`. */
 export type ContactOp = (tx: TxEntities) => unknown;
 
 /**
  * The list entries and search tokens a contact change rewrites: entries whose key went away are
- * deleted, new or changed ones put; tokens that went away are deleted, new ones put, and all of them
- * rewritten when what they carry of the contact changed. `before` is undefined for a new contact.
+ * deleted, new or changed ones put; tokens that went away are deleted, new ones put, and the others
+ * rewritten when what they carry of the contact changed (its hit, or its tokens that sort before them).
+ * `before` is undefined for a new contact.
  */
 export function contactIndexOps(before: ContactItem | undefined, after: ContactItem): ContactOp[] {
   const { workspaceId, contactId } = after;
@@ -37,7 +38,13 @@ export function contactIndexOps(before: ContactItem | undefined, after: ContactI
         (token) => (tx) => tx.contactSearchToken.delete({ workspaceId, partition: searchPartition(token), token, contactId }).commit(),
       ),
     ...[...afterTokens]
-      .filter((token) => hitChanged || !beforeTokens.has(token))
-      .map<ContactOp>((token) => (tx) => tx.contactSearchToken.put(tokenItem(after, token, hit)).commit()),
+      .map((token) => ({ token, earlier: earlierTokens([...afterTokens], token) }))
+      .filter(
+        ({ token, earlier }) =>
+          hitChanged ||
+          !beforeTokens.has(token) ||
+          earlier.join('\n') !== earlierTokens([...beforeTokens], token).join('\n'),
+      )
+      .map<ContactOp>(({ token, earlier }) => (tx) => tx.contactSearchToken.put(tokenItem(after, token, hit, earlier)).commit()),
   ];
 }

@@ -263,7 +263,8 @@ function inRange(value: string, range: { from?: string; to?: string }) {
  * Finds contacts by a prefix of their name, email, phone number or company, case- and
  * accent-insensitive (seed 000 contact book search): one token Query per page (the tokens carry each
  * contact's search hit); filters that drop most hits read up to `maxSearchRounds` token pages.
- * Hits come in token order; a contact matched by two tokens is listed once per page.
+ * Hits come in token order. A contact matched by several of its tokens is listed once, at the first of
+ * them (each token item names the contact's tokens that come before it in its partition: `earlier`).
  */
 export async function searchContacts(
   deps: CoreDeps,
@@ -292,13 +293,14 @@ export async function searchContacts(
       .between({ token }, { token: prefixEnd(token) })
       .go({ limit: readSize, cursor: position === undefined ? null : startAfter(pk, position) });
     more = Boolean(page.cursor);
-    for (const found of page.data as { token: string; contactId: string; hit: ContactSearchHit }[]) {
+    for (const found of page.data as { token: string; contactId: string; hit: ContactSearchHit; earlier?: string[] }[]) {
       if (items.length === query.limit) {
         more = true; // a token is left over
         break;
       }
       position = `${found.token}#${found.contactId}`;
-      if (seen.has(found.contactId) || !matches(found.hit)) continue;
+      const listedEarlier = found.earlier?.some((other) => other.startsWith(token)) ?? false;
+      if (listedEarlier || seen.has(found.contactId) || !matches(found.hit)) continue;
       seen.add(found.contactId);
       items.push(storedHit(found.hit));
     }

@@ -241,10 +241,28 @@ export function toSearchHit(item: ContactItem): ContactSearchHit {
   return hit;
 }
 
-export const tokenItem = (item: ContactItem, token: string, hit: ContactSearchHit = toSearchHit(item)) => ({
+export const tokenItem = (
+  item: ContactItem,
+  token: string,
+  hit: ContactSearchHit = toSearchHit(item),
+  earlier: string[] = earlierTokens(item.searchTokens ?? [], token),
+) => ({
   workspaceId: item.workspaceId,
   partition: searchPartition(token),
   token,
   contactId: item.contactId,
   hit,
+  ...(earlier.length > 0 ? { earlier } : {}),
 });
+
+/**
+ * The tokens of `tokens` whose items sort before `token`'s in its partition: DynamoDB orders sort keys
+ * (`<token>#<contactId>`, one contact) by their UTF-8 bytes, so "ana lopez" comes before "ana".
+ */
+export function earlierTokens(tokens: readonly string[], token: string): string[] {
+  const partition = searchPartition(token);
+  const key = Buffer.from(`${token}#`);
+  return tokens.filter(
+    (other) => other !== token && searchPartition(other) === partition && Buffer.compare(Buffer.from(`${other}#`), key) < 0,
+  );
+}

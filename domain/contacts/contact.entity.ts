@@ -168,7 +168,9 @@ export const contactListEntrySchema = {
  * A search token of a contact (a folded word of its name or company, an email, phone digits...),
  * carrying the contact's search hit (its summary without updatedAt), so a search page is one Query.
  * Access pattern: pk WS#<workspaceId>#ST#<first two characters>, sk <token>#<contactId>; a search is
- * the key range of the folded query (a prefix) in the query's partition.
+ * the key range of the folded query (a prefix) in the query's partition. `earlier`: the contact's
+ * tokens in the same partition whose items sort before this one, so a search lists a contact at the
+ * first of its tokens the query matches, on whichever page that falls (absent when there are none).
  */
 export const contactSearchTokenSchema = {
   model: { service: 'crm', entity: 'contactSearchToken', version: '1' },
@@ -178,6 +180,7 @@ export const contactSearchTokenSchema = {
     token: { type: 'string', required: true, readOnly: true },
     contactId: { type: 'string', required: true, readOnly: true },
     hit: { type: 'any', required: true },
+    earlier: { type: 'list', items: { type: 'string' } },
   },
   indexes: {
     byToken: {

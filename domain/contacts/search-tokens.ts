@@ -45,7 +45,8 @@ const minTokenLength = 2;
  * 2 national phone forms, email domains
  * 3 the rest of the company name from each word on
  * 4 variants: punctuation read as spaces ("jean luc"), words without punctuation ("obrien"),
- *   emails and domains with their IDN domain in Unicode
+ *   the name's first word before a later word on ("ana lopez" for "Ana María López"), emails and
+ *   domains with their IDN domain in Unicode
  * Within a tier, tokens keep the order of the name's words and of the channels sorted by kind and value,
  * so the same contact always gets the same tokens.
  */
@@ -54,7 +55,8 @@ type Tier = 0 | 1 | 2 | 3 | 4;
 /**
  * Search tokens of a contact: unique, each 2 to 64 characters, at most 32, deterministic. A contact is
  * found by any prefix of a token: the name from any word on (so "ana mar" and "maria lo" both find
- * "Ana María López"), the company name likewise, full email address (its local part is a prefix) and
+ * "Ana María López"), its first word with the words in between left out ("ana lopez", as people name
+ * someone by given name and surname), the company name likewise, full email address (its local part is a prefix) and
  * domain, phone digits (see the digit rule above), LinkedIn slug, Telegram username (without `@`) or id.
  */
 export const searchTokens = (contact: SearchableContact): string[] => {
@@ -66,8 +68,8 @@ export const searchTokens = (contact: SearchableContact): string[] => {
     if (known === undefined || tier < known) tiers.set(token, tier);
   };
 
-  addWords(add, contact.name, 0, 1);
-  if (contact.companyName) addWords(add, contact.companyName, 1, 3);
+  addWords(add, contact.name, 0, 1, true);
+  if (contact.companyName) addWords(add, contact.companyName, 1, 3, false);
 
   const channels = [...contact.channels].sort((a, b) =>
     a.kind === b.kind ? compare(a.normalized, b.normalized) : compare(a.kind, b.kind),
@@ -137,18 +139,30 @@ export const searchPartition = (token: string): string => Array.from(token).slic
 
 type Add = (tier: Tier, token: string) => void;
 
-/** The text from each word on; then the same with punctuation read as spaces, and words squashed. */
-const addWords = (add: Add, raw: string, fullTier: Tier, restTier: Tier) => {
+/**
+ * The text from each word on; then the same with punctuation read as spaces, and words squashed. For a
+ * person's name (`skips`), also its first word before each later word on, the words between left out.
+ */
+const addWords = (add: Add, raw: string, fullTier: Tier, restTier: Tier, skips: boolean) => {
   const folded = foldText(raw);
-  addTails(add, folded.split(' '), fullTier, restTier);
   const spaced = folded.replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
-  if (spaced === folded) return;
-  addTails(add, spaced.split(' '), 4, 4);
-  for (const word of folded.split(' ')) add(4, word.replace(/[^\p{L}\p{N}]+/gu, ''));
+  addTails(add, folded.split(' '), fullTier, restTier);
+  if (spaced !== folded) {
+    addTails(add, spaced.split(' '), 4, 4);
+    for (const word of folded.split(' ')) add(4, word.replace(/[^\p{L}\p{N}]+/gu, ''));
+  }
+  if (!skips) return;
+  addSkips(add, folded.split(' '));
+  addSkips(add, spaced.split(' '));
 };
 
 const addTails = (add: Add, words: string[], fullTier: Tier, restTier: Tier) => {
   words.forEach((_, i) => add(i === 0 ? fullTier : restTier, words.slice(i).join(' ')));
+};
+
+/** "ana lopez garcia" and "ana garcia" for "ana maria lopez garcia": the first word, then a later run. */
+const addSkips = (add: Add, words: string[]) => {
+  for (let i = 2; i < words.length; i++) add(4, `${words[0]} ${words.slice(i).join(' ')}`);
 };
 
 const phoneDigits = (s: string) => s.replace(/\D/g, '').replace(/^0+/, '');

@@ -460,6 +460,45 @@ describe('lists and search', () => {
     expect(found).toEqual(['Zoë Bright', 'anna karenina', 'Çelik Ayşe'].sort());
   });
 
+  it('pages a search one contact at a time, each contact once however many of its tokens match', async () => {
+    const own = await seedWorkspace(stack, 'Paging');
+    const people = [
+      { name: 'Ana Anderson', channels: [{ kind: 'email', value: 'ana@anderson.example' }] },
+      { name: 'Ana María López', channels: [{ kind: 'email', value: 'ana.lopez@example.org' }] },
+      { name: 'Antonio Ana', channels: [{ kind: 'email', value: 'antonio@ana-co.example' }] },
+      { name: 'Anabel Zed', channels: [{ kind: 'email', value: 'zed@example.net' }] },
+      { name: 'Bob Other', channels: [{ kind: 'email', value: 'bob@other.example' }] },
+    ];
+    const ids = new Map<string, string>();
+    for (const body of people) ids.set(body.name, (await create(own.owner.token, body)).body.id);
+    const pageThrough = async (q: string) => {
+      const names: string[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 50; pages++) {
+        const res = await stack.api('GET', '/v1/contacts/search', { token: own.member.token, query: { q, limit: 1, ...(cursor ? { cursor } : {}) } });
+        expect(res.status).toBe(200);
+        names.push(...res.body.items.map((c: { name: string }) => c.name));
+        cursor = res.body.nextCursor ?? undefined;
+        if (!cursor) return names;
+      }
+      throw new Error('the search never ended');
+    };
+    // "ana" is a prefix of 2 to 4 tokens of each of the first four (name runs, email, domain).
+    expect((await pageThrough('ana')).sort()).toEqual(['Ana Anderson', 'Ana María López', 'Anabel Zed', 'Antonio Ana']);
+    expect(await pageThrough('ana lopez')).toEqual(['Ana María López']);
+    expect(await pageThrough('ana ló')).toEqual(['Ana María López']);
+
+    // A new name moves the contact's tokens: still once, found by the new name only.
+    const renamed = await stack.api('PATCH', `/v1/contacts/${ids.get('Ana Anderson')}`, {
+      token: own.owner.token,
+      body: { name: 'Ana Beatriz Anderson' },
+    });
+    expect(renamed.status).toBe(200);
+    const names = await pageThrough('ana');
+    expect(names.sort()).toEqual(['Ana Beatriz Anderson', 'Ana María López', 'Anabel Zed', 'Antonio Ana']);
+    expect(await pageThrough('ana anderson')).toEqual(['Ana Beatriz Anderson']);
+  });
+
   it('never finds another workspace’s contacts', async () => {
     const res = await stack.api('GET', '/v1/contacts/search', { token: acme.owner.token, query: { q: 'zola' } });
     expect(res.body.items).toEqual([]);

@@ -106,8 +106,20 @@ describe('searchTokens: a query finds a contact when it is a prefix of one of it
     [
       'first name, middle name, surname, and runs of them',
       makeContact('Ana María López'),
-      ['ana mar', 'Ana María', 'maria lo', 'lópez', 'LOPEZ', 'ana maria lopez'],
-      ['ana lopez', 'maria ana'],
+      ['ana mar', 'Ana María', 'maria lo', 'lópez', 'LOPEZ', 'ana maria lopez', 'ana lopez', 'Ana Ló'],
+      ['maria ana', 'lopez ana', 'ana x'],
+    ],
+    [
+      'given name and either surname of a double one, the words between left out',
+      makeContact('María José García Márquez'),
+      ['maria garcia', 'María Márquez', 'maria garcia marquez', 'maria marq'],
+      ['garcia maria', 'maria jose marquez x', 'jose marquez'],
+    ],
+    [
+      'a hyphenated surname, its first half left out',
+      makeContact('José Müller-Łukasiewicz'),
+      ['jose lukasiewicz', 'Jose Łuk', 'jose muller-l', 'jose muller lukasiewicz', 'lukasiewicz'],
+      ['muller jose'],
     ],
     [
       'German ß',
@@ -264,6 +276,7 @@ describe('searchTokens: contents', () => {
       'example.com',
       '2071234567',
       'corp',
+      'ana lopez',
     ]);
   });
 
