@@ -45,8 +45,8 @@ const minTokenLength = 2;
  * 2 national phone forms, email domains
  * 3 the rest of the company name from each word on
  * 4 variants: punctuation read as spaces ("jean luc"), words without punctuation ("obrien"),
- *   the name's first word before a later word on ("ana lopez" for "Ana María López"), emails and
- *   domains with their IDN domain in Unicode
+ *   the name's first word before a later word on ("ana lopez" for "Ana María López"), German umlauts
+ *   spelled out ("mueller" for "Müller"), emails and domains with their IDN domain in Unicode
  * Within a tier, tokens keep the order of the name's words and of the channels sorted by kind and value,
  * so the same contact always gets the same tokens.
  */
@@ -56,8 +56,9 @@ type Tier = 0 | 1 | 2 | 3 | 4;
  * Search tokens of a contact: unique, each 2 to 64 characters, at most 32, deterministic. A contact is
  * found by any prefix of a token: the name from any word on (so "ana mar" and "maria lo" both find
  * "Ana María López"), its first word with the words in between left out ("ana lopez", as people name
- * someone by given name and surname), the company name likewise, full email address (its local part is a prefix) and
- * domain, phone digits (see the digit rule above), LinkedIn slug, Telegram username (without `@`) or id.
+ * someone by given name and surname), with umlauts spelled out ("mueller"), the company name likewise,
+ * full email address (its local part is a prefix) and domain, phone digits (see the digit rule above),
+ * LinkedIn slug, Telegram username (without `@`) or id.
  */
 export const searchTokens = (contact: SearchableContact): string[] => {
   const tiers = new Map<string, Tier>();
@@ -140,8 +141,9 @@ export const searchPartition = (token: string): string => Array.from(token).slic
 type Add = (tier: Tier, token: string) => void;
 
 /**
- * The text from each word on; then the same with punctuation read as spaces, and words squashed. For a
- * person's name (`skips`), also its first word before each later word on, the words between left out.
+ * The text from each word on; then the same with punctuation read as spaces, and words squashed; then
+ * with its umlauts spelled out. For a person's name (`skips`), also its first word before each later
+ * word on, the words between left out.
  */
 const addWords = (add: Add, raw: string, fullTier: Tier, restTier: Tier, skips: boolean) => {
   const folded = foldText(raw);
@@ -151,10 +153,19 @@ const addWords = (add: Add, raw: string, fullTier: Tier, restTier: Tier, skips: 
     addTails(add, spaced.split(' '), 4, 4);
     for (const word of folded.split(' ')) add(4, word.replace(/[^\p{L}\p{N}]+/gu, ''));
   }
+  const spelledOut = foldText(raw.normalize('NFC').replace(umlaut, (ch) => umlautSpelledOut[ch.toLowerCase()]!));
+  if (spelledOut !== folded) {
+    addTails(add, spelledOut.split(' '), 4, 4);
+    addTails(add, spelledOut.replace(/[^\p{L}\p{N}]+/gu, ' ').trim().split(' '), 4, 4);
+  }
   if (!skips) return;
   addSkips(add, folded.split(' '));
   addSkips(add, spaced.split(' '));
 };
+
+// German's umlauts as they are written without them (in email addresses, on keyboards that lack them).
+const umlaut = /[äöüÄÖÜ]/g;
+const umlautSpelledOut: Record<string, string> = { ä: 'ae', ö: 'oe', ü: 'ue' };
 
 const addTails = (add: Add, words: string[], fullTier: Tier, restTier: Tier) => {
   words.forEach((_, i) => add(i === 0 ? fullTier : restTier, words.slice(i).join(' ')));

@@ -468,6 +468,7 @@ describe('lists and search', () => {
       { name: 'Antonio Ana', channels: [{ kind: 'email', value: 'antonio@ana-co.example' }] },
       { name: 'Anabel Zed', channels: [{ kind: 'email', value: 'zed@example.net' }] },
       { name: 'Bob Other', channels: [{ kind: 'email', value: 'bob@other.example' }] },
+      { name: 'Jürgen Müller', channels: [{ kind: 'email', value: 'jm@example.de' }] },
     ];
     const ids = new Map<string, string>();
     for (const body of people) ids.set(body.name, (await create(own.owner.token, body)).body.id);
@@ -487,6 +488,8 @@ describe('lists and search', () => {
     expect((await pageThrough('ana')).sort()).toEqual(['Ana Anderson', 'Ana María López', 'Anabel Zed', 'Antonio Ana']);
     expect(await pageThrough('ana lopez')).toEqual(['Ana María López']);
     expect(await pageThrough('ana ló')).toEqual(['Ana María López']);
+    expect(await pageThrough('mueller')).toEqual(['Jürgen Müller']);
+    expect(await pageThrough('juergen mü')).toEqual(['Jürgen Müller']);
 
     // A new name moves the contact's tokens: still once, found by the new name only.
     const renamed = await stack.api('PATCH', `/v1/contacts/${ids.get('Ana Anderson')}`, {

@@ -127,6 +127,12 @@ describe('searchTokens: a query finds a contact when it is a prefix of one of it
       ['grossmann', 'GROSSMANN', 'Großm', 'jurgen gross', 'JÜRGEN'],
       ['grosm'],
     ],
+    [
+      'German umlauts, typed or spelled out',
+      makeContact('Ju\u0308rgen Müller-Schäfer', [], 'Bäckerei Köhler'),
+      ['müller', 'muller', 'mueller', 'MUELLER-SCH', 'juergen mueller', 'Juergen', 'schaefer', 'baeckerei koehler', 'koehler', 'jurgen schafer'],
+      ['juergen schaefer', 'muellerschaefer'],
+    ],
     ['Polish ł', makeContact('Łukasz Wałęsa'), ['lukasz walesa', 'Wałęsa', 'WALE', 'łuk'], []],
     [
       'Turkish dotted and dotless i',

@@ -231,7 +231,7 @@ export interface paths {
         };
         /**
          * Find contacts by a prefix of their name, email, phone number or company (case- and accent-insensitive)
-         * @description A contact is found when the query is a prefix of its name from any word on, its first name followed by a later word of its name (`ana lopez` finds Ana María López), its company name from any word on, an email address or domain, or its phone digits (with or without the country code or trunk zero). Hits come in the order of the matched words; a contact matched by several is listed once, at the first. Hits carry the summary without `updatedAt`: GET the contact for the rest. A page is one read; `ownerId`, `suppressed` and `archived` filter the hits, so such a page may come back short with a `nextCursor`.
+         * @description A contact is found when the query is a prefix of its name from any word on, its first name followed by a later word of its name (`ana lopez` finds Ana María López), German umlauts typed or spelled out (`mueller` finds Müller), its company name from any word on, an email address or domain, or its phone digits (with or without the country code or trunk zero). Hits come in the order of the matched words; a contact matched by several is listed once, at the first. Hits carry the summary without `updatedAt`: GET the contact for the rest. A page is one read; `ownerId`, `suppressed` and `archived` filter the hits, so such a page may come back short with a `nextCursor`.
          */
         get: operations["searchContacts"];
         put?: never;
