@@ -261,6 +261,8 @@ export interface ChannelBlockEvent extends EventBase {
   /** The contact's channel value: the Telegram user id. */
   value: string;
   blocked: boolean;
+  /** When it happened (Telegram's `date`): updates can arrive out of order. */
+  at: string | null;
 }
 
 /** A part of a payload that was not understood or is not handled: kept with the reason, never dropped. */

@@ -188,13 +188,21 @@ const tgBotMembership = z.object({
 const botMembership = (value: unknown, updateKey: string, item: unknown): InboundEvent => {
   const update = tgBotMembership.safeParse(value);
   if (!update.success) return ignored(provider, 'invalid_item', 'A my_chat_member without chat, from, date or status', item, [updateKey]);
-  const { chat, from, new_chat_member: member } = update.data;
+  const { chat, from, date, new_chat_member: member } = update.data;
   if (chat.type !== 'private' || chat.id !== from.id)
     return ignored(provider, 'unsupported_update', `The bot's membership of a ${chat.type} chat changed`, item, [updateKey]);
   const blocked = member.status === 'kicked' ? true : member.status === 'member' ? false : undefined;
   if (blocked === undefined)
     return ignored(provider, 'unsupported_update', `The bot's status ${member.status} in a private chat`, item, [updateKey]);
-  return { type: 'channel_block', provider, dedupeKeys: [updateKey], channel: 'telegram', value: String(from.id), blocked };
+  return {
+    type: 'channel_block',
+    provider,
+    dedupeKeys: [updateKey],
+    channel: 'telegram',
+    value: String(from.id),
+    blocked,
+    at: isoFromUnixSeconds(date),
+  };
 };
 
 /** The service message of a group's upgrade to a supergroup, as the move of its id. */

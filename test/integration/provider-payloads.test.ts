@@ -217,6 +217,38 @@ describe('Telegram: a contact who blocks the bot', () => {
     expect(await notesIn(conversations[0]!.id)).toEqual(before);
   });
 
+  it('notes an update that arrives after a later one as what it was, with the state that holds now', async () => {
+    type Update = { update_id: number; message?: { from: { id: number; first_name: string }; chat: { id: number; first_name: string }; date: number }; my_chat_member?: { from: { id: number; first_name: string }; chat: { id: number; first_name: string }; date: number } };
+    const [message, blocked] = JSON.parse(fixtureText('telegram/blocked.json')) as Update[];
+    const unblocked = JSON.parse(fixtureText('telegram/unblocked.json')) as Update;
+    const asEvan = (update: Update, updateId: number, date: number): Update => {
+      const copy = JSON.parse(JSON.stringify(update)) as Update;
+      const part = (copy.message ?? copy.my_chat_member)!;
+      copy.update_id = updateId;
+      part.from = { ...part.from, id: 6230002222, first_name: 'Evan' };
+      part.chat = { ...part.chat, id: 6230002222, first_name: 'Evan' };
+      part.date = date;
+      return copy;
+    };
+    const t0 = Date.UTC(2026, 10, 3, 9, 0) / 1000;
+    expect((await telegramHook(JSON.stringify(asEvan(message!, 748305001, t0)))).body).toMatchObject({ stored: 1 });
+    const { conversations } = await threadsOf('telegram', '6230002222');
+    const conversationId = conversations[0]!.id;
+    // Evan blocked the bot at 09:05 and started it again at 09:10; Telegram delivered the second first.
+    expect((await telegramHook(JSON.stringify(asEvan(unblocked, 748305003, t0 + 600)))).body).toMatchObject({ stored: 1 });
+    expect((await telegramHook(JSON.stringify(asEvan(blocked!, 748305002, t0 + 300)))).body).toMatchObject({ stored: 1 });
+    const name = 'Evan Block'; // the contact Telegram's first and last name made
+    expect(await notesIn(conversationId)).toEqual([
+      `${name} started the bot again on Telegram: messages sent here reach them again.`,
+      `${name} blocked the bot on Telegram at 2026-11-03 09:05 UTC, and has started it again since (2026-11-03 09:10 UTC): messages sent here reach them.`,
+    ]);
+    // A later block is the state again.
+    expect((await telegramHook(JSON.stringify(asEvan(blocked!, 748305004, t0 + 900)))).body).toMatchObject({ stored: 1 });
+    expect((await notesIn(conversationId)).at(-1)).toBe(
+      `${name} blocked the bot on Telegram: messages sent here will not reach them until they start it again.`,
+    );
+  });
+
   it('is nothing to store for a user who is no contact, or a contact without a Telegram conversation', async () => {
     const stranger = JSON.parse(fixtureText('telegram/unblocked.json')) as { update_id: number; my_chat_member: { chat: { id: number }; from: { id: number } } };
     stranger.update_id += 500;

@@ -199,7 +199,9 @@ describe('parseTelegramWebhook', () => {
     const membership = (chat: object, status: string) =>
       JSON.stringify({ update_id: 9, my_chat_member: { chat, from: user, date: 1, old_chat_member: { user: bot, status: 'left' }, new_chat_member: { user: bot, status } } });
     const privateChat = { id: 42, first_name: 'Ada', type: 'private' };
-    expect(parseTelegramWebhook(membership(privateChat, 'member'))).toMatchObject([{ type: 'channel_block', value: '42', blocked: false, dedupeKeys: ['telegram:update:9'] }]);
+    expect(parseTelegramWebhook(membership(privateChat, 'member'))).toMatchObject([
+      { type: 'channel_block', value: '42', blocked: false, dedupeKeys: ['telegram:update:9'], at: '1970-01-01T00:00:01.000Z' },
+    ]);
     expect(parseTelegramWebhook(membership({ id: -100, title: 'Team', type: 'group' }, 'kicked'))).toMatchObject([{ type: 'ignored', reason: 'unsupported_update' }]);
   });
 

@@ -7,6 +7,7 @@ import { sendMessage } from '../../inbox/messages.service';
 import { systemActor } from '../../shared/context';
 import type { CoreDeps } from '../../shared/deps';
 import { LostRace } from '../../shared/errors';
+import type { TxEntities } from '../../store/db';
 
 const receiptTtlSeconds = 7 * 24 * 60 * 60;
 
@@ -17,6 +18,8 @@ export async function addSystemNoteOnce(
   conversationId: string,
   cause: { kind: string; id: string },
   body: string,
+  /** More items for the note's transaction. */
+  extraOps: (tx: TxEntities) => unknown[] = () => [],
 ): Promise<'stored' | 'duplicate'> {
   const receipt = { workspaceId, consumer: cause.kind, eventId: cause.id };
   const noted = async () => Boolean((await deps.db.entities.streamReceipt.get(receipt).go({ consistent: true })).data);
@@ -31,6 +34,7 @@ export async function addSystemNoteOnce(
         withMessage: {
           ops: (tx) => [
             tx.streamReceipt.create({ ...receipt, expiresAt: Math.floor(deps.clock.nowMs() / 1000) + receiptTtlSeconds }).commit(),
+            ...extraOps(tx),
           ],
         },
       },
