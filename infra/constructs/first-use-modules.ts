@@ -97,10 +97,12 @@ export function firstUseFileCommands(files: readonly string[], outputDir: string
 /**
  * Packages replaced in every function's bundle by a stand-in (esbuild's alias, relative to the project
  * root): code that a dependency loads but no deployed function runs. jsonschema (~28 KB) checks
- * ElectroDB's entity models, a check the functions skip (domain/store/prechecked-entity.ts).
+ * ElectroDB's entity models, a check the functions skip (domain/store/prechecked-entity.ts); ElectroDB's
+ * entry loads its Service too (~19 KB), which only that check uses.
  */
 export const bundleAliases: Readonly<Record<string, string>> = {
   jsonschema: './infra/bundling/jsonschema-unused.cjs',
+  electrodb: './infra/bundling/electrodb-runtime.cjs',
 };
 
 /** The first-use packages of a handler entry (relative to the repository root). */

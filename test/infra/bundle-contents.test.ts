@@ -114,6 +114,15 @@ describe('every function bundle', () => {
     }
   });
 
+  it('carries ElectroDB’s entities and transactions, not its Service (only the model test joins entities)', () => {
+    for (const [name, { inputs }] of built) {
+      const electro = inputs.filter((path) => path.includes('node_modules/electrodb/'));
+      expect({ name, entity: electro.some((path) => path.endsWith('src/entity.js')) }).toEqual({ name, entity: true });
+      const carried = electro.filter((path) => /src\/(service|conversions)\.js$/.test(path));
+      expect({ name, carried }).toEqual({ name, carried: [] });
+    }
+  });
+
   it('imports no SDK client at cold start but DynamoDB’s (the others on first use)', () => {
     for (const [name, { code }] of built) {
       const staticImports = [...code.matchAll(/from\s*"(@aws-sdk\/[\w-]+)"/g)].map((match) => match[1]!);
@@ -241,7 +250,7 @@ describe('first-use packages as deployed', () => {
     }
   }, 60_000);
 
-  it('with the jsonschema stand-in, every entity of the table builds and forms its requests as ElectroDB does', async () => {
+  it('with the jsonschema and ElectroDB stand-ins, every entity of the table builds and forms its requests and transactions as ElectroDB does', async () => {
     const outputDir = mkdtempSync(join(tmpdir(), 'crm-entities-'));
     try {
       await build({
@@ -263,15 +272,17 @@ describe('first-use packages as deployed', () => {
       });
       // The SDK is external, as on Lambda; the runtime's copy is the project's here.
       symlinkSync(join(repoRoot, 'node_modules'), join(outputDir, 'node_modules'), 'dir');
-      const result = inFreshNode<{ built: number; key: unknown }>(outputDir, [
+      const result = inFreshNode<{ built: number; key: unknown; transaction: unknown }>(outputDir, [
         `const { createDb, entityNames, createDocumentClient, createDynamoClient } = await import('./index.mjs');`,
         `const db = createDb(createDocumentClient(createDynamoClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9' })), 'crm');`,
         `for (const name of entityNames) void db.entities[name];`,
         `const key = db.entities.contact.get({ workspaceId: 'ws_1', contactId: 'ct_1' }).params().Key;`,
-        `process.stdout.write(JSON.stringify({ built: Object.keys(db.entities).length, key }));`,
+        `const { TransactItems } = db.transactWrite(({ tag }) => [tag.delete({ workspaceId: 'ws_1', key: 'vip' }).commit()]).params();`,
+        `process.stdout.write(JSON.stringify({ built: Object.keys(db.entities).length, key, transaction: TransactItems }));`,
       ]);
       expect(result.built).toBeGreaterThan(50);
       expect(result.key).toEqual({ pk: expect.stringContaining('ct_1'), sk: 'CONTACT' });
+      expect(result.transaction).toEqual([{ Delete: expect.objectContaining({ TableName: 'crm', Key: expect.any(Object) }) }]);
     } finally {
       rmSync(outputDir, { recursive: true, force: true });
     }

@@ -1,3 +1,4 @@
+import { Service } from 'electrodb';
 import { Validator } from 'jsonschema';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createDb, entityNames } from '../../domain/store/db';
@@ -18,6 +19,8 @@ describe('the entity models', () => {
     const db = createDb(client, 'crm-models', { checkModels: true });
     expect(entityNames.length).toBeGreaterThan(50);
     expect(Object.keys(db.entities).sort()).toEqual([...entityNames].sort());
+    // The service's own checks too: every entity of one service name, on one table.
+    expect(Object.keys(new Service(db.entities, { client, table: 'crm-models' }).entities).sort()).toEqual([...entityNames].sort());
     // ElectroDB checks each model when it builds the entity (once or twice: old model shape, then v1).
     expect(validate.mock.calls.length).toBeGreaterThanOrEqual(entityNames.length);
   });
