@@ -339,7 +339,10 @@ export async function runDeliveryFailures(options: FailureRunOptions): Promise<F
     providers: [],
     seed: 14,
   };
-  const behaviour = { repeat: 2, shuffle: true, delayMs: 50, read: true, open: true, dropRate: 0, failRate: 0 };
+  // Callbacks wait 30 s for the webhook, not the sandbox's default 10 s: on a loaded 2-core CI box a
+  // webhook has answered after 10 s (the request still applied, every outcome matched), and the run
+  // counts callbacks the product refuses, not the box's speed.
+  const behaviour = { repeat: 2, shuffle: true, delayMs: 50, read: true, open: true, dropRate: 0, failRate: 0, callbackTimeoutMs: 30_000 };
   await world.admin('POST', 'reset');
   await world.admin('POST', 'faults', faults);
   await world.admin('POST', 'behaviour', behaviour);
