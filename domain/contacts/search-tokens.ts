@@ -147,7 +147,7 @@ type Add = (tier: Tier, token: string) => void;
  */
 const addWords = (add: Add, raw: string, fullTier: Tier, restTier: Tier, skips: boolean) => {
   const folded = foldText(raw);
-  const spaced = folded.replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+  const spaced = spacedOut(folded);
   addTails(add, folded.split(' '), fullTier, restTier);
   if (spaced !== folded) {
     addTails(add, spaced.split(' '), 4, 4);
@@ -156,12 +156,16 @@ const addWords = (add: Add, raw: string, fullTier: Tier, restTier: Tier, skips: 
   const spelledOut = foldText(raw.normalize('NFC').replace(umlaut, (ch) => umlautSpelledOut[ch.toLowerCase()]!));
   if (spelledOut !== folded) {
     addTails(add, spelledOut.split(' '), 4, 4);
-    addTails(add, spelledOut.replace(/[^\p{L}\p{N}]+/gu, ' ').trim().split(' '), 4, 4);
+    const spelledSpaced = spacedOut(spelledOut);
+    if (spelledSpaced !== spelledOut) addTails(add, spelledSpaced.split(' '), 4, 4);
   }
   if (!skips) return;
   addSkips(add, folded.split(' '));
-  addSkips(add, spaced.split(' '));
+  if (spaced !== folded) addSkips(add, spaced.split(' '));
 };
+
+/** Punctuation read as spaces: "jean-luc o'brien" → "jean luc o brien". */
+const spacedOut = (folded: string) => folded.replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
 
 // German's umlauts as they are written without them (in email addresses, on keyboards that lack them).
 const umlaut = /[äöüÄÖÜ]/g;
