@@ -4,6 +4,7 @@ import { canRead } from '../inbox/conversation-access';
 import { systemActor, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { DomainError, invalidReference, notFound } from '../shared/errors';
+import { responseSchema } from '../shared/response-schema';
 
 /**
  * Every kind of record a note or a task can hang off (seed 000: "polymorphic anchor"). Only the kinds
@@ -116,9 +117,11 @@ export const anchorQuery = (kinds: readonly AnchorKind[]) => ({
   anchorId,
 });
 
-export const anchorSchema = z
-  .object({ kind: z.enum(allAnchorKinds), id: z.string() })
-  .meta({ id: 'Anchor', description: 'The record this hangs off' });
+export const anchorSchema = responseSchema(() =>
+  z
+    .object({ kind: z.enum(allAnchorKinds), id: z.string() })
+    .meta({ id: 'Anchor', description: 'The record this hangs off' }),
+);
 
 /** A merge chain is followed this many steps at most (merges into merged records are refused, so 1 is usual). */
 const maxRedirects = 5;

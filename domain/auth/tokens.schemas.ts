@@ -1,22 +1,29 @@
 import * as z from 'zod';
 import { recordId } from '../shared/ids';
+import { responseSchema, type ResponseOf } from '../shared/response-schema';
 
-export const apiTokenSchema = z
-  .object({
-    id: z.string(),
-    userId: z.string(),
-    name: z.string(),
-    prefix: z.string().meta({ description: 'The first characters of the token, to tell tokens apart' }),
-    createdAt: z.string(),
-    lastUsedAt: z.string().nullable(),
-    revokedAt: z.string().nullable(),
-  })
-  .meta({ id: 'ApiToken' });
-export type ApiToken = z.infer<typeof apiTokenSchema>;
+export const apiTokenSchema = responseSchema(() =>
+  z
+    .object({
+      id: z.string(),
+      userId: z.string(),
+      name: z.string(),
+      prefix: z.string().meta({ description: 'The first characters of the token, to tell tokens apart' }),
+      createdAt: z.string(),
+      lastUsedAt: z.string().nullable(),
+      revokedAt: z.string().nullable(),
+    })
+    .meta({ id: 'ApiToken' }),
+);
+export type ApiToken = ResponseOf<typeof apiTokenSchema>;
 
-export const createdApiTokenSchema = apiTokenSchema
-  .extend({ token: z.string().meta({ description: 'The secret. Shown once: it is stored only as a hash.' }) })
-  .meta({ id: 'CreatedApiToken' });
+export const createdApiTokenSchema = responseSchema(() =>
+  apiTokenSchema()
+    .extend({
+      token: z.string().meta({ description: 'The secret. Shown once: it is stored only as a hash.' }),
+    })
+    .meta({ id: 'CreatedApiToken' }),
+);
 
 export const createTokenInput = z
   .object({

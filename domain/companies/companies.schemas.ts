@@ -4,6 +4,7 @@ import { listContactsQuery } from '../contacts/contacts.schemas';
 import { booleanQuery, pageQuerySchema } from '../shared/pagination';
 import { maxDomainsPerCompany } from './company-domains';
 import { companySizes } from './company-record';
+import { responseSchema, type ResponseOf } from '../shared/response-schema';
 
 export { companySizes };
 
@@ -45,49 +46,46 @@ export const updateCompanyInput = z
     name: text(200).min(1).optional(),
     domains: domains.optional().meta({ description: 'Replaces the whole set of domains when given' }),
     ...companyFields,
-    ownerId: id
-      .nullable()
-      .optional()
-      .meta({
-        description:
-          'A user id, or null to release; a member may only take an unclaimed company or release their own',
-      }),
+    ownerId: id.nullable().optional().meta({
+      description:
+        'A user id, or null to release; a member may only take an unclaimed company or release their own',
+    }),
   })
   .meta({ id: 'UpdateCompanyInput' });
 export type UpdateCompanyInput = z.infer<typeof updateCompanyInput>;
 
-export const companySchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    domains: z.array(z.string()),
-    website: z.string().nullable(),
-    industry: z.string().nullable(),
-    size: z.enum(companySizes).nullable(),
-    city: z.string().nullable(),
-    state: z.string().nullable(),
-    country: z.string().nullable(),
-    ownerId: z.string().nullable().meta({ description: 'The owning user; null when unclaimed' }),
-    status: z.enum(['active', 'archived']),
-    archivedAt: z.string().nullable(),
-    mergedInto: z
-      .string()
-      .nullable()
-      .meta({ description: 'The company this one was merged into (it is then archived)' }),
-    createdBy: z.string(),
-    version: z.number().int(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .meta({ id: 'Company' });
-export type Company = z.infer<typeof companySchema>;
+export const companySchema = responseSchema(() =>
+  z
+    .object({
+      id: z.string(),
+      name: z.string(),
+      domains: z.array(z.string()),
+      website: z.string().nullable(),
+      industry: z.string().nullable(),
+      size: z.enum(companySizes).nullable(),
+      city: z.string().nullable(),
+      state: z.string().nullable(),
+      country: z.string().nullable(),
+      ownerId: z.string().nullable().meta({ description: 'The owning user; null when unclaimed' }),
+      status: z.enum(['active', 'archived']),
+      archivedAt: z.string().nullable(),
+      mergedInto: z
+        .string()
+        .nullable()
+        .meta({ description: 'The company this one was merged into (it is then archived)' }),
+      createdBy: z.string(),
+      version: z.number().int(),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+    })
+    .meta({ id: 'Company' }),
+);
+export type Company = ResponseOf<typeof companySchema>;
 
 export const companyIdParams = z.object({ companyId: recordId('co', 'a company') });
 
-
 export const listCompaniesQuery = pageQuerySchema.extend({
-  archived: booleanQuery(false)
-    .meta({ description: 'true lists archived companies instead of active ones' }),
+  archived: booleanQuery(false).meta({ description: 'true lists archived companies instead of active ones' }),
   q: z
     .string()
     .trim()
@@ -116,21 +114,23 @@ export const mergeCompaniesInput = z
   .meta({ id: 'MergeCompaniesInput' });
 export type MergeCompaniesInput = z.infer<typeof mergeCompaniesInput>;
 
-export const mergeResultSchema = z
-  .object({
-    status: z
-      .enum(['completed', 'in_progress'])
-      .meta({ description: '`in_progress` (HTTP 202): repeat the same request to move the rest' }),
-    company: companySchema.meta({ description: 'The target company as it is now' }),
-    contactsMoved: z.number().int().meta({ description: 'Contacts moved to the target by this request' }),
-    sources: z.array(
-      z.object({
-        id: z.string(),
-        status: z
-          .enum(['merged', 'moving'])
-          .meta({ description: '`moving`: some of its records are still to move' }),
-      }),
-    ),
-  })
-  .meta({ id: 'CompanyMergeResult' });
-export type MergeResult = z.infer<typeof mergeResultSchema>;
+export const mergeResultSchema = responseSchema(() =>
+  z
+    .object({
+      status: z
+        .enum(['completed', 'in_progress'])
+        .meta({ description: '`in_progress` (HTTP 202): repeat the same request to move the rest' }),
+      company: companySchema().meta({ description: 'The target company as it is now' }),
+      contactsMoved: z.number().int().meta({ description: 'Contacts moved to the target by this request' }),
+      sources: z.array(
+        z.object({
+          id: z.string(),
+          status: z
+            .enum(['merged', 'moving'])
+            .meta({ description: '`moving`: some of its records are still to move' }),
+        }),
+      ),
+    })
+    .meta({ id: 'CompanyMergeResult' }),
+);
+export type MergeResult = ResponseOf<typeof mergeResultSchema>;

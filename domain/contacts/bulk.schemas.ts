@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { recordId } from '../shared/ids';
 import { maxTagsPerContact, tagName } from '../tags/tag-names';
+import { responseSchema, type ResponseOf } from '../shared/response-schema';
 
 export const bulkActions = [
   'claim',
@@ -38,11 +39,20 @@ export const bulkContactsInput = z
       .min(1)
       .max(maxBulkContacts)
       .optional()
-      .meta({ description: `1 to ${maxBulkContacts} contact ids; repeated ids count once. Or \`segmentId\`` }),
+      .meta({
+        description: `1 to ${maxBulkContacts} contact ids; repeated ids count once. Or \`segmentId\``,
+      }),
     segmentId: recordId('seg', 'a segment')
       .optional()
-      .meta({ description: `The members of this segment, ${maxBulkContacts} a request: repeat with the answer's \`nextCursor\` as \`cursor\` until it is null` }),
-    cursor: z.string().min(1).max(2048).optional().meta({ description: 'With segmentId: the `nextCursor` of the previous request, unchanged' }),
+      .meta({
+        description: `The members of this segment, ${maxBulkContacts} a request: repeat with the answer's \`nextCursor\` as \`cursor\` until it is null`,
+      }),
+    cursor: z
+      .string()
+      .min(1)
+      .max(2048)
+      .optional()
+      .meta({ description: 'With segmentId: the `nextCursor` of the previous request, unchanged' }),
     ownerId: z
       .string()
       .min(1)
@@ -60,8 +70,10 @@ export const bulkContactsInput = z
   .superRefine((input, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
     const tagging = input.action === 'tag' || input.action === 'untag';
-    if ((input.contactIds === undefined) === (input.segmentId === undefined)) issue('contactIds', 'Give contactIds or segmentId (one of them)');
-    if (input.cursor !== undefined && input.segmentId === undefined) issue('cursor', 'cursor continues a segmentId request');
+    if ((input.contactIds === undefined) === (input.segmentId === undefined))
+      issue('contactIds', 'Give contactIds or segmentId (one of them)');
+    if (input.cursor !== undefined && input.segmentId === undefined)
+      issue('cursor', 'cursor continues a segmentId request');
     if (input.action === 'assign' && input.ownerId === undefined)
       issue('ownerId', 'assign needs the ownerId of the new owner');
     if (input.action !== 'assign' && input.ownerId !== undefined)
@@ -74,26 +86,36 @@ export const bulkContactsInput = z
   .meta({ id: 'BulkContactsInput' });
 export type BulkContactsInput = z.infer<typeof bulkContactsInput>;
 
-export const bulkItemResultSchema = z
-  .object({
-    contactId: z.string(),
-    outcome: z.enum(bulkOutcomes).meta({
-      description:
-        '`changed` / `unchanged` (already as asked); failures: `forbidden` (the caller may not change this contact), `not_found`, `conflict` (e.g. claimed by someone else, or changed concurrently twice), `invalid` (e.g. too many tags), `error` (unexpected: retry the item)',
-    }),
-    version: z.number().int().optional().meta({ description: 'The contact’s version after the operation' }),
-    message: z.string().optional().meta({ description: 'Why it failed' }),
-  })
-  .meta({ id: 'BulkItemResult' });
-export type BulkItemResult = z.infer<typeof bulkItemResultSchema>;
+export const bulkItemResultSchema = responseSchema(() =>
+  z
+    .object({
+      contactId: z.string(),
+      outcome: z.enum(bulkOutcomes).meta({
+        description:
+          '`changed` / `unchanged` (already as asked); failures: `forbidden` (the caller may not change this contact), `not_found`, `conflict` (e.g. claimed by someone else, or changed concurrently twice), `invalid` (e.g. too many tags), `error` (unexpected: retry the item)',
+      }),
+      version: z.number().int().optional().meta({ description: 'The contact’s version after the operation' }),
+      message: z.string().optional().meta({ description: 'Why it failed' }),
+    })
+    .meta({ id: 'BulkItemResult' }),
+);
+export type BulkItemResult = ResponseOf<typeof bulkItemResultSchema>;
 
-export const bulkContactsResult = z
-  .object({
-    results: z
-      .array(bulkItemResultSchema)
-      .meta({ description: 'One per distinct contact id, in the order given' }),
-    counts: z.object({ changed: z.number().int(), unchanged: z.number().int(), failed: z.number().int() }),
-    nextCursor: z.string().nullable().meta({ description: 'With segmentId: more members are left; send the same request with it as `cursor`. Null when done (and always with contactIds)' }),
-  })
-  .meta({ id: 'BulkContactsResult' });
-export type BulkContactsResult = z.infer<typeof bulkContactsResult>;
+export const bulkContactsResult = responseSchema(() =>
+  z
+    .object({
+      results: z
+        .array(bulkItemResultSchema())
+        .meta({ description: 'One per distinct contact id, in the order given' }),
+      counts: z.object({ changed: z.number().int(), unchanged: z.number().int(), failed: z.number().int() }),
+      nextCursor: z
+        .string()
+        .nullable()
+        .meta({
+          description:
+            'With segmentId: more members are left; send the same request with it as `cursor`. Null when done (and always with contactIds)',
+        }),
+    })
+    .meta({ id: 'BulkContactsResult' }),
+);
+export type BulkContactsResult = ResponseOf<typeof bulkContactsResult>;

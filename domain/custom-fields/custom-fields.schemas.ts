@@ -1,6 +1,11 @@
 import * as z from 'zod';
 import { booleanQuery } from '../shared/pagination';
-import { customFieldEntityTypes, customFieldTypes, maxCustomFieldsPerEntityType } from './custom-field.entity';
+import {
+  customFieldEntityTypes,
+  customFieldTypes,
+  maxCustomFieldsPerEntityType,
+} from './custom-field.entity';
+import { responseSchema, type ResponseOf } from '../shared/response-schema';
 
 export { maxCustomFieldsPerEntityType };
 export const maxSelectOptions = 100;
@@ -50,35 +55,37 @@ const options = z
     });
   });
 
-export const customFieldSchema = z
-  .object({
-    entityType: customFieldEntityTypeSchema,
-    key: z.string(),
-    label: z.string(),
-    type: customFieldTypeSchema,
-    options: z
-      .array(selectOptionSchema)
-      .meta({ description: 'The choices of a select field; empty for other types' }),
-    required: z
-      .boolean()
-      .meta({ description: 'Records must carry a value when created, and cannot clear it' }),
-    archived: z
-      .boolean()
-      .meta({ description: 'Hidden from lists by default; values sent for it are ignored' }),
-    position: z.number().int().meta({ description: 'Creation order, from 1' }),
-    version: z.number().int(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .meta({ id: 'CustomField' });
-export type CustomField = z.infer<typeof customFieldSchema>;
+export const customFieldSchema = responseSchema(() =>
+  z
+    .object({
+      entityType: customFieldEntityTypeSchema,
+      key: z.string(),
+      label: z.string(),
+      type: customFieldTypeSchema,
+      options: z
+        .array(selectOptionSchema)
+        .meta({ description: 'The choices of a select field; empty for other types' }),
+      required: z
+        .boolean()
+        .meta({ description: 'Records must carry a value when created, and cannot clear it' }),
+      archived: z
+        .boolean()
+        .meta({ description: 'Hidden from lists by default; values sent for it are ignored' }),
+      position: z.number().int().meta({ description: 'Creation order, from 1' }),
+      version: z.number().int(),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+    })
+    .meta({ id: 'CustomField' }),
+);
+export type CustomField = ResponseOf<typeof customFieldSchema>;
 
-export const customFieldListSchema = z
-  .object({ items: z.array(customFieldSchema) })
-  .meta({
+export const customFieldListSchema = responseSchema(() =>
+  z.object({ items: z.array(customFieldSchema()) }).meta({
     id: 'CustomFieldList',
     description: 'Every definition of the entity type (at most 100), in creation order',
-  });
+  }),
+);
 
 export const listCustomFieldsQuery = z.object({
   entityType: customFieldEntityTypeSchema,

@@ -3,6 +3,7 @@ import { recordId } from '../shared/ids';
 import { pageQuerySchema } from '../shared/pagination';
 import { currencySumSchema, pipelineSchema, stageSchema } from '../pipelines/pipelines.schemas';
 import { dealStatuses } from './deal.entity';
+import { responseSchema, type ResponseOf } from '../shared/response-schema';
 
 const id = z.string().min(1).max(64);
 /** Integer minor units; 15 digits keep every sum exact in a double and the value sort key fixed-width. */
@@ -19,30 +20,34 @@ const customFields = z.record(z.string(), z.unknown()).meta({
   description: 'Values of the workspace’s deal custom fields, by key; null clears one (on update)',
 });
 
-export const dealSchema = z
-  .object({
-    id: z.string(),
-    title: z.string(),
-    value: z.number().int().nullable(),
-    currency: z.string().nullable(),
-    expectedCloseDate: z.string().nullable(),
-    contactId: z.string().nullable().meta({ description: 'The primary contact' }),
-    companyId: z.string().nullable(),
-    ownerId: z.string().nullable().meta({ description: 'The owning user; null when unclaimed' }),
-    pipelineId: z.string(),
-    stageId: z.string(),
-    statusKey: z.enum(dealStatuses).meta({ description: 'Follows the stage: `won` / `lost` in the won / lost stage' }),
-    lostReason: z.string().nullable(),
-    customFields: z.record(z.string(), z.unknown()),
-    stageEnteredAt: z.string(),
-    closedAt: z.string().nullable().meta({ description: 'When it was won or lost; null while open' }),
-    createdBy: z.string(),
-    version: z.number().int(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .meta({ id: 'Deal' });
-export type Deal = z.infer<typeof dealSchema>;
+export const dealSchema = responseSchema(() =>
+  z
+    .object({
+      id: z.string(),
+      title: z.string(),
+      value: z.number().int().nullable(),
+      currency: z.string().nullable(),
+      expectedCloseDate: z.string().nullable(),
+      contactId: z.string().nullable().meta({ description: 'The primary contact' }),
+      companyId: z.string().nullable(),
+      ownerId: z.string().nullable().meta({ description: 'The owning user; null when unclaimed' }),
+      pipelineId: z.string(),
+      stageId: z.string(),
+      statusKey: z
+        .enum(dealStatuses)
+        .meta({ description: 'Follows the stage: `won` / `lost` in the won / lost stage' }),
+      lostReason: z.string().nullable(),
+      customFields: z.record(z.string(), z.unknown()),
+      stageEnteredAt: z.string(),
+      closedAt: z.string().nullable().meta({ description: 'When it was won or lost; null while open' }),
+      createdBy: z.string(),
+      version: z.number().int(),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+    })
+    .meta({ id: 'Deal' }),
+);
+export type Deal = ResponseOf<typeof dealSchema>;
 
 export const createDealInput = z
   .object({
@@ -55,9 +60,14 @@ export const createDealInput = z
       .nullable()
       .optional()
       .meta({ description: 'Defaults to the contact’s company; null for none' }),
-    ownerId: id.nullable().optional().meta({ description: 'The owning user; a member may only give themselves' }),
+    ownerId: id
+      .nullable()
+      .optional()
+      .meta({ description: 'The owning user; a member may only give themselves' }),
     pipelineId: id.optional().meta({ description: 'Defaults to the workspace’s default pipeline' }),
-    stageId: id.optional().meta({ description: 'An open stage of the pipeline; defaults to its first open stage' }),
+    stageId: id
+      .optional()
+      .meta({ description: 'An open stage of the pipeline; defaults to its first open stage' }),
     customFields: customFields.optional(),
   })
   .meta({ id: 'CreateDealInput' });
@@ -74,7 +84,10 @@ export const updateDealInput = z
     ownerId: id
       .nullable()
       .optional()
-      .meta({ description: 'A user id, or null to release; a member may only take an unclaimed deal or release their own' }),
+      .meta({
+        description:
+          'A user id, or null to release; a member may only take an unclaimed deal or release their own',
+      }),
     lostReason: z.string().trim().max(500).nullable().optional().meta({ description: 'Only on a lost deal' }),
     customFields: customFields.optional(),
   })
@@ -98,7 +111,9 @@ export type MarkLostInput = z.infer<typeof markLostInput>;
 
 export const reopenInput = z
   .object({
-    stageId: id.optional().meta({ description: 'An open stage of its pipeline; default: the first open stage' }),
+    stageId: id
+      .optional()
+      .meta({ description: 'An open stage of its pipeline; default: the first open stage' }),
   })
   .meta({ id: 'ReopenDealInput' });
 export type ReopenInput = z.infer<typeof reopenInput>;
@@ -127,20 +142,24 @@ export const listDealsQuery = pageQuerySchema.extend({
 });
 export type ListDealsQuery = z.infer<typeof listDealsQuery>;
 
-export const boardColumnSchema = z
-  .object({
-    stage: stageSchema,
-    count: z.number().int().meta({ description: 'Deals in the stage' }),
-    sums: z.array(currencySumSchema).meta({ description: 'Value sums per currency (never added across currencies)' }),
-    deals: z.array(dealSchema).meta({ description: 'The first page, latest arrival in the stage first' }),
-    nextCursor: z
-      .string()
-      .nullable()
-      .meta({ description: 'Pass as `cursor` to GET /v1/pipelines/{pipelineId}/stages/{stageId}/deals' }),
-  })
-  .meta({ id: 'BoardColumn' });
+export const boardColumnSchema = responseSchema(() =>
+  z
+    .object({
+      stage: stageSchema(),
+      count: z.number().int().meta({ description: 'Deals in the stage' }),
+      sums: z
+        .array(currencySumSchema())
+        .meta({ description: 'Value sums per currency (never added across currencies)' }),
+      deals: z.array(dealSchema()).meta({ description: 'The first page, latest arrival in the stage first' }),
+      nextCursor: z
+        .string()
+        .nullable()
+        .meta({ description: 'Pass as `cursor` to GET /v1/pipelines/{pipelineId}/stages/{stageId}/deals' }),
+    })
+    .meta({ id: 'BoardColumn' }),
+);
 
-export const boardSchema = z
-  .object({ pipeline: pipelineSchema, columns: z.array(boardColumnSchema) })
-  .meta({ id: 'Board' });
-export type Board = z.infer<typeof boardSchema>;
+export const boardSchema = responseSchema(() =>
+  z.object({ pipeline: pipelineSchema(), columns: z.array(boardColumnSchema()) }).meta({ id: 'Board' }),
+);
+export type Board = ResponseOf<typeof boardSchema>;

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { maxTagsPerContact, tagName } from '../tags/tag-names';
 import { rejectCodes } from './import-row';
+import { responseSchema, type ResponseOf } from '../shared/response-schema';
 
 /**
  * What an import does with a row whose values belong to a contact that existed before the job:
@@ -21,21 +22,20 @@ export const importWriteOptions = z
       .array(tagName)
       .max(maxTagsPerContact)
       .default([])
-      .meta({ description: 'Tags given to every contact the import creates or updates (besides the file’s own)' }),
-    ownerId: z
-      .string()
-      .min(1)
-      .max(64)
-      .nullable()
-      .optional()
       .meta({
-        description:
-          'Owner of the contacts the import creates (and of updated ones that have none) when the row names no owner; null leaves them unclaimed, ignoring the file’s owner column. A member may only give themselves',
+        description: 'Tags given to every contact the import creates or updates (besides the file’s own)',
       }),
+    ownerId: z.string().min(1).max(64).nullable().optional().meta({
+      description:
+        'Owner of the contacts the import creates (and of updated ones that have none) when the row names no owner; null leaves them unclaimed, ignoring the file’s owner column. A member may only give themselves',
+    }),
     overwrite: z
       .boolean()
       .default(false)
-      .meta({ description: 'create_and_update: the row’s non-empty values replace the contact’s (default: only empty fields are filled)' }),
+      .meta({
+        description:
+          'create_and_update: the row’s non-empty values replace the contact’s (default: only empty fields are filled)',
+      }),
   })
   .meta({ id: 'ImportWriteOptions' });
 export type ImportWriteOptions = z.output<typeof importWriteOptions>;
@@ -47,41 +47,62 @@ export const importCountsSchema = z
   .object({
     rowsRead: count,
     blank: count.meta({ description: 'Records whose every field was blank: skipped, not errors' }),
-    rejected: count.meta({ description: 'Rows not imported; each has an error (GET .../errors, the error report)' }),
+    rejected: count.meta({
+      description: 'Rows not imported; each has an error (GET .../errors, the error report)',
+    }),
     rejectedByCode: z
       .partialRecord(z.enum(rejectCodes), count)
       .meta({ description: 'The rejected rows by reason (codes with none are left out)' }),
-    created: count.meta({ description: 'Contacts created (one row each: the first row of each new contact)' }),
+    created: count.meta({
+      description: 'Contacts created (one row each: the first row of each new contact)',
+    }),
     updated: count.meta({ description: 'Rows that added to a contact that existed before the job' }),
-    unchanged: count.meta({ description: 'Rows whose contact existed before the job and already had everything in them' }),
-    skipped: count.meta({ description: 'Rows whose contact existed before the job, left alone (mode skip_existing)' }),
+    unchanged: count.meta({
+      description: 'Rows whose contact existed before the job and already had everything in them',
+    }),
+    skipped: count.meta({
+      description: 'Rows whose contact existed before the job, left alone (mode skip_existing)',
+    }),
     merged: count.meta({ description: 'Rows folded into a contact an earlier row of the same job created' }),
     droppedValues: count.meta({
-      description: 'Invalid channel values left out of rows that were imported (each listed with the errors; not rows, so not in the sum)',
+      description:
+        'Invalid channel values left out of rows that were imported (each listed with the errors; not rows, so not in the sum)',
     }),
   })
   .meta({ id: 'ImportCounts' });
 export type ImportCounts = z.infer<typeof importCountsSchema>;
 
-export const importRowErrorSchema = z
-  .object({
-    line: z.number().int().meta({ description: 'The physical line of the file where the record starts (1-based)' }),
-    row: z.number().int().meta({ description: 'The data row number (1-based; the header is not counted, blank records are)' }),
-    sheetRow: z
-      .number()
-      .int()
-      .nullable()
-      .meta({
+export const importRowErrorSchema = responseSchema(() =>
+  z
+    .object({
+      line: z
+        .number()
+        .int()
+        .meta({ description: 'The physical line of the file where the record starts (1-based)' }),
+      row: z
+        .number()
+        .int()
+        .meta({ description: 'The data row number (1-based; the header is not counted, blank records are)' }),
+      sheetRow: z.number().int().nullable().meta({
         description:
           'The row number a spreadsheet (Excel, Google Sheets, Numbers) shows the record on when the file is opened in it: the sheet row of an XLSX; for a CSV, every record counts one row (the header, lines above it and blank lines included; a value with line breaks in quotes does not add rows; Excel’s `sep=` line is not a row). null for entries of imports made before it was recorded',
       }),
-    column: z.string().nullable().meta({ description: 'The column (header) the problem is in, when there is one' }),
-    rejected: z
-      .boolean()
-      .meta({ description: 'true: the row was not imported; false: the row was imported, without the value this entry names' }),
-    code: z.enum(rejectCodes),
-    message: z.string(),
-    raw: z.array(z.string()).meta({ description: 'The record’s fields as read (each at most 2,000 characters)' }),
-  })
-  .meta({ id: 'ImportRowError' });
-export type ImportRowError = z.infer<typeof importRowErrorSchema>;
+      column: z
+        .string()
+        .nullable()
+        .meta({ description: 'The column (header) the problem is in, when there is one' }),
+      rejected: z
+        .boolean()
+        .meta({
+          description:
+            'true: the row was not imported; false: the row was imported, without the value this entry names',
+        }),
+      code: z.enum(rejectCodes),
+      message: z.string(),
+      raw: z
+        .array(z.string())
+        .meta({ description: 'The record’s fields as read (each at most 2,000 characters)' }),
+    })
+    .meta({ id: 'ImportRowError' }),
+);
+export type ImportRowError = ResponseOf<typeof importRowErrorSchema>;

@@ -5,6 +5,7 @@ import { pageQuerySchema } from '../shared/pagination';
 import { columnMappingSchema } from './column-mapping';
 import { importLimits } from './import-file-error';
 import { importWriteOptions } from './import-writer.schemas';
+import { responseSchema, type ResponseOf } from '../shared/response-schema';
 
 export const importFormats = ['csv', 'xlsx'] as const;
 export type ImportFileFormat = (typeof importFormats)[number];
@@ -24,29 +25,50 @@ export const createImportUploadInput = z
       .min(1)
       .max(255)
       .refine((name) => !unsafeFileNameChars.test(name), 'No path separators (/ \\) or control characters')
-      .meta({ description: 'The file’s name; its extension (.csv, .xlsx) gives the format unless `format` is set', example: 'contacts.csv' }),
+      .meta({
+        description: 'The file’s name; its extension (.csv, .xlsx) gives the format unless `format` is set',
+        example: 'contacts.csv',
+      }),
     sizeBytes: z
       .number()
       .int()
       .min(1)
-      .meta({ description: `The file’s exact size in bytes: at most ${importLimits.maxBytes} (512 MiB; more is a 422 \`limit_exceeded\`)` }),
-    format: z.enum(importFormats).optional().meta({ description: 'CSV (any delimiter, UTF-8/UTF-16/Windows-1252/Mac Roman) or XLSX' }),
+      .meta({
+        description: `The file’s exact size in bytes: at most ${importLimits.maxBytes} (512 MiB; more is a 422 \`limit_exceeded\`)`,
+      }),
+    format: z
+      .enum(importFormats)
+      .optional()
+      .meta({ description: 'CSV (any delimiter, UTF-8/UTF-16/Windows-1252/Mac Roman) or XLSX' }),
   })
   .strict()
   .meta({ id: 'CreateImportUploadInput' });
 export type CreateImportUploadInput = z.infer<typeof createImportUploadInput>;
 
-export const importUploadSchema = z
-  .object({
-    uploadId: z.string().meta({ description: 'Name it in `POST /v1/imports` once the file is uploaded; it becomes the import job’s id' }),
-    format: z.enum(importFormats),
-    uploadUrl: z.string().meta({ description: 'PUT the file’s bytes here, with `uploadHeaders`, before `uploadExpiresAt`' }),
-    uploadMethod: z.literal('PUT'),
-    uploadHeaders: z.object({ 'content-type': z.string() }).meta({ description: 'Headers the PUT must carry as given; its body must be exactly `sizeBytes` bytes' }),
-    uploadExpiresAt: z.string(),
-  })
-  .meta({ id: 'ImportUpload' });
-export type ImportUpload = z.infer<typeof importUploadSchema>;
+export const importUploadSchema = responseSchema(() =>
+  z
+    .object({
+      uploadId: z
+        .string()
+        .meta({
+          description:
+            'Name it in `POST /v1/imports` once the file is uploaded; it becomes the import job’s id',
+        }),
+      format: z.enum(importFormats),
+      uploadUrl: z
+        .string()
+        .meta({ description: 'PUT the file’s bytes here, with `uploadHeaders`, before `uploadExpiresAt`' }),
+      uploadMethod: z.literal('PUT'),
+      uploadHeaders: z
+        .object({ 'content-type': z.string() })
+        .meta({
+          description: 'Headers the PUT must carry as given; its body must be exactly `sizeBytes` bytes',
+        }),
+      uploadExpiresAt: z.string(),
+    })
+    .meta({ id: 'ImportUpload' }),
+);
+export type ImportUpload = ResponseOf<typeof importUploadSchema>;
 
 export const uploadId = recordId('job', 'an import upload');
 
@@ -54,13 +76,16 @@ export const startImportInput = z
   .object({
     uploadId,
     format: z.enum(importFormats).meta({ description: 'As given (or found) when the upload was created' }),
-    sheet: z.string().min(1).max(31).optional().meta({ description: 'XLSX: the sheet to import (default: the first visible one)' }),
-    mapping: columnMappingSchema
+    sheet: z
+      .string()
+      .min(1)
+      .max(31)
       .optional()
-      .meta({
-        description:
-          'Column header → target (`name`, `firstName`, `middleName`, `lastName`, `email`, `phone`, `whatsapp`, `telegram`, `linkedin`, `company`, `jobTitle`, `role`, `segment`, `city`, `state`, `country`, `tags`, `owner`, `custom:<key>`, `ignore`), over the recognised headers',
-      }),
+      .meta({ description: 'XLSX: the sheet to import (default: the first visible one)' }),
+    mapping: columnMappingSchema.optional().meta({
+      description:
+        'Column header → target (`name`, `firstName`, `middleName`, `lastName`, `email`, `phone`, `whatsapp`, `telegram`, `linkedin`, `company`, `jobTitle`, `role`, `segment`, `city`, `state`, `country`, `tags`, `owner`, `custom:<key>`, `ignore`), over the recognised headers',
+    }),
     defaultCountry: countryCode.optional(),
     ...importWriteOptions.shape,
   })

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { recordId } from '../shared/ids';
+import { responseSchema, type ResponseOf } from '../shared/response-schema';
 import { attachmentKinds, attachmentStatuses } from './attachment.entity';
 
 export type AttachmentKind = (typeof attachmentKinds)[number];
@@ -77,58 +78,58 @@ export const createAttachmentInput = z
   .meta({ id: 'CreateAttachmentInput' });
 export type CreateAttachmentInput = z.infer<typeof createAttachmentInput>;
 
-const attachmentFields = {
+/** The fields every attachment answer shows: built with the response schemas that spread them. */
+const attachmentFields = () => ({
   id: z.string(),
   kind: z.enum(attachmentKinds),
   fileName: z.string(),
   contentType: z.enum(contentTypes),
   sizeBytes: z.number().int(),
-};
+});
 
 /** What a message shows of each of its attachments (seed 001 MessageAttachment). */
-export const messageAttachmentSchema = z.object(attachmentFields).meta({ id: 'MessageAttachment' });
-export type MessageAttachment = z.infer<typeof messageAttachmentSchema>;
+export const messageAttachmentSchema = responseSchema(() =>
+  z.object(attachmentFields()).meta({ id: 'MessageAttachment' }),
+);
+export type MessageAttachment = ResponseOf<typeof messageAttachmentSchema>;
 
-export const attachmentUploadSchema = z
-  .object({
-    ...attachmentFields,
-    status: z.enum(attachmentStatuses),
-    createdAt: z.string(),
-    uploadUrl: z
-      .string()
-      .meta({ description: 'PUT the file’s bytes here, with `uploadHeaders`, before `uploadExpiresAt`' }),
-    uploadMethod: z.literal('PUT'),
-    uploadHeaders: z
-      .object({ 'content-type': z.string() })
-      .meta({
+export const attachmentUploadSchema = responseSchema(() =>
+  z
+    .object({
+      ...attachmentFields(),
+      status: z.enum(attachmentStatuses),
+      createdAt: z.string(),
+      uploadUrl: z
+        .string()
+        .meta({ description: 'PUT the file’s bytes here, with `uploadHeaders`, before `uploadExpiresAt`' }),
+      uploadMethod: z.literal('PUT'),
+      uploadHeaders: z.object({ 'content-type': z.string() }).meta({
         description: 'Headers the PUT must carry as given; its body must be exactly `sizeBytes` bytes',
       }),
-    uploadExpiresAt: z.string(),
-  })
-  .meta({ id: 'AttachmentUpload' });
-export type AttachmentUpload = z.infer<typeof attachmentUploadSchema>;
+      uploadExpiresAt: z.string(),
+    })
+    .meta({ id: 'AttachmentUpload' }),
+);
+export type AttachmentUpload = ResponseOf<typeof attachmentUploadSchema>;
 
-export const attachmentSchema = z
-  .object({
-    ...attachmentFields,
-    status: z
-      .enum(attachmentStatuses)
-      .meta({
+export const attachmentSchema = responseSchema(() =>
+  z
+    .object({
+      ...attachmentFields(),
+      status: z.enum(attachmentStatuses).meta({
         description:
           '`pending`: uploaded or not, named by no message yet (dropped after 24 h); `attached`: on a message',
       }),
-    uploadedBy: z.string(),
-    conversationId: z.string().nullable(),
-    messageId: z.string().nullable(),
-    createdAt: z.string(),
-    downloadUrl: z
-      .string()
-      .nullable()
-      .meta({
+      uploadedBy: z.string(),
+      conversationId: z.string().nullable(),
+      messageId: z.string().nullable(),
+      createdAt: z.string(),
+      downloadUrl: z.string().nullable().meta({
         description:
           'GET the file here (saved under its name) before `downloadExpiresAt`; null until it is uploaded',
       }),
-    downloadExpiresAt: z.string().nullable(),
-  })
-  .meta({ id: 'Attachment' });
-export type Attachment = z.infer<typeof attachmentSchema>;
+      downloadExpiresAt: z.string().nullable(),
+    })
+    .meta({ id: 'Attachment' }),
+);
+export type Attachment = ResponseOf<typeof attachmentSchema>;

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { recordId } from '../shared/ids';
 import { pageQuerySchema } from '../shared/pagination';
+import { responseSchema, type ResponseOf } from '../shared/response-schema';
 import { callChannels, callKinds, callStatuses } from './call.entity';
 import { conversationId } from './conversations.schemas';
 
@@ -20,7 +21,9 @@ const payload = z
   .refine((value) => JSON.stringify(value).length <= maxCallPayloadChars, {
     message: `At most ${maxCallPayloadChars} characters as JSON`,
   })
-  .meta({ description: 'What the provider or the client tells about the call (a JSON object, kept as given)' });
+  .meta({
+    description: 'What the provider or the client tells about the call (a JSON object, kept as given)',
+  });
 
 export const startCallInput = z
   .object({
@@ -56,31 +59,39 @@ export type EndCallInput = z.infer<typeof endCallInput>;
 
 export const listCallsQuery = pageQuerySchema;
 
-export const callSchema = z
-  .object({
-    id: z.string(),
-    conversationId: z.string(),
-    channel: z.enum(callChannels),
-    kind: z.enum(callKinds),
-    status: z.enum(callStatuses),
-    startedByUserId: z.string().nullable().meta({ description: 'The user who started it; null for an inbound call' }),
-    startedByContactId: z
-      .string()
-      .nullable()
-      .meta({ description: 'The contact who called (an inbound call); null when a user started it' }),
-    startedAt: z.string(),
-    connectedAt: z.string().nullable().meta({ description: 'When it was answered; null until then' }),
-    endedAt: z.string().nullable().meta({ description: 'When it reached `ended`, `missed` or `failed`' }),
-    durationSeconds: z
-      .number()
-      .int()
-      .nullable()
-      .meta({ description: 'How long it was connected, once final (0 when it never connected)' }),
-    endedBy: z.string().nullable().meta({ description: 'Who brought it to its final status: a user id, or `system`' }),
-    payload: z.record(z.string(), z.unknown()).nullable(),
-    version: z.number().int(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .meta({ id: 'Call' });
-export type Call = z.infer<typeof callSchema>;
+export const callSchema = responseSchema(() =>
+  z
+    .object({
+      id: z.string(),
+      conversationId: z.string(),
+      channel: z.enum(callChannels),
+      kind: z.enum(callKinds),
+      status: z.enum(callStatuses),
+      startedByUserId: z
+        .string()
+        .nullable()
+        .meta({ description: 'The user who started it; null for an inbound call' }),
+      startedByContactId: z
+        .string()
+        .nullable()
+        .meta({ description: 'The contact who called (an inbound call); null when a user started it' }),
+      startedAt: z.string(),
+      connectedAt: z.string().nullable().meta({ description: 'When it was answered; null until then' }),
+      endedAt: z.string().nullable().meta({ description: 'When it reached `ended`, `missed` or `failed`' }),
+      durationSeconds: z
+        .number()
+        .int()
+        .nullable()
+        .meta({ description: 'How long it was connected, once final (0 when it never connected)' }),
+      endedBy: z
+        .string()
+        .nullable()
+        .meta({ description: 'Who brought it to its final status: a user id, or `system`' }),
+      payload: z.record(z.string(), z.unknown()).nullable(),
+      version: z.number().int(),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+    })
+    .meta({ id: 'Call' }),
+);
+export type Call = ResponseOf<typeof callSchema>;

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { eventTypes } from '../../events/catalogue';
 import { commaList } from '../shared/query-lists';
+import { responseSchema, type ResponseOf } from '../shared/response-schema';
 
 /** The longest period one request covers: two years of days is at most three Queries per party. */
 export const maxPeriodDays = 731;
@@ -9,7 +10,9 @@ const day = z.iso.date().meta({ description: 'A calendar day in the workspace’
 
 const period = {
   from: day.optional().meta({ description: 'First day counted (inclusive); default: 29 days before `to`' }),
-  to: day.optional().meta({ description: 'Last day counted (inclusive); default: today in the workspace’s time zone' }),
+  to: day
+    .optional()
+    .meta({ description: 'Last day counted (inclusive); default: today in the workspace’s time zone' }),
 };
 
 const userId = z.string().min(1).max(64);
@@ -25,8 +28,13 @@ export const countersQuery = z.object({
   granularity: z
     .enum(granularities)
     .default('day')
-    .meta({ description: '`week`: ISO weeks, Monday to Sunday; `month`: calendar months. Buckets are cut to the period.' }),
-  userId: userId.optional().meta({ description: 'Count only the events this user caused (default: everyone’s)' }),
+    .meta({
+      description:
+        '`week`: ISO weeks, Monday to Sunday; `month`: calendar months. Buckets are cut to the period.',
+    }),
+  userId: userId
+    .optional()
+    .meta({ description: 'Count only the events this user caused (default: everyone’s)' }),
   breakdown: z
     .enum(['user'])
     .optional()
@@ -34,63 +42,87 @@ export const countersQuery = z.object({
 });
 export type CountersQuery = z.infer<typeof countersQuery>;
 
-const countsSchema = z.record(z.string(), z.number().int()).meta({ description: 'Events by type' });
+const countsSchema = responseSchema(() =>
+  z.record(z.string(), z.number().int()).meta({ description: 'Events by type' }),
+);
 
-export const countersSchema = z
-  .object({
-    from: z.string(),
-    to: z.string(),
-    timeZone: z.string().meta({ description: 'The workspace’s time zone: the days are its days' }),
-    granularity: z.enum(granularities),
-    userId: z.string().nullable(),
-    totals: countsSchema,
-    users: z
-      .array(z.object({ userId: z.string(), name: z.string(), totals: countsSchema }))
-      .nullable()
-      .meta({ description: 'With `breakdown=user`: the events each user caused over the period' }),
-    buckets: z.array(
-      z.object({
-        start: z.string().meta({ description: 'First day of the bucket within the period' }),
-        end: z.string().meta({ description: 'Last day of the bucket within the period' }),
-        counts: countsSchema,
-      }),
-    ),
-  })
-  .meta({ id: 'EventCounters' });
-export type EventCounters = z.infer<typeof countersSchema>;
+export const countersSchema = responseSchema(() =>
+  z
+    .object({
+      from: z.string(),
+      to: z.string(),
+      timeZone: z.string().meta({ description: 'The workspace’s time zone: the days are its days' }),
+      granularity: z.enum(granularities),
+      userId: z.string().nullable(),
+      totals: countsSchema(),
+      users: z
+        .array(z.object({ userId: z.string(), name: z.string(), totals: countsSchema() }))
+        .nullable()
+        .meta({ description: 'With `breakdown=user`: the events each user caused over the period' }),
+      buckets: z.array(
+        z.object({
+          start: z.string().meta({ description: 'First day of the bucket within the period' }),
+          end: z.string().meta({ description: 'Last day of the bucket within the period' }),
+          counts: countsSchema(),
+        }),
+      ),
+    })
+    .meta({ id: 'EventCounters' }),
+);
+export type EventCounters = ResponseOf<typeof countersSchema>;
 
 export const performanceQuery = z.object({
   ...period,
-  userId: userId.optional().meta({ description: 'One user’s figures (default: every user of the workspace)' }),
+  userId: userId
+    .optional()
+    .meta({ description: 'One user’s figures (default: every user of the workspace)' }),
 });
 export type PerformanceQuery = z.infer<typeof performanceQuery>;
 
-export const userPerformanceSchema = z
-  .object({
-    userId: z.string(),
-    name: z.string(),
-    messagesSent: z.number().int(),
-    repliesReceived: z.number().int().meta({ description: 'Replies from contacts in conversations assigned to the user' }),
-    firstResponses: z.number().int().meta({ description: 'How many waiting inbound messages the user answered first' }),
-    medianFirstResponseSeconds: z.number().nullable(),
-    dealsCreated: z.number().int(),
-    dealsWon: z.number().int().meta({ description: 'Deals the user owned when they were won' }),
-    dealsLost: z.number().int(),
-    wonValue: z
-      .array(z.object({ currency: z.string(), amount: z.number().int().meta({ description: 'Minor units' }) }))
-      .meta({ description: 'Value of the deals won, per currency' }),
-    tasksCompleted: z.number().int().meta({ description: 'Tasks assigned to the user (or done by them, when unassigned) completed' }),
-    contactsClaimed: z.number().int().meta({ description: 'Contacts the user became the owner of (claimed or assigned)' }),
-  })
-  .meta({ id: 'UserPerformance' });
-export type UserPerformance = z.infer<typeof userPerformanceSchema>;
+export const userPerformanceSchema = responseSchema(() =>
+  z
+    .object({
+      userId: z.string(),
+      name: z.string(),
+      messagesSent: z.number().int(),
+      repliesReceived: z
+        .number()
+        .int()
+        .meta({ description: 'Replies from contacts in conversations assigned to the user' }),
+      firstResponses: z
+        .number()
+        .int()
+        .meta({ description: 'How many waiting inbound messages the user answered first' }),
+      medianFirstResponseSeconds: z.number().nullable(),
+      dealsCreated: z.number().int(),
+      dealsWon: z.number().int().meta({ description: 'Deals the user owned when they were won' }),
+      dealsLost: z.number().int(),
+      wonValue: z
+        .array(
+          z.object({ currency: z.string(), amount: z.number().int().meta({ description: 'Minor units' }) }),
+        )
+        .meta({ description: 'Value of the deals won, per currency' }),
+      tasksCompleted: z
+        .number()
+        .int()
+        .meta({ description: 'Tasks assigned to the user (or done by them, when unassigned) completed' }),
+      contactsClaimed: z
+        .number()
+        .int()
+        .meta({ description: 'Contacts the user became the owner of (claimed or assigned)' }),
+    })
+    .meta({ id: 'UserPerformance' }),
+);
+export type UserPerformance = ResponseOf<typeof userPerformanceSchema>;
 
-export const performanceSchema = z
-  .object({
-    from: z.string(),
-    to: z.string(),
-    timeZone: z.string().meta({ description: 'The workspace’s time zone: the days are its days' }),
-    users: z.array(userPerformanceSchema),
-  })
-  .meta({ id: 'Performance' });
-export type Performance = z.infer<typeof performanceSchema>;
+export const performanceSchema = responseSchema(() =>
+  z
+    .object({
+      from: z.string(),
+      to: z.string(),
+      timeZone: z.string().meta({ description: 'The workspace’s time zone: the days are its days' }),
+      users: z.array(userPerformanceSchema()),
+    })
+    .meta({ id: 'Performance' }),
+);
+export type Performance = ResponseOf<typeof performanceSchema>;

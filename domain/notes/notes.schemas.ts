@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { recordId } from '../shared/ids';
 import { anchorInput, anchorQuery, anchorSchema, type AnchorKind } from '../anchors/anchors';
 import { pageQuerySchema } from '../shared/pagination';
+import { responseSchema, type ResponseOf } from '../shared/response-schema';
 
 /** Seed 000: notes are "per customer / deal / company". */
 export const noteAnchorKinds: readonly AnchorKind[] = ['contact', 'deal', 'company'];
@@ -27,38 +28,42 @@ export const noteIdParams = z.object({ noteId: recordId('note', 'a note') });
 export const listNotesQuery = pageQuerySchema.extend(anchorQuery(noteAnchorKinds));
 export type ListNotesQuery = z.infer<typeof listNotesQuery>;
 
-export const noteSchema = z
-  .object({
-    id: z.string(),
-    anchor: anchorSchema,
-    markdown: z.string(),
-    html: z.string().meta({
-      description:
-        'The markdown rendered and sanitised: no script, no event handlers, links http(s)/mailto only with rel="noopener noreferrer nofollow"',
-    }),
-    authorId: z.string(),
-    updatedBy: z.string().meta({ description: 'Who wrote the current text' }),
-    revisions: z
-      .number()
-      .int()
-      .meta({ description: 'How many times the text was edited (GET …/history lists the earlier texts)' }),
-    version: z.number().int(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .meta({ id: 'Note' });
-export type Note = z.infer<typeof noteSchema>;
+export const noteSchema = responseSchema(() =>
+  z
+    .object({
+      id: z.string(),
+      anchor: anchorSchema(),
+      markdown: z.string(),
+      html: z.string().meta({
+        description:
+          'The markdown rendered and sanitised: no script, no event handlers, links http(s)/mailto only with rel="noopener noreferrer nofollow"',
+      }),
+      authorId: z.string(),
+      updatedBy: z.string().meta({ description: 'Who wrote the current text' }),
+      revisions: z
+        .number()
+        .int()
+        .meta({ description: 'How many times the text was edited (GET …/history lists the earlier texts)' }),
+      version: z.number().int(),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+    })
+    .meta({ id: 'Note' }),
+);
+export type Note = ResponseOf<typeof noteSchema>;
 
-export const noteRevisionSchema = z
-  .object({
-    id: z.string(),
-    version: z.number().int().meta({ description: 'The note’s version while it held this text' }),
-    markdown: z.string(),
-    html: z.string(),
-    writtenBy: z.string(),
-    writtenAt: z.string(),
-    replacedBy: z.string(),
-    replacedAt: z.string(),
-  })
-  .meta({ id: 'NoteRevision' });
-export type NoteRevision = z.infer<typeof noteRevisionSchema>;
+export const noteRevisionSchema = responseSchema(() =>
+  z
+    .object({
+      id: z.string(),
+      version: z.number().int().meta({ description: 'The note’s version while it held this text' }),
+      markdown: z.string(),
+      html: z.string(),
+      writtenBy: z.string(),
+      writtenAt: z.string(),
+      replacedBy: z.string(),
+      replacedAt: z.string(),
+    })
+    .meta({ id: 'NoteRevision' }),
+);
+export type NoteRevision = ResponseOf<typeof noteRevisionSchema>;

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { tagPathParam } from './tag-path-ref';
 import { pageQuerySchema } from '../shared/pagination';
 import { tagName } from './tag-names';
+import { responseSchema, type ResponseOf } from '../shared/response-schema';
 
 /** A tag colour: `#rrggbb`, stored lower-case. */
 export const tagColor = z
@@ -15,33 +16,41 @@ const tagDescription = z
   .string()
   .trim()
   .max(maxTagDescriptionLength, `At most ${maxTagDescriptionLength} characters`)
-  .refine((text) => !/[\u0000-\u0008\u000b-\u001f\u007f]/u.test(text), 'No control characters other than line breaks and tabs');
+  .refine(
+    (text) => !/[\u0000-\u0008\u000b-\u001f\u007f]/u.test(text),
+    'No control characters other than line breaks and tabs',
+  );
 
-export const tagSchema = z
-  .object({
-    key: z.string().meta({ description: 'The folded name: what contacts’ tags match on' }),
-    ref: z.string().meta({
-      description:
-        'How the tag’s routes address it (`{key}`): the key itself, or, when the key holds `/`, `?`, `#`, `%` or `\\` (which API Gateway decodes before routing), `~` and the base64url of the key',
-    }),
-    name: z.string().meta({ description: 'The display name contacts carry' }),
-    color: z.string().nullable(),
-    description: z.string().nullable(),
-    system: z.boolean().meta({ description: '`bot:` tags: set or removed only by an owner/admin or the system' }),
-    usageCount: z.number().int().meta({
-      description: 'Contacts (active or archived) carrying the tag; kept from the change stream, so it trails a change by a moment',
-    }),
-    status: z.enum(['active', 'renaming', 'deleting']).meta({
-      description: '`renaming` / `deleting`: a rename or delete is under way; repeat it to go on',
-    }),
-    renamingTo: z.string().nullable().meta({ description: 'While renaming: the new key' }),
-    createdBy: z.string(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    version: z.number().int(),
-  })
-  .meta({ id: 'Tag' });
-export type Tag = z.infer<typeof tagSchema>;
+export const tagSchema = responseSchema(() =>
+  z
+    .object({
+      key: z.string().meta({ description: 'The folded name: what contacts’ tags match on' }),
+      ref: z.string().meta({
+        description:
+          'How the tag’s routes address it (`{key}`): the key itself, or, when the key holds `/`, `?`, `#`, `%` or `\\` (which API Gateway decodes before routing), `~` and the base64url of the key',
+      }),
+      name: z.string().meta({ description: 'The display name contacts carry' }),
+      color: z.string().nullable(),
+      description: z.string().nullable(),
+      system: z
+        .boolean()
+        .meta({ description: '`bot:` tags: set or removed only by an owner/admin or the system' }),
+      usageCount: z.number().int().meta({
+        description:
+          'Contacts (active or archived) carrying the tag; kept from the change stream, so it trails a change by a moment',
+      }),
+      status: z.enum(['active', 'renaming', 'deleting']).meta({
+        description: '`renaming` / `deleting`: a rename or delete is under way; repeat it to go on',
+      }),
+      renamingTo: z.string().nullable().meta({ description: 'While renaming: the new key' }),
+      createdBy: z.string(),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+      version: z.number().int(),
+    })
+    .meta({ id: 'Tag' }),
+);
+export type Tag = ResponseOf<typeof tagSchema>;
 
 export const tagKeyParams = z.object({
   // Looser than a name: a key may be longer than its name (folding turns ß into ss).
@@ -52,7 +61,9 @@ export const tagKeyParams = z.object({
 });
 
 export const listTagsQuery = pageQuerySchema.extend({
-  q: tagName.optional().meta({ description: 'Only tags whose key begins with this (folded); `q=bot:` lists the system tags' }),
+  q: tagName
+    .optional()
+    .meta({ description: 'Only tags whose key begins with this (folded); `q=bot:` lists the system tags' }),
 });
 export type ListTagsQuery = z.infer<typeof listTagsQuery>;
 
@@ -75,17 +86,21 @@ export const updateTagInput = z
     description: tagDescription.nullable().optional().meta({ description: 'null or empty clears it' }),
   })
   .strict()
-  .refine((input) => Object.keys(input).length > 0, { message: 'Give at least one of name, color, description' })
+  .refine((input) => Object.keys(input).length > 0, {
+    message: 'Give at least one of name, color, description',
+  })
   .meta({ id: 'UpdateTagInput' });
 export type UpdateTagInput = z.infer<typeof updateTagInput>;
 
 /** What a rename or delete request did when work is left (HTTP 202: repeat the same request). */
-export const tagProgressSchema = z
-  .object({
-    status: z.literal('in_progress'),
-    operation: z.enum(['rename', 'delete']),
-    processed: z.number().int().meta({ description: 'Contacts changed by this request' }),
-    tag: tagSchema.meta({ description: 'The tag being renamed or deleted, as it is now' }),
-  })
-  .meta({ id: 'TagProgress' });
-export type TagProgress = z.infer<typeof tagProgressSchema>;
+export const tagProgressSchema = responseSchema(() =>
+  z
+    .object({
+      status: z.literal('in_progress'),
+      operation: z.enum(['rename', 'delete']),
+      processed: z.number().int().meta({ description: 'Contacts changed by this request' }),
+      tag: tagSchema().meta({ description: 'The tag being renamed or deleted, as it is now' }),
+    })
+    .meta({ id: 'TagProgress' }),
+);
+export type TagProgress = ResponseOf<typeof tagProgressSchema>;

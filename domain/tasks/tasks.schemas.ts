@@ -3,6 +3,7 @@ import { recordId } from '../shared/ids';
 import { isoTime } from '../shared/iso-time';
 import { allAnchorKinds, anchorInput, anchorQuery, anchorSchema } from '../anchors/anchors';
 import { pageQuerySchema } from '../shared/pagination';
+import { responseSchema, type ResponseOf } from '../shared/response-schema';
 
 export const taskPriorities = ['low', 'normal', 'high', 'urgent'] as const;
 export const taskStatuses = ['open', 'done'] as const;
@@ -76,27 +77,29 @@ export const listDueTasksQuery = pageQuerySchema
   .refine((query) => query.from <= query.to, { path: ['to'], message: '`to` must not be before `from`' });
 export type ListDueTasksQuery = z.infer<typeof listDueTasksQuery>;
 
-export const taskSchema = z
-  .object({
-    id: z.string(),
-    title: z.string(),
-    description: z.string().nullable(),
-    descriptionHtml: z
-      .string()
-      .nullable()
-      .meta({ description: 'The description rendered and sanitised, like a note' }),
-    dueAt: z.string().nullable(),
-    overdue: z.boolean().meta({ description: 'Open and due before now' }),
-    priority: z.enum(taskPriorities),
-    status: z.enum(taskStatuses),
-    assigneeId: z.string().nullable().meta({ description: 'null: in the pool' }),
-    anchor: anchorSchema.nullable(),
-    completedAt: z.string().nullable(),
-    completedBy: z.string().nullable(),
-    createdBy: z.string(),
-    version: z.number().int(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .meta({ id: 'Task' });
-export type Task = z.infer<typeof taskSchema>;
+export const taskSchema = responseSchema(() =>
+  z
+    .object({
+      id: z.string(),
+      title: z.string(),
+      description: z.string().nullable(),
+      descriptionHtml: z
+        .string()
+        .nullable()
+        .meta({ description: 'The description rendered and sanitised, like a note' }),
+      dueAt: z.string().nullable(),
+      overdue: z.boolean().meta({ description: 'Open and due before now' }),
+      priority: z.enum(taskPriorities),
+      status: z.enum(taskStatuses),
+      assigneeId: z.string().nullable().meta({ description: 'null: in the pool' }),
+      anchor: anchorSchema().nullable(),
+      completedAt: z.string().nullable(),
+      completedBy: z.string().nullable(),
+      createdBy: z.string(),
+      version: z.number().int(),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+    })
+    .meta({ id: 'Task' }),
+);
+export type Task = ResponseOf<typeof taskSchema>;

@@ -1,22 +1,30 @@
 import * as z from 'zod';
 import { recordId } from '../shared/ids';
 import { roles } from '../shared/context';
+import { responseSchema, type ResponseOf } from '../shared/response-schema';
 
-export const roleSchema = z.enum(roles).meta({ description: 'owner and admin read and write workspace-wide; a member writes only what they own or nobody has claimed' });
+export const roleSchema = z
+  .enum(roles)
+  .meta({
+    description:
+      'owner and admin read and write workspace-wide; a member writes only what they own or nobody has claimed',
+  });
 
-export const userSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    email: z.string(),
-    role: roleSchema,
-    status: z.enum(['active', 'deactivated']),
-    version: z.number().int(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .meta({ id: 'User' });
-export type User = z.infer<typeof userSchema>;
+export const userSchema = responseSchema(() =>
+  z
+    .object({
+      id: z.string(),
+      name: z.string(),
+      email: z.string(),
+      role: roleSchema,
+      status: z.enum(['active', 'deactivated']),
+      version: z.number().int(),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+    })
+    .meta({ id: 'User' }),
+);
+export type User = ResponseOf<typeof userSchema>;
 
 const name = z.string().trim().min(1).max(200);
 

@@ -1,28 +1,36 @@
 import * as z from 'zod';
 import { timeZoneSchema } from '../shared/time-zones';
 import { userSchema } from '../users/users.schemas';
+import { responseSchema, type ResponseOf } from '../shared/response-schema';
 
-export const workspaceSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    timeZone: z.string().meta({
-      description: 'IANA time zone the workspace’s metrics count days in (default `UTC`); a change applies to events from then on',
-    }),
-    version: z.number().int(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .meta({ id: 'Workspace' });
-export type Workspace = z.infer<typeof workspaceSchema>;
+export const workspaceSchema = responseSchema(() =>
+  z
+    .object({
+      id: z.string(),
+      name: z.string(),
+      timeZone: z.string().meta({
+        description:
+          'IANA time zone the workspace’s metrics count days in (default `UTC`); a change applies to events from then on',
+      }),
+      version: z.number().int(),
+      createdAt: z.string(),
+      updatedAt: z.string(),
+    })
+    .meta({ id: 'Workspace' }),
+);
+export type Workspace = ResponseOf<typeof workspaceSchema>;
 
 export const updateWorkspaceInput = z
   .object({ name: z.string().trim().min(1).max(200).optional(), timeZone: timeZoneSchema.optional() })
-  .refine((input) => input.name !== undefined || input.timeZone !== undefined, { message: 'Give `name`, `timeZone` or both' })
+  .refine((input) => input.name !== undefined || input.timeZone !== undefined, {
+    message: 'Give `name`, `timeZone` or both',
+  })
   .meta({ id: 'UpdateWorkspaceInput' });
 export type UpdateWorkspaceInput = z.infer<typeof updateWorkspaceInput>;
 
-export const meSchema = z.object({ user: userSchema, workspace: workspaceSchema }).meta({ id: 'Me' });
+export const meSchema = responseSchema(() =>
+  z.object({ user: userSchema(), workspace: workspaceSchema() }).meta({ id: 'Me' }),
+);
 
 export const createWorkspaceInput = z.object({
   name: z.string().trim().min(1).max(200),

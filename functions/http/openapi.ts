@@ -77,7 +77,7 @@ function successResponses(route: Route): Record<number, ResponseConfig> {
     if (route.creates) headers['Idempotent-Replayed'] = header('`true` when this is the stored answer to an earlier request with the same Idempotency-Key');
     const declared = 'contentType' in answer && answer.contentType ? answer.contentType : 'application/json';
     const contentTypes = Array.isArray(declared) ? declared : [declared];
-    const schema = answer.schema;
+    const schema = answer.schema?.();
     responses[answer.status] = {
       description: answer.description,
       headers,
@@ -92,7 +92,7 @@ const throttledSchema = z
   .meta({ id: 'Throttled', description: 'API Gateway’s own answer when the stage’s rate limit is exceeded' });
 
 function refusalResponses(route: Route): Record<number, ResponseConfig | { $ref: string }> {
-  const problem = { 'application/problem+json': { schema: problemSchema } };
+  const problem = { 'application/problem+json': { schema: problemSchema() } };
   const responses: Record<number, ResponseConfig | { $ref: string }> = {};
   for (const [status, description] of declaredRefusals(route)) {
     const headers: Record<string, ReturnType<typeof header>> = { ...requestIdHeader };

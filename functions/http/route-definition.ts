@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { ZodObject, ZodType } from 'zod';
+import { responseSchema, type ResponseSchema } from '../../domain/shared/response-schema';
 
 /** The route groups: each is deployed as one Lambda function, `functions/http/<group>.handler.ts`. */
 export const handlerGroups = [
@@ -47,9 +48,14 @@ export interface RouteDefinition {
   query?: ZodObject;
   body?: ZodType;
   /** `contentType`: one, or the several a client may get (e.g. by a `format` query); JSON when absent. */
-  response: { status: number; description: string; schema?: ZodType; contentType?: string | readonly string[] };
+  response: {
+    status: number;
+    description: string;
+    schema?: ResponseSchema;
+    contentType?: string | readonly string[];
+  };
   /** Further success answers, e.g. 202 while bounded work goes on (the client repeats the request). */
-  alsoResponds?: readonly { status: 200 | 202 | 204; description: string; schema?: ZodType }[];
+  alsoResponds?: readonly { status: 200 | 202 | 204; description: string; schema?: ResponseSchema }[];
   /**
    * The refusals particular to this route, each with what causes it. The ones that follow from the
    * route's shape are declared without being listed here (functions/http/openapi.ts): 400 for its
@@ -79,29 +85,37 @@ export const takesCursor = (route: Pick<RouteDefinition, 'method' | 'query'>) =>
   route.method === 'GET' && route.query !== undefined && 'cursor' in route.query.shape;
 
 export const route = <R extends RouteDefinition>(definition: R) => definition;
-export const pageOf = <T extends ZodType>(item: T, id: string) =>
-  z
-    .object({
-      items: z.array(item),
-      nextCursor: z
-        .string()
-        .nullable()
-        .meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
-    })
-    .meta({ id });
+export const pageOf = <T extends ZodType>(item: ResponseSchema<T>, id: string) =>
+  responseSchema(() =>
+    z
+      .object({
+        items: z.array(item()),
+        nextCursor: z
+          .string()
+          .nullable()
+          .meta({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+      })
+      .meta({ id }),
+  );
 
 /** The 202 of a request that did a bounded part of its work: repeat the same request to go on. */
-export const inProgressSchema = z
-  .object({
-    status: z.literal('in_progress'),
-    detail: z.string(),
-    moved: z.number().int().optional().meta({ description: 'Notes and tasks moved by this request' }),
-    dealsMoved: z.number().int().optional().meta({ description: 'Deals moved by this request' }),
-    conversationsMoved: z.number().int().optional().meta({ description: 'Conversations moved by this request' }),
-    messagesRepointed: z
-      .number()
-      .int()
-      .optional()
-      .meta({ description: 'Messages whose author this request re-pointed to the merge target' }),
-  })
-  .meta({ id: 'InProgress', description: 'Work is left: repeat the same request until it answers 200' });
+export const inProgressSchema = responseSchema(() =>
+  z
+    .object({
+      status: z.literal('in_progress'),
+      detail: z.string(),
+      moved: z.number().int().optional().meta({ description: 'Notes and tasks moved by this request' }),
+      dealsMoved: z.number().int().optional().meta({ description: 'Deals moved by this request' }),
+      conversationsMoved: z
+        .number()
+        .int()
+        .optional()
+        .meta({ description: 'Conversations moved by this request' }),
+      messagesRepointed: z
+        .number()
+        .int()
+        .optional()
+        .meta({ description: 'Messages whose author this request re-pointed to the merge target' }),
+    })
+    .meta({ id: 'InProgress', description: 'Work is left: repeat the same request until it answers 200' }),
+);

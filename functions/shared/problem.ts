@@ -1,6 +1,13 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
-import { conflictCodes, DomainError, type ConflictCode, type DomainErrorCode, type FieldIssue } from '../../domain/shared/errors';
+import { responseSchema } from '../../domain/shared/response-schema';
+import {
+  conflictCodes,
+  DomainError,
+  type ConflictCode,
+  type DomainErrorCode,
+  type FieldIssue,
+} from '../../domain/shared/errors';
 
 /** Every 409 has its own code (see `conflictCodes`); the other codes map one to one. */
 export const statusByCode: Record<DomainErrorCode, number> = {
@@ -39,21 +46,23 @@ const titles: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-export const problemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string(),
-    code: z.string(),
-    instance: z.string().optional(),
-    requestId: z.string().optional(),
-    errors: z
-      .array(z.object({ field: z.string(), message: z.string(), code: z.string().optional() }))
-      .optional()
-      .meta({ description: 'Field-level validation errors' }),
-  })
-  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+export const problemSchema = responseSchema(() =>
+  z
+    .object({
+      type: z.string(),
+      title: z.string(),
+      status: z.number().int(),
+      detail: z.string(),
+      code: z.string(),
+      instance: z.string().optional(),
+      requestId: z.string().optional(),
+      errors: z
+        .array(z.object({ field: z.string(), message: z.string(), code: z.string().optional() }))
+        .optional()
+        .meta({ description: 'Field-level validation errors' }),
+    })
+    .meta({ id: 'Problem', description: 'RFC 9457 problem details' }),
+);
 
 export interface ProblemContext {
   requestId: string;
@@ -86,9 +95,14 @@ export function problemResponse(
 }
 
 /** A DomainError as problem+json; `retryAfterSeconds` in its details becomes the Retry-After header. */
-export function domainErrorResponse(error: DomainError, context: ProblemContext, headers: Record<string, string> = {}) {
+export function domainErrorResponse(
+  error: DomainError,
+  context: ProblemContext,
+  headers: Record<string, string> = {},
+) {
   const { fields, retryAfterSeconds, ...details } = error.details;
-  const retryAfter: Record<string, string> = typeof retryAfterSeconds === 'number' ? { 'retry-after': String(retryAfterSeconds) } : {};
+  const retryAfter: Record<string, string> =
+    typeof retryAfterSeconds === 'number' ? { 'retry-after': String(retryAfterSeconds) } : {};
   return problemResponse(statusByCode[error.code], error.code, error.message, context, {
     ...details,
     ...(fields ? { errors: fields } : {}),

@@ -123,6 +123,25 @@ describe('every function bundle', () => {
     }
   });
 
+  it('builds no answer’s schema at cold start: an HTTP function’s init registers no component that only answers use', () => {
+    const answerOnly = answerOnlyComponents();
+    expect(answerOnly.size).toBeGreaterThan(100);
+    for (const [name] of built) {
+      if (!name.startsWith('http-')) continue;
+      // zod keeps one registry per process (on globalThis), the bundle's copy of zod included.
+      const { ids } = inFreshNode<{ ids: string[] }>(
+        join(dir, name),
+        [
+          `await import('./index.mjs');`,
+          `process.stdout.write(JSON.stringify({ ids: [...globalThis.__zod_globalRegistry._idmap.keys()] }));`,
+        ],
+        lambdaInitEnv,
+      );
+      if (name === 'http-tags') expect(ids).toContain('CreateTagInput'); // inputs are built, and seen here
+      expect({ name, answers: ids.filter((id) => answerOnly.has(id)) }).toEqual({ name, answers: [] });
+    }
+  });
+
   it('imports no SDK client at cold start but DynamoDB’s (the others on first use)', () => {
     for (const [name, { code }] of built) {
       const staticImports = [...code.matchAll(/from\s*"(@aws-sdk\/[\w-]+)"/g)].map((match) => match[1]!);
@@ -135,12 +154,51 @@ describe('every function bundle', () => {
   });
 });
 
+/** As on Lambda, where a function builds its DynamoDB client and entities during init (functions/shared/deps.ts). */
+const lambdaInitEnv = {
+  PATH: process.env.PATH,
+  AWS_REGION: 'us-east-1',
+  AWS_LAMBDA_FUNCTION_NAME: 'crm-bundle-contents',
+  TABLE_NAME: 'crm-bundle-contents',
+  LOG_LEVEL: 'SILENT',
+  NODE_ENV: 'production',
+};
+
+/**
+ * The OpenAPI components only answers use (reached from a response, not from a parameter or a
+ * request body): their schemas are built when the document asks (domain/shared/response-schema.ts).
+ */
+function answerOnlyComponents(): Set<string> {
+  const document = JSON.parse(readFileSync(join(repoRoot, 'functions/http/openapi.json'), 'utf8')) as {
+    paths: Record<string, Record<string, { parameters?: unknown; requestBody?: unknown; responses?: unknown }>>;
+    components: { schemas: Record<string, unknown> };
+  };
+  const refsIn = (value: unknown, into = new Set<string>()): Set<string> => {
+    for (const match of JSON.stringify(value ?? null).matchAll(/"#\/components\/schemas\/([^"]+)"/g)) into.add(match[1]!);
+    return into;
+  };
+  const withTheirRefs = (names: Set<string>) => {
+    const all = new Set<string>();
+    const visit = (name: string) => {
+      if (all.has(name)) return;
+      all.add(name);
+      for (const next of refsIn(document.components.schemas[name])) visit(next);
+    };
+    names.forEach(visit);
+    return all;
+  };
+  const operations = Object.values(document.paths).flatMap((path) => Object.values(path));
+  const inputs = withTheirRefs(refsIn(operations.map((operation) => [operation.parameters, operation.requestBody])));
+  const answers = withTheirRefs(refsIn(operations.map((operation) => operation.responses)));
+  return new Set([...answers].filter((name) => !inputs.has(name)));
+}
+
 /**
  * Runs `lines` as an ES module in a fresh Node process (as on Lambda) whose module scope is `moduleDir`,
  * so its `import()` of a package resolves as the function's would; returns what it wrote as JSON.
  */
-function inFreshNode<T>(moduleDir: string, lines: string[]): T {
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', lines.join('\n')], { cwd: moduleDir, encoding: 'utf8', timeout: 60_000 });
+function inFreshNode<T>(moduleDir: string, lines: string[], env?: NodeJS.ProcessEnv): T {
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', lines.join('\n')], { cwd: moduleDir, encoding: 'utf8', timeout: 60_000, env });
   if (child.status !== 0) throw new Error(`node exited ${child.status}: ${child.stderr}`);
   return JSON.parse(child.stdout) as T;
 }

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { recordId } from '../../shared/ids';
 import { pageQuerySchema } from '../../shared/pagination';
+import { responseSchema, type ResponseOf } from '../../shared/response-schema';
 import type { ChannelProvider } from '../inbound-events';
 import { telegramSecretTokenPattern } from '../telegram-webhook';
 import { connectionKinds, connectionStatuses } from './channel-connection.entity';
@@ -17,7 +18,12 @@ export const connectionProviders = {
   sms: 'twilio',
 } as const satisfies Record<ConnectionKind, ChannelProvider>;
 
-const name = z.string().trim().min(1).max(100).meta({ description: 'A label for people: "Support WhatsApp"' });
+const name = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .meta({ description: 'A label for people: "Support WhatsApp"' });
 const domainName = z
   .string()
   .trim()
@@ -28,7 +34,10 @@ const email = z.email().max(320).toLowerCase();
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'An E.164 number: + and 7 to 15 digits');
 /** A credential as the provider issued it: printable, no spaces (the KMS limit is 4 KiB). */
 const credential = (what: string, pattern = /^[\x21-\x7e]{8,2048}$/) =>
-  z.string().regex(pattern, `Not ${what}`).meta({ description: `${what[0]!.toUpperCase()}${what.slice(1)}. Write-only: never returned.` });
+  z
+    .string()
+    .regex(pattern, `Not ${what}`)
+    .meta({ description: `${what[0]!.toUpperCase()}${what.slice(1)}. Write-only: never returned.` });
 
 // ---------------------------------------------------------------------------------------------
 // Public settings and credentials, per kind
@@ -39,10 +48,13 @@ const emailFields = {
     .meta({ description: 'The verified SES identity mail is sent through: a domain or an address' }),
   fromAddress: email.meta({ description: 'The From address; it must belong to the identity' }),
   replyDomain: domainName.meta({
-    description: 'The domain replies come back to (`reply+<conversation>@<replyDomain>`, an SES receipt rule)',
+    description:
+      'The domain replies come back to (`reply+<conversation>@<replyDomain>`, an SES receipt rule)',
   }),
   snsTopicArns: z
-    .array(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'An SNS topic ARN'))
+    .array(
+      z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'An SNS topic ARN'),
+    )
     .max(5)
     .optional()
     .meta({
@@ -70,14 +82,19 @@ export const whatsappSettings = z
     phoneNumberId: z
       .string()
       .regex(/^\d{5,32}$/, 'The Cloud API phone number id: digits')
-      .meta({ description: 'The WhatsApp Cloud API phone number id (Meta app dashboard, WhatsApp > API setup)' }),
+      .meta({
+        description: 'The WhatsApp Cloud API phone number id (Meta app dashboard, WhatsApp > API setup)',
+      }),
   })
   .meta({ id: 'WhatsappConnectionSettings' });
 export const whatsappSecrets = z
   .strictObject({
     accessToken: credential('a Graph API access token'),
     appSecret: credential('the Meta app secret (signs webhooks, X-Hub-Signature-256)'),
-    verifyToken: credential('the verify token of the webhook handshake (hub.verify_token)', /^[\x21-\x7e]{1,256}$/),
+    verifyToken: credential(
+      'the verify token of the webhook handshake (hub.verify_token)',
+      /^[\x21-\x7e]{1,256}$/,
+    ),
   })
   .meta({ id: 'WhatsappConnectionSecrets' });
 
@@ -93,10 +110,19 @@ export const telegramSettings = z
   .meta({ id: 'TelegramConnectionSettings' });
 export const telegramSecrets = z
   .strictObject({
-    botToken: credential('a bot token from @BotFather (`<bot id>:<secret>`)', /^\d{1,20}:[A-Za-z0-9_-]{20,200}$/),
-    webhookSecretToken: credential('the webhook secret token (X-Telegram-Bot-Api-Secret-Token)', telegramSecretTokenPattern)
+    botToken: credential(
+      'a bot token from @BotFather (`<bot id>:<secret>`)',
+      /^\d{1,20}:[A-Za-z0-9_-]{20,200}$/,
+    ),
+    webhookSecretToken: credential(
+      'the webhook secret token (X-Telegram-Bot-Api-Secret-Token)',
+      telegramSecretTokenPattern,
+    )
       .optional()
-      .meta({ description: 'The webhook secret token Telegram sends back (1-256 of A-Z, a-z, 0-9, _ and -). Generated (random) when absent. Write-only: never returned.' }),
+      .meta({
+        description:
+          'The webhook secret token Telegram sends back (1-256 of A-Z, a-z, 0-9, _ and -). Generated (random) when absent. Write-only: never returned.',
+      }),
   })
   .meta({ id: 'TelegramConnectionSecrets' });
 
@@ -124,18 +150,33 @@ export type SecretNameOf<K extends ConnectionKind> = (typeof secretNames)[K][num
 
 export const createChannelConnectionInput = z
   .discriminatedUnion('kind', [
-    z.strictObject({ kind: z.literal('email'), name, settings: emailSettings }).meta({ id: 'CreateEmailConnectionInput' }),
     z
-      .strictObject({ kind: z.literal('whatsapp'), name, settings: whatsappSettings, secrets: whatsappSecrets })
+      .strictObject({ kind: z.literal('email'), name, settings: emailSettings })
+      .meta({ id: 'CreateEmailConnectionInput' }),
+    z
+      .strictObject({
+        kind: z.literal('whatsapp'),
+        name,
+        settings: whatsappSettings,
+        secrets: whatsappSecrets,
+      })
       .meta({ id: 'CreateWhatsappConnectionInput' }),
     z
-      .strictObject({ kind: z.literal('telegram'), name, settings: telegramSettings.default({}), secrets: telegramSecrets })
+      .strictObject({
+        kind: z.literal('telegram'),
+        name,
+        settings: telegramSettings.default({}),
+        secrets: telegramSecrets,
+      })
       .meta({ id: 'CreateTelegramConnectionInput' }),
     z
       .strictObject({ kind: z.literal('sms'), name, settings: smsSettings, secrets: smsSecrets })
       .meta({ id: 'CreateSmsConnectionInput' }),
   ])
-  .meta({ id: 'CreateChannelConnectionInput', description: 'One shape per `kind`; credentials go in `secrets` and are never returned' });
+  .meta({
+    id: 'CreateChannelConnectionInput',
+    description: 'One shape per `kind`; credentials go in `secrets` and are never returned',
+  });
 export type CreateChannelConnectionInput = z.infer<typeof createChannelConnectionInput>;
 
 /** Settings and secrets of an update: only the fields given change; a secret given replaces the stored one. */
@@ -192,53 +233,78 @@ export type ListChannelConnectionsQuery = z.infer<typeof listChannelConnectionsQ
 
 const secretsSet = <const N extends readonly string[]>(names: N, id: string) =>
   z
-    .strictObject(Object.fromEntries(names.map((secret) => [secret, z.boolean()])) as { [K in N[number]]: z.ZodBoolean })
+    .strictObject(
+      Object.fromEntries(names.map((secret) => [secret, z.boolean()])) as { [K in N[number]]: z.ZodBoolean },
+    )
     .meta({ id, description: 'Which credentials are stored (true): their values are never returned' });
 
-const connectionBase = {
-  id: z.string(),
-  name: z.string(),
-  status: z.enum(connectionStatuses),
-  webhook: z
-    .object({
-      path: z.string().meta({ description: '`/hooks/<provider>/<connectionId>`' }),
-      url: z
-        .string()
-        .nullable()
-        .meta({ description: 'The URL to give the provider (the deployment’s hooks base URL and the path); null when none is configured' }),
-    })
-    .meta({ id: 'ChannelConnectionWebhook', description: 'Where the provider must send this connection’s webhooks' }),
-  createdBy: z.string(),
-  disconnectedAt: z.string().nullable(),
-  version: z.number().int(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-};
-
-export const channelConnectionSchema = z
-  .discriminatedUnion('kind', [
-    z
-      .object({ ...connectionBase, kind: z.literal('email'), settings: emailSettings, secrets: secretsSet(secretNames.email, 'EmailConnectionSecretsSet') })
-      .meta({ id: 'EmailConnection' }),
-    z
+export const channelConnectionSchema = responseSchema(() => {
+  const connectionBase = {
+    id: z.string(),
+    name: z.string(),
+    status: z.enum(connectionStatuses),
+    webhook: z
       .object({
-        ...connectionBase,
-        kind: z.literal('whatsapp'),
-        settings: whatsappSettings,
-        secrets: secretsSet(secretNames.whatsapp, 'WhatsappConnectionSecretsSet'),
+        path: z.string().meta({ description: '`/hooks/<provider>/<connectionId>`' }),
+        url: z
+          .string()
+          .nullable()
+          .meta({
+            description:
+              'The URL to give the provider (the deployment’s hooks base URL and the path); null when none is configured',
+          }),
       })
-      .meta({ id: 'WhatsappConnection' }),
-    z
-      .object({
-        ...connectionBase,
-        kind: z.literal('telegram'),
-        settings: z.object({ botUsername: z.string().nullable() }).meta({ id: 'TelegramConnectionSettingsOut' }),
-        secrets: secretsSet(secretNames.telegram, 'TelegramConnectionSecretsSet'),
-      })
-      .meta({ id: 'TelegramConnection' }),
-    z
-      .object({ ...connectionBase, kind: z.literal('sms'), settings: smsSettings, secrets: secretsSet(secretNames.sms, 'SmsConnectionSecretsSet') })
-      .meta({ id: 'SmsConnection' }),
-  ])
-  .meta({ id: 'ChannelConnection', description: 'A channel connection: its public settings, and which credentials are set (never their values)' });
-export type ChannelConnection = z.infer<typeof channelConnectionSchema>;
+      .meta({
+        id: 'ChannelConnectionWebhook',
+        description: 'Where the provider must send this connection’s webhooks',
+      }),
+    createdBy: z.string(),
+    disconnectedAt: z.string().nullable(),
+    version: z.number().int(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  };
+  return z
+    .discriminatedUnion('kind', [
+      z
+        .object({
+          ...connectionBase,
+          kind: z.literal('email'),
+          settings: emailSettings,
+          secrets: secretsSet(secretNames.email, 'EmailConnectionSecretsSet'),
+        })
+        .meta({ id: 'EmailConnection' }),
+      z
+        .object({
+          ...connectionBase,
+          kind: z.literal('whatsapp'),
+          settings: whatsappSettings,
+          secrets: secretsSet(secretNames.whatsapp, 'WhatsappConnectionSecretsSet'),
+        })
+        .meta({ id: 'WhatsappConnection' }),
+      z
+        .object({
+          ...connectionBase,
+          kind: z.literal('telegram'),
+          settings: z
+            .object({ botUsername: z.string().nullable() })
+            .meta({ id: 'TelegramConnectionSettingsOut' }),
+          secrets: secretsSet(secretNames.telegram, 'TelegramConnectionSecretsSet'),
+        })
+        .meta({ id: 'TelegramConnection' }),
+      z
+        .object({
+          ...connectionBase,
+          kind: z.literal('sms'),
+          settings: smsSettings,
+          secrets: secretsSet(secretNames.sms, 'SmsConnectionSecretsSet'),
+        })
+        .meta({ id: 'SmsConnection' }),
+    ])
+    .meta({
+      id: 'ChannelConnection',
+      description:
+        'A channel connection: its public settings, and which credentials are set (never their values)',
+    });
+});
+export type ChannelConnection = ResponseOf<typeof channelConnectionSchema>;

@@ -23,7 +23,11 @@ export const assignmentRulesRoutes = {
     description: `Everyone in the workspace reads them. ${howRulesWork}`,
     auth: true,
     query: listAssignmentRulesQuery,
-    response: { status: 200, description: 'A page of rules', schema: pageOf(assignmentRuleSchema, 'AssignmentRulePage') },
+    response: {
+      status: 200,
+      description: 'A page of rules',
+      schema: pageOf(assignmentRuleSchema, 'AssignmentRulePage'),
+    },
   }),
   createAssignmentRule: route({
     method: 'POST',

@@ -15,6 +15,7 @@ import {
 } from '../../../domain/fit/fit.schemas';
 import { pageQuerySchema } from '../../../domain/shared/pagination';
 import * as z from 'zod';
+import { responseSchema } from '../../../domain/shared/response-schema';
 import { pageOf, route, type RouteDefinition } from '../route-definition';
 
 const contactProductParams = contactIdParams.extend({ productId: productIdParams.shape.productId });
@@ -27,7 +28,11 @@ export const leadsRoutes = {
     tag: 'Fit scoring and leads',
     summary: 'The workspace’s products with their fit criteria',
     auth: true,
-    response: { status: 200, description: 'Every product', schema: z.object({ items: z.array(productSchema) }).meta({ id: 'ProductList' }) },
+    response: {
+      status: 200,
+      description: 'Every product',
+      schema: responseSchema(() => z.object({ items: z.array(productSchema()) }).meta({ id: 'ProductList' })),
+    },
   }),
   createProduct: route({
     method: 'POST',
@@ -61,7 +66,8 @@ export const leadsRoutes = {
     group: 'leads',
     tag: 'Fit scoring and leads',
     summary: 'Rename a product or replace its criteria (owner/admin)',
-    description: 'Changed rule criteria are applied to every contact again by a job; scores count the criteria the product has now.',
+    description:
+      'Changed rule criteria are applied to every contact again by a job; scores count the criteria the product has now.',
     auth: true,
     versioned: true,
     params: productIdParams,
@@ -105,7 +111,13 @@ export const leadsRoutes = {
     summary: 'A lead’s reviews, newest first',
     auth: true,
     params: productLeadParams,
-    response: { status: 200, description: 'The reviews', schema: z.object({ items: z.array(reviewSchema) }).meta({ id: 'LeadReviewList' }) },
+    response: {
+      status: 200,
+      description: 'The reviews',
+      schema: responseSchema(() =>
+        z.object({ items: z.array(reviewSchema()) }).meta({ id: 'LeadReviewList' }),
+      ),
+    },
   }),
   getContactFit: route({
     method: 'GET',
@@ -141,6 +153,10 @@ export const leadsRoutes = {
     auth: true,
     params: contactProductParams,
     query: pageQuerySchema,
-    response: { status: 200, description: 'A page of assessments', schema: pageOf(assessmentSchema, 'FitAssessmentPage') },
+    response: {
+      status: 200,
+      description: 'A page of assessments',
+      schema: pageOf(assessmentSchema, 'FitAssessmentPage'),
+    },
   }),
 } as const satisfies Record<string, RouteDefinition>;

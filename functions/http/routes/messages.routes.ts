@@ -16,6 +16,7 @@ import {
   unreadCountsQuery,
   unreadCountsSchema,
 } from '../../../domain/inbox/messages.schemas';
+import { responseSchema } from '../../../domain/shared/response-schema';
 import { route, pageOf, type RouteDefinition } from '../route-definition';
 import * as z from 'zod';
 
@@ -27,10 +28,15 @@ export const messagesRoutes = {
     method: 'GET',
     path: '/v1/conversations/{conversationId}/messages',
     summary: 'A conversation’s messages and internal notes, newest first',
-    description: 'One page per request (never the whole conversation): one read of the conversation and one query.',
+    description:
+      'One page per request (never the whole conversation): one read of the conversation and one query.',
     params: conversationIdParams,
     query: listMessagesQuery,
-    response: { status: 200, description: 'A page of messages', schema: pageOf(messageSchema, 'MessagePage') },
+    response: {
+      status: 200,
+      description: 'A page of messages',
+      schema: pageOf(messageSchema, 'MessagePage'),
+    },
   }),
   sendMessage: route({
     ...inbox,
@@ -81,7 +87,11 @@ export const messagesRoutes = {
       409: '`record_merged`: the contact was merged into another (`mergedInto`); `attachment_used`: an attachment is on another message already',
       422: '`unprocessable` with `reason`: `contact_suppressed`, `no_channel_value`, `channel_not_connected`, `connection_not_usable`, `not_a_contact_value`, `whatsapp_window_closed` (`closedAt`); `invalid_reference`: an attachment id names no pending upload of the caller’s',
     },
-    response: { status: 201, description: 'The message (its `conversationId` says where it went)', schema: messageSchema },
+    response: {
+      status: 201,
+      description: 'The message (its `conversationId` says where it went)',
+      schema: messageSchema,
+    },
   }),
   getMessage: route({
     ...inbox,
@@ -100,7 +110,9 @@ export const messagesRoutes = {
     response: {
       status: 200,
       description: 'The receipts',
-      schema: z.object({ items: z.array(receiptSchema) }).meta({ id: 'MessageReceiptList' }),
+      schema: responseSchema(() =>
+        z.object({ items: z.array(receiptSchema()) }).meta({ id: 'MessageReceiptList' }),
+      ),
     },
   }),
   ingestInboundMessage: route({
@@ -113,8 +125,18 @@ export const messagesRoutes = {
     creates: true,
     body: ingestInboundInput,
     refusals: { 403: 'a member' },
-    alsoResponds: [{ status: 200, description: 'The message stored earlier under this external id', schema: ingestResultSchema }],
-    response: { status: 201, description: 'The stored message, its conversation and contact', schema: ingestResultSchema },
+    alsoResponds: [
+      {
+        status: 200,
+        description: 'The message stored earlier under this external id',
+        schema: ingestResultSchema,
+      },
+    ],
+    response: {
+      status: 201,
+      description: 'The stored message, its conversation and contact',
+      schema: ingestResultSchema,
+    },
   }),
   listUnreadMessages: route({
     ...inbox,
@@ -122,7 +144,11 @@ export const messagesRoutes = {
     path: '/v1/inbox/unread-messages',
     summary: 'The caller’s unread messages across conversations, newest first',
     query: listUnreadQuery,
-    response: { status: 200, description: 'A page of messages', schema: pageOf(messageSchema, 'UnreadMessagePage') },
+    response: {
+      status: 200,
+      description: 'A page of messages',
+      schema: pageOf(messageSchema, 'UnreadMessagePage'),
+    },
   }),
   getUnreadCounts: route({
     ...inbox,
@@ -138,7 +164,8 @@ export const messagesRoutes = {
     ...inbox,
     method: 'POST',
     path: '/v1/inbox/read',
-    summary: 'Mark messages read for the caller: up to 500 by id, or everything up to a message in a conversation',
+    summary:
+      'Mark messages read for the caller: up to 500 by id, or everything up to a message in a conversation',
     description:
       'Messages already read, or never unread for the caller (their own), are left alone. `more: true` when a conversation had more than 500 unread: repeat the request.',
     body: markReadInput,

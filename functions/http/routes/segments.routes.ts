@@ -29,7 +29,11 @@ export const segmentsRoutes = {
     summary: 'The workspace’s segments, oldest first, with their member counts',
     auth: true,
     query: listSegmentsQuery,
-    response: { status: 200, description: 'A page of segments', schema: pageOf(segmentSchema, 'SegmentPage') },
+    response: {
+      status: 200,
+      description: 'A page of segments',
+      schema: pageOf(segmentSchema, 'SegmentPage'),
+    },
   }),
   createSegment: route({
     method: 'POST',
@@ -107,7 +111,11 @@ export const segmentsRoutes = {
     auth: true,
     params: segmentIdParams,
     query: listMembersQuery,
-    response: { status: 200, description: 'A page of members', schema: pageOf(segmentMemberSchema, 'SegmentMemberPage') },
+    response: {
+      status: 200,
+      description: 'A page of members',
+      schema: pageOf(segmentMemberSchema, 'SegmentMemberPage'),
+    },
   }),
   addSegmentMembers: route({
     method: 'POST',
@@ -115,7 +123,8 @@ export const segmentsRoutes = {
     group: 'segments',
     tag: 'Segments',
     summary: `Add up to ${maxMembersPerRequest} contacts to a static segment`,
-    description: 'Each contact added appends `segment.joined` with `reason: manual`. Safe to repeat: contacts already in are `unchanged`.',
+    description:
+      'Each contact added appends `segment.joined` with `reason: manual`. Safe to repeat: contacts already in are `unchanged`.',
     auth: true,
     params: segmentIdParams,
     body: memberIdsInput,
@@ -128,7 +137,8 @@ export const segmentsRoutes = {
     group: 'segments',
     tag: 'Segments',
     summary: `Remove up to ${maxMembersPerRequest} contacts from a static segment`,
-    description: 'Each contact removed appends `segment.left` with `reason: manual`. Safe to repeat: contacts already out are `unchanged`.',
+    description:
+      'Each contact removed appends `segment.left` with `reason: manual`. Safe to repeat: contacts already out are `unchanged`.',
     auth: true,
     params: segmentIdParams,
     body: memberIdsInput,
