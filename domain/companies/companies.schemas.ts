@@ -92,7 +92,10 @@ export const listCompaniesQuery = pageQuerySchema.extend({
     .min(1)
     .max(100)
     .optional()
-    .meta({ description: 'A prefix of the name (its beginning, case- and accent-insensitive)' }),
+    .meta({
+      description:
+        'Finds companies by the beginning of their name or of any later word of it, case- and accent-insensitive, punctuation ignored (`agricole` finds Crédit Agricole; German umlauts may be spelled out: `mueller`). Those whose name begins with it come first, by name; then those matched by a later word, in the order of those words. Each company comes once; a page may hold fewer than `limit` companies while `nextCursor` is not null',
+    }),
 });
 export type ListCompaniesQuery = z.infer<typeof listCompaniesQuery>;
 

@@ -3,7 +3,17 @@ import { listContacts } from '../contacts/contact-lists.service';
 import type { ContactSummary } from '../contacts/contacts.schemas';
 import { isManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { conflict, DomainError, forbidden, invalid, invalidCursor, invalidReference, lostRace, stale, type FieldIssue } from '../shared/errors';
+import {
+  conflict,
+  DomainError,
+  forbidden,
+  invalid,
+  invalidCursor,
+  invalidReference,
+  lostRace,
+  stale,
+  type FieldIssue,
+} from '../shared/errors';
 import type { Page } from '../shared/pagination';
 import { nameSortKey } from '../shared/text';
 import type { TxEntities } from '../store/db';
@@ -19,6 +29,7 @@ import type {
 } from './companies.schemas';
 import { companyDomainScope, normaliseCompanyDomain } from './company-domains';
 import { findCompanyIdByDomain } from './company-links';
+import { companyNameWordOps, listCompaniesByWord } from './company-name-words';
 import { companyNameKey, findCompany, readCompany, toCompany, type CompanyItem } from './company-record';
 
 const companyRef = (companyId: string) => ({ type: 'company' as const, id: companyId });
@@ -30,11 +41,22 @@ export async function getCompany(deps: CoreDeps, caller: CallerContext, companyI
   return toCompany(await readCompany(deps, caller.workspaceId, companyId));
 }
 
-const cursorSchema = z.object({ v: z.literal(1), f: z.string(), k: z.string() });
+/**
+ * `k`: the by-name key last listed; with `w`, the list has moved on to the name words, and `k` is the
+ * word item last read (`<words>#<companyId>`), empty before the first.
+ */
+const cursorSchema = z.object({ v: z.literal(1), f: z.string(), k: z.string(), w: z.literal(1).optional() });
+
+const encodeCursor = (fingerprint: string, key: string, inWords = false) =>
+  Buffer.from(JSON.stringify({ v: 1, f: fingerprint, k: key, ...(inWords ? { w: 1 } : {}) })).toString(
+    'base64url',
+  );
 
 /**
- * The workspace's companies by name (case- and accent-insensitive), active or archived; `q` keeps
- * those whose name begins with it. One Query on the by-name index per page.
+ * The workspace's companies by name (case- and accent-insensitive), active or archived. `q` lists
+ * those whose name begins with it, by name (one Query on the by-name index per page), then those with
+ * a later word of their name beginning with it ("agricole" for Crédit Agricole), in the order of those
+ * words (company-name-words.ts). Each company comes once.
  */
 export async function listCompanies(
   deps: CoreDeps,
@@ -49,6 +71,7 @@ export async function listCompanies(
   }
   const fingerprint = JSON.stringify([status, prefix]);
   let after: string | undefined;
+  let inWords = false;
   if (query.cursor) {
     let parsed: z.infer<typeof cursorSchema>;
     try {
@@ -56,32 +79,46 @@ export async function listCompanies(
     } catch {
       throw invalidCursor();
     }
-    if (parsed.f !== fingerprint || !parsed.k.startsWith(prefix)) throw invalidCursor();
-    after = parsed.k;
+    inWords = parsed.w === 1;
+    const fits = inWords
+      ? prefix !== '' && (parsed.k === '' || parsed.k.startsWith(prefix))
+      : parsed.k.startsWith(prefix);
+    if (parsed.f !== fingerprint || !fits) throw invalidCursor();
+    after = parsed.k === '' ? undefined : parsed.k;
   }
-  // ElectroDB's cursor is the base64url JSON of the last key: the table key and the index key.
-  const start = after
-    ? Buffer.from(
-        JSON.stringify({
-          pk: `WS#${workspaceId}#COMPANY#${after.slice(after.lastIndexOf('#') + 1)}`,
-          sk: 'COMPANY',
-          gsi1pk: `WS#${workspaceId}#COMPANIES#${status}`,
-          gsi1sk: after,
-        }),
-      ).toString('base64url')
-    : null;
-  const base = deps.db.entities.company.query.byName({ workspaceId, status });
-  const result = await (prefix ? base.begins({ nameKey: prefix }) : base).go({
-    limit: query.limit,
-    cursor: start,
-  });
-  const items = result.data as CompanyItem[];
-  const last = items[items.length - 1];
-  const nextCursor =
-    result.cursor && last
-      ? Buffer.from(JSON.stringify({ v: 1, f: fingerprint, k: last.nameKey })).toString('base64url')
+  const items: Company[] = [];
+  if (!inWords) {
+    // ElectroDB's cursor is the base64url JSON of the last key: the table key and the index key.
+    const start = after
+      ? Buffer.from(
+          JSON.stringify({
+            pk: `WS#${workspaceId}#COMPANY#${after.slice(after.lastIndexOf('#') + 1)}`,
+            sk: 'COMPANY',
+            gsi1pk: `WS#${workspaceId}#COMPANIES#${status}`,
+            gsi1sk: after,
+          }),
+        ).toString('base64url')
       : null;
-  return { items: items.map(toCompany), nextCursor };
+    const base = deps.db.entities.company.query.byName({ workspaceId, status });
+    const result = await (prefix ? base.begins({ nameKey: prefix }) : base).go({
+      limit: query.limit,
+      cursor: start,
+    });
+    const named = result.data as CompanyItem[];
+    items.push(...named.map(toCompany));
+    const last = named[named.length - 1];
+    if (result.cursor && last) return { items, nextCursor: encodeCursor(fingerprint, last.nameKey) };
+    if (!prefix) return { items, nextCursor: null };
+    after = undefined;
+  }
+  const room = query.limit - items.length;
+  if (room === 0) return { items, nextCursor: encodeCursor(fingerprint, '', true) };
+  const words = await listCompaniesByWord(deps, workspaceId, status, prefix, after, room);
+  items.push(...words.items.map(toCompany));
+  return {
+    items,
+    nextCursor: words.more && words.position ? encodeCursor(fingerprint, words.position, true) : null,
+  };
 }
 
 /** A company's contacts, served by the contacts' own `company:<id>:<status>` list. */
@@ -179,7 +216,7 @@ async function domainTakenError(deps: CoreDeps, workspaceId: string, domain: str
 
 /**
  * Writes a change of a company in ONE transaction: the company (conditional on the version read),
- * the guards of its added and removed domains, and the events.
+ * the guards of its added and removed domains, the events, and its name words.
  */
 async function commitCompany(
   deps: CoreDeps,
@@ -209,6 +246,7 @@ async function commitCompany(
         releaseGuard(tx, { workspaceId, scope: companyDomainScope, value: domain }, companyId),
     ),
     ...events.map<Op>((event) => (tx) => appendEvent(tx, event)),
+    ...companyNameWordOps(before, after),
   ];
   try {
     await writeTransaction(
@@ -217,7 +255,10 @@ async function commitCompany(
       (failed) => {
         const index = failed[0]!;
         // The version read is gone: the request runs again from the read (412 then, with If-Match).
-        if (index === 0) return before ? lostRace('The company') : conflict('already_exists', 'A company with this id already exists');
+        if (index === 0)
+          return before
+            ? lostRace('The company')
+            : conflict('already_exists', 'A company with this id already exists');
         if (index <= added.length) return new DomainTaken(added[index - 1]!);
         return lostRace('The company');
       },
@@ -353,13 +394,9 @@ export async function unarchiveCompany(
   assertCanWriteCompany(caller, before);
   if (before.status === 'active') return toCompany(before);
   if (before.mergedInto) {
-    throw conflict(
-      'record_merged',
-      `This company was merged into ${before.mergedInto} and stays archived`,
-      {
-        mergedInto: before.mergedInto,
-      },
-    );
+    throw conflict('record_merged', `This company was merged into ${before.mergedInto} and stays archived`, {
+      mergedInto: before.mergedInto,
+    });
   }
   const { archivedAt: _archivedAt, ...rest } = before;
   const after: CompanyItem = {

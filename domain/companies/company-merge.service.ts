@@ -19,6 +19,7 @@ import { moveCompanyDeals } from '../deals/deal-merge-steps';
 import type { MergeCompaniesInput, MergeResult } from './companies.schemas';
 import { companyDomainScope, maxDomainsPerCompany } from './company-domains';
 import { findCompany, readCompany, toCompany, type CompanyItem } from './company-record';
+import { companyNameWordOps } from './company-name-words';
 
 /**
  * How much one merge request does. A request moves at most `recordsPerRequest` records (contacts
@@ -76,7 +77,9 @@ const moveContacts: MergeStep = {
           changes.companyName = { from: before.companyName ?? null, to: target.name };
         return {
           after,
-          events: [newEvent(deps, caller, 'contact.updated', { type: 'contact', id: contactId }, { changes })],
+          events: [
+            newEvent(deps, caller, 'contact.updated', { type: 'contact', id: contactId }, { changes }),
+          ],
         };
       };
       try {
@@ -100,7 +103,13 @@ const moveContacts: MergeStep = {
 const moveAnchored: MergeStep[] = anchoredRecordMovers.map((mover) => ({
   name: mover.name,
   move: (deps, caller, source, target, budget) =>
-    mover.move(deps, caller, { kind: 'company', id: source.companyId }, { kind: 'company', id: target.companyId }, budget),
+    mover.move(
+      deps,
+      caller,
+      { kind: 'company', id: source.companyId },
+      { kind: 'company', id: target.companyId },
+      budget,
+    ),
 }));
 
 /**
@@ -156,17 +165,27 @@ export async function mergeCompanies(
     );
   }
   const fieldOf = (id: string) => `body.sourceCompanyIds.${input.sourceCompanyIds.indexOf(id)}`;
-  if (sourceIds.includes(targetId)) throw invalid(fieldOf(targetId), 'A company cannot be merged into itself');
+  if (sourceIds.includes(targetId))
+    throw invalid(fieldOf(targetId), 'A company cannot be merged into itself');
   const found = await Promise.all(sourceIds.map((id) => findCompany(deps, caller.workspaceId, id, true)));
   const missing: FieldIssue[] = [];
   const sources: CompanyItem[] = [];
   sourceIds.forEach((id, index) => {
     const source = found[index];
-    if (!source) missing.push({ field: fieldOf(id), message: 'No company with this id in the workspace', code: 'invalid_reference' });
+    if (!source)
+      missing.push({
+        field: fieldOf(id),
+        message: 'No company with this id in the workspace',
+        code: 'invalid_reference',
+      });
     else sources.push(source);
   });
   if (missing.length) {
-    throw new DomainError('invalid_reference', 'Some of the companies to merge do not exist in this workspace', { fields: missing });
+    throw new DomainError(
+      'invalid_reference',
+      'Some of the companies to merge do not exist in this workspace',
+      { fields: missing },
+    );
   }
   for (const source of sources) {
     if (source.mergedInto && source.mergedInto !== targetId) {
@@ -261,6 +280,8 @@ async function completeMerge(
       mergedInto: target.companyId,
     },
   );
+  // Computed before the puts: each sets the company's nameWords it writes.
+  const wordOps = [...companyNameWordOps(target, targetAfter), ...companyNameWordOps(source, sourceAfter)];
   await writeTransaction(
     deps.db,
     (tx) => [
@@ -281,6 +302,7 @@ async function completeMerge(
       ),
       appendEvent(tx, merged),
       appendEvent(tx, archived),
+      ...wordOps.map((op) => op(tx)),
     ],
     // Either company changed meanwhile: the request runs again from its reads (the merge is idempotent).
     () => lostRace('A company being merged'),

@@ -21,6 +21,8 @@ export interface CompanyItem {
   companyId: string;
   name: string;
   nameKey: string;
+  /** The keys of its companyNameWord items (company-name-words.ts); absent when it has none. */
+  nameWords?: string[];
   domains: string[];
   website?: string;
   industry?: string;

@@ -17,6 +17,8 @@ export const companySchema = {
     name: { type: 'string', required: true },
     /** `<nameSortKey(name)>#<companyId>`: the sort key of the by-name list. */
     nameKey: { type: 'string', required: true },
+    /** The keys of its companyNameWord items (below), so a change deletes exactly those it no longer has. */
+    nameWords: { type: 'list', items: { type: 'string' } },
     domains: { type: 'list', required: true, items: { type: 'string' } },
     website: { type: 'string' },
     industry: { type: 'string' },
@@ -52,6 +54,39 @@ export const companySchema = {
         casing: 'none',
       },
       sk: { field: 'gsi1sk', composite: ['nameKey'], template: '${nameKey}', casing: 'none' },
+    },
+  },
+} as const;
+
+/**
+ * A later word of a company's name, from that word on ("agricole" for "Crédit Agricole"; variants
+ * with punctuation read as spaces and umlauts spelled out, these also in full), so `q` finds a company
+ * by any word of its name; its first word is the by-name list's own prefix. Written in the company's
+ * transactions, when its name or status changes.
+ * Access pattern: pk WS#<workspaceId>#COMPANYWORDS#<status>, sk <words>#<companyId>; `q` is the key
+ * range of its folded prefix. `nameKey` (the company's by-name key) and `earlier` (the company's words
+ * whose items sort before this one) let a search list each company once: at its name when the name
+ * matches, else at the first of its words that does.
+ */
+export const companyNameWordSchema = {
+  model: { service: 'crm', entity: 'companyNameWord', version: '1' },
+  attributes: {
+    workspaceId: { type: 'string', required: true, readOnly: true },
+    status: { type: ['active', 'archived'] as const, required: true, readOnly: true },
+    words: { type: 'string', required: true, readOnly: true },
+    companyId: { type: 'string', required: true, readOnly: true },
+    nameKey: { type: 'string', required: true },
+    earlier: { type: 'list', items: { type: 'string' } },
+  },
+  indexes: {
+    byWords: {
+      pk: {
+        field: 'pk',
+        composite: ['workspaceId', 'status'],
+        template: 'WS#${workspaceId}#COMPANYWORDS#${status}',
+        casing: 'none',
+      },
+      sk: { field: 'sk', composite: ['words', 'companyId'], template: '${words}#${companyId}', casing: 'none' },
     },
   },
 } as const;

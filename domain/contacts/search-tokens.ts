@@ -1,6 +1,6 @@
 import { domainToUnicode } from 'node:url';
 import { DomainError } from '../shared/errors';
-import { foldText, truncateUnits } from '../shared/text';
+import { foldText, spacedOut, spellUmlautsOut, truncateUnits } from '../shared/text';
 import { emailDomain, type ChannelKind } from './channels';
 import { parsePhoneNumber } from './phone-numbers';
 
@@ -153,7 +153,7 @@ const addWords = (add: Add, raw: string, fullTier: Tier, restTier: Tier, skips: 
     addTails(add, spaced.split(' '), 4, 4);
     for (const word of folded.split(' ')) add(4, word.replace(/[^\p{L}\p{N}]+/gu, ''));
   }
-  const spelledOut = foldText(raw.normalize('NFC').replace(umlaut, (ch) => umlautSpelledOut[ch.toLowerCase()]!));
+  const spelledOut = foldText(spellUmlautsOut(raw));
   if (spelledOut !== folded) {
     addTails(add, spelledOut.split(' '), 4, 4);
     const spelledSpaced = spacedOut(spelledOut);
@@ -164,12 +164,6 @@ const addWords = (add: Add, raw: string, fullTier: Tier, restTier: Tier, skips: 
   if (spaced !== folded) addSkips(add, spaced.split(' '));
 };
 
-/** Punctuation read as spaces: "jean-luc o'brien" → "jean luc o brien". */
-const spacedOut = (folded: string) => folded.replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
-
-// German's umlauts as they are written without them (in email addresses, on keyboards that lack them).
-const umlaut = /[äöüÄÖÜ]/g;
-const umlautSpelledOut: Record<string, string> = { ä: 'ae', ö: 'oe', ü: 'ue' };
 
 const addTails = (add: Add, words: string[], fullTier: Tier, restTier: Tier) => {
   words.forEach((_, i) => add(i === 0 ? fullTier : restTier, words.slice(i).join(' ')));

@@ -83,3 +83,14 @@ export const truncateUnits = (s: string, max: number): string => {
   const last = cut.charCodeAt(cut.length - 1);
   return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
 };
+
+/** Punctuation read as spaces: "jean-luc o'brien" → "jean luc o brien" (of folded text). */
+export const spacedOut = (folded: string) => folded.replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+
+// German's umlauts as they are written without them (in email addresses, on keyboards that lack them).
+const umlaut = /[äöüÄÖÜ]/g;
+const umlautSpelledOut: Record<string, string> = { ä: 'ae', ö: 'oe', ü: 'ue' };
+
+/** "Müller" → "Mueller": German umlauts spelled out (composed first, so a decomposed ü counts too). */
+export const spellUmlautsOut = (raw: string) =>
+  raw.normalize('NFC').replace(umlaut, (ch) => umlautSpelledOut[ch.toLowerCase()]!);

@@ -4,7 +4,7 @@ import { contactSegmentsSchema, segmentMemberSchema, segmentSchema } from '../se
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createWriteTransaction, Entity, type Schema, type Service } from 'electrodb';
 import { apiTokenSchema } from '../auth/api-token.entity';
-import { companySchema } from '../companies/company.entity';
+import { companyNameWordSchema, companySchema } from '../companies/company.entity';
 import { contactListEntrySchema, contactSchema, contactSearchTokenSchema } from '../contacts/contact.entity';
 import { contactQualificationSchema, contactScoreSchema } from '../contacts/scoring.entity';
 import { contactPinSchema } from '../pins/pin.entity';
@@ -73,6 +73,7 @@ const entityBuilders = (entity: EntityBuilder) => ({
   feedEntry: () => entity(feedEntrySchema),
   feedHead: () => entity(feedHeadSchema),
   company: () => entity(companySchema),
+  companyNameWord: () => entity(companyNameWordSchema),
   contact: () => entity(contactSchema),
   contactListEntry: () => entity(contactListEntrySchema),
   contactSearchToken: () => entity(contactSearchTokenSchema),
@@ -131,7 +132,7 @@ export const entityNames = Object.keys(entityBuilders(() => undefined as never))
 
 /**
  * The table's entities, made once per cold start, each bound to the client and table. Each is built on
- * first use: a function uses a few of the 58, and building one is ElectroDB parsing its model (~1 ms).
+ * first use: a function uses a few of the 59, and building one is ElectroDB parsing its model (~1 ms).
  * An entity is enumerable once built, so a transaction (ElectroDB's `createWriteTransaction`, which
  * sends through the first entity it is given and reads the built ones' identifiers) never builds the rest.
  */

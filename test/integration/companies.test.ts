@@ -421,6 +421,129 @@ describe('listing', () => {
   });
 });
 
+describe('finding by a word of the name', () => {
+  const names = (res: { body: { items: { name: string }[] } }) =>
+    res.body.items.map((company) => company.name);
+  const find = (token: string, query: Record<string, string | number>) =>
+    stack.api('GET', '/v1/companies', { token, query });
+  /** Every page of `q`, `limit` at a time: the names in order, and how many pages it took. */
+  const allPages = async (token: string, q: string, limit: number) => {
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const res = await find(token, { q, limit, ...(cursor ? { cursor } : {}) });
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(limit);
+      seen.push(...names(res));
+      cursor = res.body.nextCursor ?? undefined;
+      pages += 1;
+    } while (cursor && pages < 20);
+    return seen;
+  };
+
+  it('finds a company by a later word, after those whose name begins with it, each once on any page size', async () => {
+    const ws = await seedWorkspace(stack, 'Words');
+    const all = [
+      'Deutsche Bank',
+      'Bank of Ireland',
+      'Bankhaus Bank AG',
+      'First Bank Bancorp',
+      'Crédit Agricole',
+      "O'Reilly Auto Parts",
+      'Müller Bau',
+      'Banco Santander',
+    ];
+    for (const name of all) {
+      expect((await createCompany(ws.owner.token, { name })).status).toBe(201);
+    }
+    // By name; then by word, in word order ("bancorp" before "bank"), a company matching at two words once.
+    const expected = [
+      'Banco Santander',
+      'Bank of Ireland',
+      'Bankhaus Bank AG',
+      'First Bank Bancorp',
+      'Deutsche Bank',
+    ];
+    expect(names(await find(ws.member.token, { q: 'BAN' }))).toEqual(expected);
+    for (const limit of [1, 2, 3, 4, 5])
+      expect(await allPages(ws.member.token, 'ban', limit)).toEqual(expected);
+    expect(names(await find(ws.member.token, { q: 'agricole' }))).toEqual(['Crédit Agricole']);
+    expect(names(await find(ws.member.token, { q: 'reilly au' }))).toEqual(["O'Reilly Auto Parts"]);
+    expect(names(await find(ws.member.token, { q: 'oreilly' }))).toEqual(["O'Reilly Auto Parts"]);
+    expect(names(await find(ws.member.token, { q: 'mueller' }))).toEqual(['Müller Bau']);
+    expect(names(await find(ws.member.token, { q: 'bau' }))).toEqual(['Müller Bau']);
+    expect(names(await find(globex.owner.token, { q: 'agricole' }))).toEqual([]);
+    // A word cursor belongs to its query.
+    const first = await find(ws.member.token, { q: 'ban', limit: 3 });
+    const wordPage = await find(ws.member.token, { q: 'ban', limit: 3, cursor: first.body.nextCursor });
+    expect(names(wordPage)).toEqual(['First Bank Bancorp', 'Deutsche Bank']);
+    expect((await find(ws.member.token, { q: 'deu', cursor: first.body.nextCursor })).status).toBe(400);
+  });
+
+  it('follows a rename, an archive and a merge', async () => {
+    const ws = await seedWorkspace(stack, 'Words follow');
+    const bank = await createCompany(ws.owner.token, { name: 'Deutsche Bank' });
+    const agricole = await createCompany(ws.owner.token, { name: 'Crédit Agricole' });
+    const renamed = await stack.api('PATCH', `/v1/companies/${bank.body.id}`, {
+      token: ws.owner.token,
+      body: { name: 'Deutsche Post DHL' },
+    });
+    expect(renamed.status).toBe(200);
+    expect(names(await find(ws.member.token, { q: 'bank' }))).toEqual([]);
+    expect(names(await find(ws.member.token, { q: 'post' }))).toEqual(['Deutsche Post DHL']);
+    expect(names(await find(ws.member.token, { q: 'dhl' }))).toEqual(['Deutsche Post DHL']);
+    expect(
+      (await stack.api('POST', `/v1/companies/${agricole.body.id}/archive`, { token: ws.owner.token }))
+        .status,
+    ).toBe(200);
+    expect(names(await find(ws.member.token, { q: 'agricole' }))).toEqual([]);
+    expect(names(await find(ws.member.token, { q: 'agricole', archived: 'true' }))).toEqual([
+      'Crédit Agricole',
+    ]);
+    const source = await createCompany(ws.owner.token, { name: 'Globex Holdings' });
+    const target = await createCompany(ws.owner.token, { name: 'Initrode Holdings' });
+    const merged = await stack.api('POST', `/v1/companies/${target.body.id}/merge`, {
+      token: ws.owner.token,
+      body: { sourceCompanyIds: [source.body.id] },
+    });
+    expect(merged.status).toBe(200);
+    expect(names(await find(ws.member.token, { q: 'holdings' }))).toEqual(['Initrode Holdings']);
+    expect(names(await find(ws.member.token, { q: 'holdings', archived: 'true' }))).toEqual([
+      'Globex Holdings',
+    ]);
+  });
+
+  it('finds a company written before its words were kept by a later word once it next changes', async () => {
+    const ws = await seedWorkspace(stack, 'Words later');
+    const created = await createCompany(ws.owner.token, { name: 'Crédit Agricole' });
+    // As stored before: no word items, no nameWords.
+    const { db } = stack.deps;
+    await db.entities.companyNameWord
+      .delete({
+        workspaceId: ws.workspace.id,
+        status: 'active',
+        words: 'agricole',
+        companyId: created.body.id,
+      })
+      .go();
+    const { data: item } = await db.entities.company
+      .get({ workspaceId: ws.workspace.id, companyId: created.body.id })
+      .go();
+    const { nameWords, ...older } = item!;
+    expect(nameWords).toEqual(['agricole']);
+    await db.entities.company.put(older).go();
+    expect(names(await find(ws.member.token, { q: 'credit' }))).toEqual(['Crédit Agricole']);
+    expect(names(await find(ws.member.token, { q: 'agricole' }))).toEqual([]);
+    const changed = await stack.api('PATCH', `/v1/companies/${created.body.id}`, {
+      token: ws.owner.token,
+      body: { website: 'credit-agricole.com' },
+    });
+    expect(changed.status).toBe(200);
+    expect(names(await find(ws.member.token, { q: 'agricole' }))).toEqual(['Crédit Agricole']);
+  });
+});
+
 describe('merge', () => {
   afterEach(() => {
     companyMergeSettings.recordsPerRequest = 200;
@@ -738,8 +861,9 @@ describe('access', () => {
       'query.archived',
       'query.limit',
     ]);
-    expect((await stack.api('GET', '/v1/companies/co_00000000000000000000000000', { token: acme.owner.token })).status).toBe(
-      404,
-    );
+    expect(
+      (await stack.api('GET', '/v1/companies/co_00000000000000000000000000', { token: acme.owner.token }))
+        .status,
+    ).toBe(404);
   });
 });

@@ -17,7 +17,7 @@ export const companiesRoutes = {
     path: '/v1/companies',
     group: 'companies',
     tag: 'Companies',
-    summary: 'List companies by name, active or archived; `q` finds those whose name begins with it',
+    summary: 'List companies by name, active or archived; `q` finds those with a name or a word of it beginning with it',
     auth: true,
     query: listCompaniesQuery,
     response: {

@@ -620,7 +620,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List companies by name, active or archived; `q` finds those whose name begins with it */
+        /** List companies by name, active or archived; `q` finds those with a name or a word of it beginning with it */
         get: operations["listCompanies"];
         put?: never;
         /**
@@ -11343,7 +11343,7 @@ export interface operations {
                 cursor?: string;
                 /** @description true lists archived companies instead of active ones */
                 archived?: "true" | "false";
-                /** @description A prefix of the name (its beginning, case- and accent-insensitive) */
+                /** @description Finds companies by the beginning of their name or of any later word of it, case- and accent-insensitive, punctuation ignored (`agricole` finds Crédit Agricole; German umlauts may be spelled out: `mueller`). Those whose name begins with it come first, by name; then those matched by a later word, in the order of those words. Each company comes once; a page may hold fewer than `limit` companies while `nextCursor` is not null */
                 q?: string;
             };
             header?: never;
