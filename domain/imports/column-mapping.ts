@@ -102,7 +102,7 @@ export const headerKey = (header: string): string =>
 // person", Odoo's "Salesperson", Copper's "Owned By", Brevo's "SMS", Teamleader's "GSM", folk's
 // "Companies"), the commonest German, French and Spanish ones, then others as spelled.
 const knownKeys: Record<string, FieldTarget> = {
-  ...keys('name', 'name fullname contactname displayname personname'),
+  ...keys('name', 'name fullname contactname displayname personname nome nombre nom'),
   ...keys('firstName', 'firstname givenname first forename vorname prenom'),
   ...keys('middleName', 'middlename additionalname middle middlenames'),
   ...keys('lastName', 'lastname familyname surname last nachname nomdefamille apellido apellidos'),
@@ -117,6 +117,30 @@ const knownKeys: Record<string, FieldTarget> = {
   ...keys('tags', 'tags tag labels groupmembership categories'),
   ...keys('owner', 'owner contactowner recordowner leadowner assignedto ownername owneremail hubspotowner salesowner responsibleperson responsible salesperson ownedby'),
   ...keys('phone', 'worknumber homenumber othernumber officenumber businessnumber directnumber gsm sms'),
+  // Italian, Portuguese, Dutch, Swedish, Norwegian, Danish and Finnish (HubSpot's own translations among them:
+  // "Numero di telefono", "Proprietário do contato", "Contacteigenaar"), more Spanish, French and German.
+  // "Nome", "Nombre" and "Nom" are decided beside the other columns (planColumns).
+  ...keys('name', 'nomecompleto nomeecognome nominativo nombrecompleto nomcomplet naam volledigenaam namn navn fulltnavn nimi kokonimi'),
+  ...keys('firstName', 'primeironome primernombre voornaam fornamn fornavn etunimi'),
+  ...keys('middleName', 'tussenvoegsel'),
+  ...keys('lastName', 'cognome sobrenome ultimonome primerapellido achternaam efternamn etternavn efternavn sukunimi'),
+  ...keys('email', 'indirizzoemail postaelettronica enderecodeemail enderecoeletronico correioeletronico emailadres epost epostadress epostadresse sahkoposti sahkopostiosoite'),
+  ...keys('phone', 'telefone numerodetelefone numerodetelefono numeroditelefono numerodetelephone numerodecelular numerodicellulare numerodetelefonomovil numerodetelephonemobile cellulare telefonocellulare telemovel telefoonnummer telefoon mobiel mobielnummer mobieltelefoonnummer mobielenummer telefonnummer mobilnummer mobiltelefonnummer handynummer puhelin puhelinnumero matkapuhelin matkapuhelinnumero'),
+  ...keys('company', 'azienda nomeazienda societa ditta ragionesociale nomedaempresa companhia nombredelaempresa compania nomdelentreprise namedesunternehmens firmenname bedrijf bedrijfsnaam organisatie foretag foretagsnamn bolag bedrift selskap firmanavn virksomhed virksomhedsnavn yritys yrityksennimi'),
+  ...keys('jobTitle', 'qualifica mansione posizione ruolo funcao puesto intituleduposte berufsbezeichnung functie functietitel befattning jobbtitel yrkestitel stilling stillingstittel jobtitel titteli tehtava tehtavanimike'),
+  ...keys('city', 'citta comune localita cidade municipio poblacion localidad plaats woonplaats stad sted poststed by kaupunki paikkakunta kunta'),
+  ...keys('state', 'provincia regione statoregione estado estadoregiao uf estadoregion etatregion bundeslandregion provincie staatregio lan fylke maakunta'),
+  ...keys('country', 'paese nazione paeseregione paisregiao paisregion paysregion landregion landregio landomrade maa maaalue'),
+  ...keys('tags', 'etichette etiquetas marcadores etiquettes'),
+  ...keys('owner', 'proprietario proprietariodelcontatto proprietariodocontato propietario propietariodelcontacto proprietaire proprietaireducontact kontaktinhaber eigenaar contacteigenaar agare kontaktagare eier kontakteier ejer kontaktejer omistaja yhteyshenkilonomistaja'),
+  ...spelled('name', ['Nafn', 'Fullt nafn']),
+  ...spelled('firstName', ['Fornafn']),
+  ...spelled('lastName', ['Eftirnafn']),
+  ...spelled('email', ['Netfang', 'Tölvupóstur']),
+  ...spelled('phone', ['Sími', 'Símanúmer', 'Farsími']),
+  ...spelled('company', ['Fyrirtæki', 'Vinnustaður']),
+  ...spelled('jobTitle', ['Starfsheiti']),
+  ...spelled('city', ['Staður', 'Bær', 'Sveitarfélag', 'Póststöð']),
   // Headers of Excel sheets and CRMs in Russian, Ukrainian, Polish, Czech, Turkish, Greek, Hebrew, Arabic,
   // Japanese, Chinese, Korean, Thai, Lithuanian, Latvian and Estonian, as written (reduced by headerKey, which also drops Arabic's hamza:
   // الأول and الاول are one key, and makes full-width letters ASCII: Ｅメール is Eメール).
@@ -267,6 +291,16 @@ export function planColumns(headers: string[], mapping: ColumnMapping = {}): Col
     if (key === 'title') return undefined;
     if (key === 'url' && linkedInConnections) return 'linkedin';
     return recogniseHeader(header);
+  });
+  // "Nome" and "Nombre" are the given name beside a surname column (Cognome, Sobrenome, Apellidos), else
+  // the whole name; French "Nom" is the surname beside Prénom, else the whole name.
+  const has = (target: FieldTarget) => recognised.includes(target) || [...mapped.values()].includes(target);
+  const hasFirstName = has('firstName');
+  const hasLastName = has('lastName');
+  headers.forEach((header, index) => {
+    const key = headerKey(header);
+    if ((key === 'nome' || key === 'nombre') && hasLastName) recognised[index] = 'firstName';
+    if (key === 'nom' && hasFirstName) recognised[index] = 'lastName';
   });
   const hasJobTitle = headers.some((_, index) => (mapped.get(index) ?? recognised[index]) === 'jobTitle');
   const columns: PlannedColumn[] = [];

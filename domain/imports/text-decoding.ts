@@ -171,6 +171,20 @@ const turkishMark = /[\xd0\xde\xf0\xfe]/;
 const balticLetter =
   /[\xc0\xc1\xc2\xc6\xc8\xcb\xcc\xcd\xce\xcf\xd2\xd8\xdb\xe0\xe1\xe2\xe6\xe8\xeb\xec\xed\xee\xef\xf2\xf8\xfb]/;
 const turkishDotless = /[\xdd\xfd]/;
+// Icelandic, written in Windows-1252, has Ð ð Þ þ on those bytes and Ý ý on Turkish's İ ı, beside
+// vowels with an acute accent on nearly every line (-dóttir, Jón, Guðrún). Turkish writes no acute
+// accent and no æ, and Icelandic no ç or ü; of those vowels, é ó ú are not Baltic letters either
+// (the others are Windows-1257's į ķ ę and their capitals).
+const icelandicVowel = /[\xc1\xc6\xc9\xcd\xd3\xda\xe1\xe6\xe9\xed\xf3\xfa]/g;
+const icelandicNotBalticVowel = /[\xc9\xd3\xda\xe9\xf3\xfa]/g;
+const turkishNotIcelandic = /[\xc7\xdc\xe7\xfc]/;
+const dotlessOrY = /[\xdd\xfd]/g;
+
+/** Icelandic rather than Turkish (or Baltic): `vowels` there, no ç or ü, and at least as many of them as ı/ý. */
+const readsAsIcelandic = (bytes: string, vowels: RegExp) => {
+  const found = bytes.match(vowels)?.length ?? 0;
+  return found > 0 && !turkishNotIcelandic.test(bytes) && found >= (bytes.match(dotlessOrY)?.length ?? 0);
+};
 
 // Windows-874 (Thai): its vowel and tone marks that sit above or below a letter follow a consonant
 // (0xA1–0xCE) or another such mark, its vowels written first (เ แ โ ใ ไ) come before a consonant, and it
@@ -300,7 +314,10 @@ function hebrewOrArabic(tally: NonLatinTally): 'windows-1255' | 'windows-1256' |
  * Windows-1250 goes to it when the text has Š, š, Ž or ž: Czech "Dvořák" and French "Dvoøák" both
  * read as words, but only a Central European file is likely to hold "Šťastný" too. Likewise a tie goes
  * to Windows-1254 when the text has Ğ, ğ, Ş or ş ("Doğan" is "Doðan" in Windows-1252), or to
- * Windows-1257 when those bytes (its Š š Ž ž) stand beside Baltic letters and no ı or İ ("Bērziņš").
+ * Windows-1257 when those bytes (its Š š Ž ž) stand beside Baltic letters and no ı or İ ("Bērziņš"),
+ * except that Icelandic stays Windows-1252: Ð ð Þ þ there beside vowels with an acute accent and no ç
+ * or ü ("Sigríður Jónsdóttir"). A name of neither ("Guðmundur Björnsson") reads as Turkish alone; a
+ * file's start holds enough names to tell.
  */
 export function oneByteEncodingOf(bytes: string): OneByteEncoding {
   if (readsAsThai(bytes)) return 'windows-874';
@@ -362,8 +379,10 @@ export function oneByteEncodingOf(bytes: string): OneByteEncoding {
   )
     return 'windows-1250';
   if (western > 0 && turkishMark.test(bytes)) {
+    if (readsAsIcelandic(bytes, icelandicNotBalticVowel)) return 'windows-1252';
     if (counts['windows-1257'] >= western && balticLetter.test(bytes) && !turkishDotless.test(bytes))
       return 'windows-1257';
+    if (readsAsIcelandic(bytes, icelandicVowel)) return 'windows-1252';
     if (counts['windows-1254'] >= western) return 'windows-1254';
   }
   return 'windows-1252';

@@ -395,6 +395,36 @@ describe('Excel for Windows, Polish locale (Windows-1250, semicolons, Polish hea
   });
 });
 
+describe('Excel for Windows, Portuguese (Brazil) locale (Windows-1252, semicolons, Nome beside Sobrenome)', () => {
+  it('joins Nome and Sobrenome, reads (DDD) numbers with the default country, and the UF as the state', async () => {
+    const { bytes, file } = fixture('excelWindowsBrazil');
+    const result = await importFile(bytes, file, { defaultCountry: 'BR' });
+    expect(result.job.result.file).toMatchObject({ encoding: 'windows-1252', delimiter: ';', skippedColumns: [] });
+    expect(result.counts).toMatchObject({ rowsRead: 3, created: 3, rejected: 0 });
+    const joao = await contact('email', 'joao.silva@example.com.br');
+    expect(joao).toMatchObject({ name: 'João da Silva', companyName: 'Padaria Pão de Açúcar Ltda.', jobTitle: 'Gerente', city: 'São Paulo', state: 'SP' });
+    expect(channelsOf(joao, 'phone')).toEqual(['+5511987654321']);
+    const malu = await contact('email', 'malu@example.com.br');
+    expect(malu).toMatchObject({ name: 'Maria Luísa Gonçalves', companyName: 'Construtora Ipê S.A.', city: 'Rio de Janeiro', state: 'RJ' });
+    expect(channelsOf(malu, 'phone')).toEqual(['+552134567890']);
+    expect(await contact('email', 'antonio@example.com.br')).toMatchObject({ name: 'Antônio Conceição', companyName: 'Café Três Corações', city: 'Belo Horizonte' });
+  });
+});
+
+describe('Excel for Windows, Icelandic locale (Windows-1252 with ð þ ý, Icelandic headers)', () => {
+  it('reads ð, þ and ý as Icelandic, not as Turkish ğ ş ı, and knows Nafn, Netfang, Farsími, Fyrirtæki, Starfsheiti, Staður', async () => {
+    const { bytes, file } = fixture('excelWindowsIcelandic');
+    const result = await importFile(bytes, file, { defaultCountry: 'IS' });
+    expect(result.job.result.file).toMatchObject({ encoding: 'windows-1252', delimiter: ';', skippedColumns: [] });
+    expect(result.counts).toMatchObject({ rowsRead: 3, created: 3, rejected: 0 });
+    const thordur = await contact('email', 'thordur@example.is');
+    expect(thordur).toMatchObject({ name: 'Þórður Guðmundsson', companyName: 'Marel hf.', jobTitle: 'Sölustjóri', city: 'Garðabær' });
+    expect(channelsOf(thordur, 'phone')).toEqual(['+3548621234']);
+    expect(await contact('email', 'sigga@example.is')).toMatchObject({ name: 'Sigríður Jónsdóttir', companyName: 'Íslandsbanki hf.', jobTitle: 'Framkvæmdastjóri', city: 'Reykjavík' });
+    expect(await contact('email', 'gudrun@example.is')).toMatchObject({ name: 'Guðrún Ýr Þorsteinsdóttir', companyName: 'Eyþór & Co ehf.', city: 'Hafnarfjörður' });
+  });
+});
+
 describe('Excel for Windows, Hebrew locale (Windows-1255, Hebrew headers)', () => {
   it('reads it as Windows-1255: Hebrew names and headers, quoted abbreviations, local numbers', async () => {
     const { bytes, file } = fixture('excelWindowsHebrew');

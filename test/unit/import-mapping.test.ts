@@ -148,8 +148,68 @@ describe('header recognition', () => {
       ['Vardas', 'Pavardė', 'El. paštas', 'Telefonas', 'Įmonė', 'Pareigos', 'Miestas', 'Uzvārds', 'Tālrunis', 'Uzņēmums', 'Eesnimi', 'E-post', 'Ettevõte'],
       { Vardas: 'firstName', Pavardė: 'lastName', 'El. paštas': 'email', Telefonas: 'phone', Įmonė: 'company', Pareigos: 'jobTitle', Miestas: 'city', Uzvārds: 'lastName', Tālrunis: 'phone', Uzņēmums: 'company', Eesnimi: 'firstName', 'E-post': 'email', Ettevõte: 'company' },
     ],
+    [
+      'HubSpot in Portuguese (Brazil)',
+      ['Nome', 'Sobrenome', 'E-mail', 'Número de telefone', 'Número de celular', 'Nome da empresa', 'Cargo', 'Cidade', 'Estado/Região', 'País/Região', 'Proprietário do contato', 'Fase do ciclo de vida'],
+      { Nome: 'firstName', Sobrenome: 'lastName', 'E-mail': 'email', 'Número de telefone': 'phone', 'Número de celular': 'phone', 'Nome da empresa': 'company', Cargo: 'jobTitle', Cidade: 'city', 'Estado/Região': 'state', 'País/Região': 'country', 'Proprietário do contato': 'owner' },
+    ],
+    [
+      'a Brazilian sheet (one name column)',
+      ['Nome', 'E-mail', 'Telefone', 'Celular', 'Empresa', 'Função', 'Cidade', 'UF', 'Marcadores'],
+      { Nome: 'name', 'E-mail': 'email', Telefone: 'phone', Celular: 'phone', Empresa: 'company', Função: 'jobTitle', Cidade: 'city', UF: 'state', Marcadores: 'tags' },
+    ],
+    [
+      'HubSpot in Italian, and an Italian sheet',
+      ['Nome', 'Cognome', 'E-mail', 'Numero di telefono', 'Numero di cellulare', 'Nome azienda', 'Qualifica', 'Città', 'Stato/Regione', 'Paese/regione', 'Proprietario del contatto', 'Ragione sociale', 'Provincia', 'Etichette'],
+      { Nome: 'firstName', Cognome: 'lastName', 'E-mail': 'email', 'Numero di telefono': 'phone', 'Numero di cellulare': 'phone', 'Nome azienda': 'company', Qualifica: 'jobTitle', Città: 'city', 'Stato/Regione': 'state', 'Paese/regione': 'country', 'Proprietario del contatto': 'owner', 'Ragione sociale': 'company', Provincia: 'state', Etichette: 'tags' },
+    ],
+    [
+      'HubSpot in Spanish, and Nombre beside Apellidos',
+      ['Nombre', 'Apellidos', 'Correo', 'Número de teléfono', 'Número de teléfono móvil', 'Nombre de la empresa', 'Puesto', 'Ciudad', 'Estado/Región', 'País/región', 'Propietario del contacto'],
+      { Nombre: 'firstName', Apellidos: 'lastName', Correo: 'email', 'Número de teléfono': 'phone', 'Número de teléfono móvil': 'phone', 'Nombre de la empresa': 'company', Puesto: 'jobTitle', Ciudad: 'city', 'Estado/Región': 'state', 'País/región': 'country', 'Propietario del contacto': 'owner' },
+    ],
+    [
+      'HubSpot in French (Nom is the surname beside Prénom)',
+      ['Prénom', 'Nom', 'E-mail', 'Numéro de téléphone', 'Numéro de téléphone mobile', "Nom de l'entreprise", 'Intitulé du poste', 'Ville', 'État/Région', 'Pays/région', 'Propriétaire du contact'],
+      { Prénom: 'firstName', Nom: 'lastName', 'E-mail': 'email', 'Numéro de téléphone': 'phone', 'Numéro de téléphone mobile': 'phone', "Nom de l'entreprise": 'company', 'Intitulé du poste': 'jobTitle', Ville: 'city', 'État/Région': 'state', 'Pays/région': 'country', 'Propriétaire du contact': 'owner' },
+    ],
+    [
+      'HubSpot in German',
+      ['Vorname', 'Nachname', 'E-Mail', 'Telefonnummer', 'Mobiltelefonnummer', 'Name des Unternehmens', 'Berufsbezeichnung', 'Stadt', 'Bundesland/Region', 'Land/Region', 'Kontaktinhaber'],
+      { Vorname: 'firstName', Nachname: 'lastName', 'E-Mail': 'email', Telefonnummer: 'phone', Mobiltelefonnummer: 'phone', 'Name des Unternehmens': 'company', Berufsbezeichnung: 'jobTitle', Stadt: 'city', 'Bundesland/Region': 'state', 'Land/Region': 'country', Kontaktinhaber: 'owner' },
+    ],
+    [
+      'HubSpot in Dutch, and a Dutch sheet with tussenvoegsel',
+      ['Voornaam', 'Tussenvoegsel', 'Achternaam', 'E-mailadres', 'Telefoonnummer', 'Mobiel telefoonnummer', 'Bedrijfsnaam', 'Functie', 'Plaats', 'Provincie', 'Land/regio', 'Contacteigenaar'],
+      { Voornaam: 'firstName', Tussenvoegsel: 'middleName', Achternaam: 'lastName', 'E-mailadres': 'email', Telefoonnummer: 'phone', 'Mobiel telefoonnummer': 'phone', Bedrijfsnaam: 'company', Functie: 'jobTitle', Plaats: 'city', Provincie: 'state', 'Land/regio': 'country', Contacteigenaar: 'owner' },
+    ],
+    [
+      'Swedish, Norwegian and Danish sheets',
+      ['Förnamn', 'Efternamn', 'E-postadress', 'Mobilnummer', 'Företag', 'Befattning', 'Ort', 'Län', 'Kontaktägare', 'Fornavn', 'Etternavn', 'E-postadresse', 'Firmanavn', 'Stillingstittel', 'Poststed', 'Efternavn', 'Virksomhed', 'Jobtitel', 'By', 'Land/område', 'Kontaktejer'],
+      { Förnamn: 'firstName', Efternamn: 'lastName', 'E-postadress': 'email', Mobilnummer: 'phone', Företag: 'company', Befattning: 'jobTitle', Ort: 'city', Län: 'state', Kontaktägare: 'owner', Fornavn: 'firstName', Etternavn: 'lastName', 'E-postadresse': 'email', Firmanavn: 'company', Stillingstittel: 'jobTitle', Poststed: 'city', Efternavn: 'lastName', Virksomhed: 'company', Jobtitel: 'jobTitle', By: 'city', 'Land/område': 'country', Kontaktejer: 'owner' },
+    ],
+    [
+      'a Finnish sheet',
+      ['Etunimi', 'Sukunimi', 'Sähköposti', 'Puhelinnumero', 'Matkapuhelin', 'Yrityksen nimi', 'Tehtävänimike', 'Kaupunki', 'Maa', 'Yhteyshenkilön omistaja'],
+      { Etunimi: 'firstName', Sukunimi: 'lastName', Sähköposti: 'email', Puhelinnumero: 'phone', Matkapuhelin: 'phone', 'Yrityksen nimi': 'company', Tehtävänimike: 'jobTitle', Kaupunki: 'city', Maa: 'country', 'Yhteyshenkilön omistaja': 'owner' },
+    ],
+    [
+      'an Icelandic sheet',
+      ['Nafn', 'Netfang', 'Sími', 'Farsími', 'Fyrirtæki', 'Starfsheiti', 'Staður', 'Land'],
+      { Nafn: 'name', Netfang: 'email', Sími: 'phone', Farsími: 'phone', Fyrirtæki: 'company', Starfsheiti: 'jobTitle', Staður: 'city', Land: 'country' },
+    ],
   ])('recognises the export headers of %s', (_vendor, headers, expected) => {
     expect(targets(headers)).toEqual(expected);
+  });
+
+  it('reads Nome and Nombre as the given name beside a surname column, Nom as the surname beside Prénom, each else as the whole name', () => {
+    expect(targets(['Nome', 'Cognome', 'Email'])).toMatchObject({ Nome: 'firstName', Cognome: 'lastName' });
+    expect(targets(['Nome', 'Email'])).toMatchObject({ Nome: 'name' });
+    expect(targets(['Nombre', 'Email'])).toMatchObject({ Nombre: 'name' });
+    expect(targets(['Nom', 'Email'])).toMatchObject({ Nom: 'name' });
+    expect(targets(['Nom', 'Prénom', 'Email'])).toMatchObject({ Nom: 'lastName', Prénom: 'firstName' });
+    // A surname column named by the mapping counts too.
+    expect(targets(['Nome', 'Apelido', 'Email'], { Apelido: 'lastName' })).toMatchObject({ Nome: 'firstName', Apelido: 'lastName' });
   });
 
   it('reads Outlook’s Title as a name prefix beside a Job Title column, as a job title without one', () => {

@@ -278,6 +278,26 @@ describe('telling the Central European and Cyrillic code pages (Excel on Windows
     readsBack(text, 'windows-1257'),
   );
 
+  it.each([
+    'Sigríður Jónsdóttir',
+    'Þórður Guðmundsson',
+    'Guðrún Ýr Þorsteinsdóttir',
+    'Eyþór Ingi Gunnlaugsson, Akureyri',
+    'Davíð Þór Jónsson',
+    'Ragnheiður Ásta Pétursdóttir',
+    'Hrafnhildur Ýr Bæringsdóttir',
+    'Þorgerður Katrín Gunnarsdóttir, Hafnarfjörður',
+  ])('reads Icelandic %s back from Windows-1252, not as Turkish or Baltic', (text) => readsBack(text, 'windows-1252'));
+
+  it('reads a Turkish file with a foreign name still as Windows-1254, and Icelandic with no accented vowel as it must', () => {
+    // ç or ü, or more ı than acute vowels: Turkish.
+    for (const text of ['Ayşe Yılmaz, José Pérez, Mehmet Çelik', 'Fatma Şahin; Renée Doğan; Ali Yıldız']) readsBack(text, 'windows-1254');
+    // Nothing but ð and ö: the bytes read as Turkish ("Guğmundur"), as they would for a Turkish name.
+    expect(legacyEncodingOf(encode('Guðmundur Björnsson', 'windows-1252'))).toBe('windows-1254');
+    // A file's start holds more names: with one -dóttir among them, it is Icelandic.
+    readsBack('Guðmundur Björnsson;Hafnarfjörður\r\nSigríður Jónsdóttir;Reykjavík\r\n', 'windows-1252');
+  });
+
   it('keeps Greek capitals, which fall on Thai letters and marks, in Windows-1253', () => {
     for (const text of ['ΕΤΑΙΡΕΙΑ ΑΕ', 'ΑΘΗΝΑ', 'ΓΙΩΡΓΟΣ ΠΑΠΑΣ']) readsBack(text, 'windows-1253');
   });
