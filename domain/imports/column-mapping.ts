@@ -119,11 +119,12 @@ const knownKeys: Record<string, FieldTarget> = {
   ...keys('phone', 'worknumber homenumber othernumber officenumber businessnumber directnumber gsm sms'),
   // Italian, Portuguese, Dutch, Swedish, Norwegian, Danish and Finnish (HubSpot's own translations among them:
   // "Numero di telefono", "Proprietário do contato", "Contacteigenaar"), more Spanish, French and German.
-  // "Nome", "Nombre" and "Nom" are decided beside the other columns (planColumns).
+  // "Nome", "Nombre" and "Nom" are decided beside the other columns (planColumns); two surname columns
+  // ("Apellido paterno", "Apellido materno") are joined (row-normaliser.ts).
   ...keys('name', 'nomecompleto nomeecognome nominativo nombrecompleto nomcomplet naam volledigenaam namn navn fulltnavn nimi kokonimi'),
   ...keys('firstName', 'primeironome primernombre voornaam fornamn fornavn etunimi'),
-  ...keys('middleName', 'tussenvoegsel'),
-  ...keys('lastName', 'cognome sobrenome ultimonome primerapellido achternaam efternamn etternavn efternavn sukunimi'),
+  ...keys('middleName', 'tussenvoegsel segundonombre'),
+  ...keys('lastName', 'cognome sobrenome ultimonome primerapellido segundoapellido apellidopaterno apellidomaterno apellido1 apellido2 achternaam efternamn etternavn efternavn sukunimi'),
   ...keys('email', 'indirizzoemail postaelettronica enderecodeemail enderecoeletronico correioeletronico emailadres epost epostadress epostadresse sahkoposti sahkopostiosoite'),
   ...keys('phone', 'telefone numerodetelefone numerodetelefono numeroditelefono numerodetelephone numerodecelular numerodicellulare numerodetelefonomovil numerodetelephonemobile cellulare telefonocellulare telemovel telefoonnummer telefoon mobiel mobielnummer mobieltelefoonnummer mobielenummer telefonnummer mobilnummer mobiltelefonnummer handynummer puhelin puhelinnumero matkapuhelin matkapuhelinnumero'),
   ...keys('company', 'azienda nomeazienda societa ditta ragionesociale nomedaempresa companhia nombredelaempresa compania nomdelentreprise namedesunternehmens firmenname bedrijf bedrijfsnaam organisatie foretag foretagsnamn bolag bedrift selskap firmanavn virksomhed virksomhedsnavn yritys yrityksennimi'),

@@ -181,7 +181,12 @@ export function normaliseRecord(
         const text = oneLine(cell);
         if (text.length > importValueLimits.name) return tooLong(column, importValueLimits.name);
         const kept = nameParts[target];
-        if (kept) secondValue(column.header, text, kept);
+        if (kept && target === 'lastName' && text.toLowerCase() !== kept.text.toLowerCase()) {
+          // Two surname columns (Spanish "Apellido paterno" and "Apellido materno"): both, in column order.
+          kept.text = `${kept.text} ${text}`;
+          kept.column = `${kept.column} + ${column.header}`;
+          if (kept.text.length > importValueLimits.name) return tooLong(column, importValueLimits.name);
+        } else if (kept) secondValue(column.header, text, kept);
         else nameParts[target] = { text, column: column.header };
         break;
       }

@@ -294,6 +294,17 @@ describe('values as other tools write them', () => {
     ]);
   });
 
+  it('joins two surname columns in column order (Spanish paternal and maternal surnames), a repeated one once', () => {
+    const spanish = planColumns(['Nombre', 'Segundo nombre', 'Apellido paterno', 'Apellido materno', 'Correo']);
+    const row = normaliseRecord(['María', 'José', 'García', 'Márquez', 'mj@example.mx'], position, spanish);
+    if (row.kind !== 'candidate') throw new Error('expected a candidate');
+    expect(row.candidate).toMatchObject({ name: 'María José García Márquez' });
+    expect(row.candidate.dropped ?? []).toEqual([]);
+    const repeated = normaliseRecord(['Ana', '', 'López', 'lópez', 'ana@example.mx'], position, spanish);
+    if (repeated.kind !== 'candidate') throw new Error('expected a candidate');
+    expect(repeated.candidate.name).toBe('Ana López');
+  });
+
   it('says which column the owner came from', () => {
     expect(candidate({ Email: 'a@example.com', Owner: 'Olivia Owner' })).toMatchObject({ owner: 'Olivia Owner', ownerColumn: 'Owner' });
   });
