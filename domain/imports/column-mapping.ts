@@ -102,7 +102,7 @@ export const headerKey = (header: string): string =>
 // person", Odoo's "Salesperson", Copper's "Owned By", Brevo's "SMS", Teamleader's "GSM", folk's
 // "Companies"), the commonest German, French and Spanish ones, then others as spelled.
 const knownKeys: Record<string, FieldTarget> = {
-  ...keys('name', 'name fullname contactname displayname personname nome nombre nom'),
+  ...keys('name', 'name fullname contactname displayname personname nome nombre nom ten'),
   ...keys('firstName', 'firstname givenname first forename vorname prenom'),
   ...keys('middleName', 'middlename additionalname middle middlenames'),
   ...keys('lastName', 'lastname familyname surname last nachname nomdefamille apellido apellidos'),
@@ -117,7 +117,7 @@ const knownKeys: Record<string, FieldTarget> = {
   ...keys('tags', 'tags tag labels groupmembership categories'),
   ...keys('owner', 'owner contactowner recordowner leadowner assignedto ownername owneremail hubspotowner salesowner responsibleperson responsible salesperson ownedby'),
   ...keys('phone', 'worknumber homenumber othernumber officenumber businessnumber directnumber gsm sms'),
-  // Italian, Portuguese, Dutch, Swedish, Norwegian, Danish and Finnish (HubSpot's own translations among them:
+  // Italian, Portuguese, Dutch, Swedish, Norwegian, Danish, Finnish, Icelandic, Hungarian and Vietnamese (HubSpot's own translations among them:
   // "Numero di telefono", "Proprietário do contato", "Contacteigenaar"), more Spanish, French and German.
   // "Nome", "Nombre" and "Nom" are decided beside the other columns (planColumns); two surname columns
   // ("Apellido paterno", "Apellido materno") are joined (row-normaliser.ts).
@@ -134,6 +134,27 @@ const knownKeys: Record<string, FieldTarget> = {
   ...keys('country', 'paese nazione paeseregione paisregiao paisregion paysregion landregion landregio landomrade maa maaalue'),
   ...keys('tags', 'etichette etiquetas marcadores etiquettes'),
   ...keys('owner', 'proprietario proprietariodelcontatto proprietariodocontato propietario propietariodelcontacto proprietaire proprietaireducontact kontaktinhaber eigenaar contacteigenaar agare kontaktagare eier kontakteier ejer kontaktejer omistaja yhteyshenkilonomistaja'),
+  ...spelled('name', ['Họ và tên', 'Họ tên', 'Tên khách hàng', 'Tên liên hệ', 'Họ và tên khách hàng']),
+  ...spelled('middleName', ['Tên đệm']),
+  ...spelled('lastName', ['Họ', '姓氏']),
+  ...spelled('firstName', ['名字']),
+  ...spelled('email', ['Địa chỉ email', 'Thư điện tử']),
+  ...spelled('phone', ['Số điện thoại', 'Điện thoại', 'Di động', 'Số di động', 'SĐT', 'Điện thoại di động']),
+  ...spelled('company', ['Công ty', 'Tên công ty', 'Doanh nghiệp']),
+  ...spelled('jobTitle', ['Chức vụ', 'Chức danh']),
+  ...spelled('city', ['Thành phố', 'Tỉnh/Thành phố', 'Tỉnh/TP', 'Tỉnh thành']),
+  ...spelled('country', ['Quốc gia']),
+  ...spelled('tags', ['Nhãn']),
+  ...spelled('owner', ['Người phụ trách', 'Nhân viên phụ trách']),
+  ...spelled('name', ['Név', 'Teljes név']),
+  ...spelled('firstName', ['Keresztnév', 'Utónév']),
+  ...spelled('lastName', ['Vezetéknév']),
+  ...spelled('email', ['E-mail cím']),
+  ...spelled('phone', ['Telefonszám', 'Mobilszám', 'Mobiltelefonszám']),
+  ...spelled('company', ['Cég', 'Cégnév']),
+  ...spelled('jobTitle', ['Beosztás', 'Pozíció']),
+  ...spelled('city', ['Város', 'Település']),
+  ...spelled('country', ['Ország']),
   ...spelled('name', ['Nafn', 'Fullt nafn']),
   ...spelled('firstName', ['Fornafn']),
   ...spelled('lastName', ['Eftirnafn']),
@@ -251,6 +272,8 @@ export interface SkippedColumn {
 
 export interface ColumnPlan {
   headers: string[];
+  /** The surname column is one written before the given name (Vietnamese "Họ", Chinese 姓, Korean 성). */
+  familyNameFirst: boolean;
   /** The columns that are imported, in file order. */
   columns: PlannedColumn[];
   /** The columns that are not, for the report. */
@@ -293,14 +316,14 @@ export function planColumns(headers: string[], mapping: ColumnMapping = {}): Col
     if (key === 'url' && linkedInConnections) return 'linkedin';
     return recogniseHeader(header);
   });
-  // "Nome" and "Nombre" are the given name beside a surname column (Cognome, Sobrenome, Apellidos), else
-  // the whole name; French "Nom" is the surname beside Prénom, else the whole name.
+  // "Nome", "Nombre", Vietnamese "Tên" and Korean 이름 are the given name beside a surname column
+  // (Cognome, Sobrenome, Apellidos, Họ, 성), else the whole name; French "Nom" is the surname beside Prénom, else the whole name.
   const has = (target: FieldTarget) => recognised.includes(target) || [...mapped.values()].includes(target);
   const hasFirstName = has('firstName');
   const hasLastName = has('lastName');
   headers.forEach((header, index) => {
     const key = headerKey(header);
-    if ((key === 'nome' || key === 'nombre') && hasLastName) recognised[index] = 'firstName';
+    if (['nome', 'nombre', 'ten', headerKey('이름')].includes(key) && hasLastName) recognised[index] = 'firstName';
     if (key === 'nom' && hasFirstName) recognised[index] = 'lastName';
   });
   const hasJobTitle = headers.some((_, index) => (mapped.get(index) ?? recognised[index]) === 'jobTitle');
@@ -335,5 +358,10 @@ export function planColumns(headers: string[], mapping: ColumnMapping = {}): Col
       { headers },
     );
   }
-  return { headers, columns, skipped };
+  const surname = columns.find((column) => column.target === 'lastName');
+  const familyNameFirst = surname !== undefined && familyNameFirstHeaders.has(headerKey(surname.header));
+  return { headers, columns, skipped, familyNameFirst };
 }
+
+/** Surname headers of languages that write the family name first. */
+const familyNameFirstHeaders = new Set(['Họ', '姓', '姓氏', '성', '氏', 'Vezetéknév'].map(headerKey));

@@ -41,6 +41,9 @@ const googleSystemGroups = new Set(['* mycontacts', '* starred']);
 // phone number's, zip code's or id's leading zeros (quotes inside doubled, as in a CSV field).
 const excelTextLiteral = /^="((?:[^"]|"")*)"$/s;
 
+// A name in Chinese, Japanese or Korean script (written family name first, without spaces).
+const eastAsianName = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}ー・]+$/u;
+
 /**
  * One cell as text: NFC, trimmed, without the `'` that guards a formula-like value (`'=`, `'+`,
  * `'-`, `'@`, `'` before a tab or CR: what the export writes so that spreadsheets do not evaluate it;
@@ -279,9 +282,13 @@ export function normaliseRecord(
   let name = nameParts.name?.text;
   let nameColumn = nameParts.name?.column;
   if (name === undefined) {
-    const parts = [nameParts.firstName, nameParts.middleName, nameParts.lastName].filter((part) => part !== undefined);
+    const { firstName, middleName, lastName } = nameParts;
+    const ideographic = [firstName, middleName, lastName].every((part) => part === undefined || eastAsianName.test(part.text));
+    const familyFirst = plan.familyNameFirst || (lastName !== undefined && ideographic);
+    const parts = (familyFirst ? [lastName, middleName, firstName] : [firstName, middleName, lastName]).filter((part) => part !== undefined);
     if (parts.length > 0) {
-      name = parts.map((part) => part.text).join(' ');
+      // Chinese, Japanese and Korean names are written family name first, without a space: 王 + 伟 is 王伟.
+      name = parts.map((part) => part.text).join(ideographic ? '' : ' ');
       nameColumn = parts.map((part) => part.column).join(' + ');
     }
   }

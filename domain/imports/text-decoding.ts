@@ -20,7 +20,7 @@ export type TextEncoding = 'utf-8' | LegacyEncoding | 'utf-16le' | 'utf-16be';
 /**
  * The one-byte encodings of text that is not UTF-8: Excel's "CSV" on Windows writes the system's ANSI
  * code page (Western 1252, Central European 1250, Cyrillic 1251, Greek 1253, Turkish 1254, Hebrew 1255,
- * Arabic 1256, Baltic 1257, Thai 874), Excel for Mac writes Mac Roman.
+ * Arabic 1256, Baltic 1257, Vietnamese 1258, Thai 874), Excel for Mac writes Mac Roman.
  */
 export const oneByteEncodings = [
   'windows-1252',
@@ -32,6 +32,7 @@ export const oneByteEncodings = [
   'windows-1255',
   'windows-1256',
   'windows-1257',
+  'windows-1258',
   'windows-874',
 ] as const;
 export type OneByteEncoding = (typeof oneByteEncodings)[number];
@@ -51,6 +52,8 @@ export const isLegacyEncoding = (encoding: TextEncoding | undefined): encoding i
  * one-byte code page its bytes read best in.
  */
 export function legacyEncodingOf(bytes: string): LegacyEncoding {
+  // Before the East Asian detector: Vietnamese pairs such as ê + tilde (EA DE) are well-formed GBK.
+  if (readsAsVietnamese(bytes)) return 'windows-1258';
   const multiByte = multiByteEncodingOf(bytes);
   if (
     multiByte &&
@@ -185,6 +188,52 @@ const readsAsIcelandic = (bytes: string, vowels: RegExp) => {
   const found = bytes.match(vowels)?.length ?? 0;
   return found > 0 && !turkishNotIcelandic.test(bytes) && found >= (bytes.match(dotlessOrY)?.length ?? 0);
 };
+
+// Windows-1258 (Vietnamese) writes most tones as combining marks after their vowel (0xCC grave, 0xEC
+// acute, 0xD2 hook above, 0xDE tilde, 0xF2 dot below: "Nguyễn" is Nguyê, tilde, n), the vowel an ASCII one
+// or one of its own (Â Ă Ê Ô Ơ Ư and lowercase), and has ư ơ side by side ("Trương"). The other code
+// pages have letters on those bytes (Ì ì Ò ò Þ, Turkish Ş, ...) that words write after a consonant, if
+// at all, East Asian text has no ASCII letter before its vowel byte, and after a tone Vietnamese goes
+// on in ASCII: one such byte elsewhere, and the text is not Vietnamese. Nor is text with Ç Ö Ü ç ö ü, which Vietnamese never writes. A tone after a
+// capital is weak evidence (Turkish "AYŞE", Italian "PUÒ"): it counts beside Ă ă Ơ ơ ("NGUYỄN VĂN").
+const vietnameseTone = new Set([0xcc, 0xd2, 0xde, 0xec, 0xf2]);
+const vietnameseVowel = new Set([0xc2, 0xc3, 0xca, 0xd4, 0xd5, 0xdd, 0xe2, 0xe3, 0xea, 0xf4, 0xf5, 0xfd]);
+const vietnameseLowercaseVowel = new Set([0xe2, 0xe3, 0xea, 0xf4, 0xf5, 0xfd]);
+// Đ đ: a consonant of its own, which may stand before a vowel byte ("Đặng").
+const vietnameseConsonant = new Set([0xd0, 0xf0]);
+// Ă ă Ơ ơ: in the other Latin code pages Ã ã Õ õ, which Turkish never writes.
+const vietnameseBreveOrHorn = new Set([0xc3, 0xd5, 0xe3, 0xf5]);
+const notVietnamese = new Set([0xc7, 0xd6, 0xdc, 0xe7, 0xf6, 0xfc]);
+const asciiVowel = /[aeiouyAEIOUY]/;
+const asciiLowercaseVowel = /[aeiouy]/;
+
+function readsAsVietnamese(bytes: string): boolean {
+  let strong = 0;
+  let weak = 0;
+  let breveOrHorn = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const code = bytes.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (notVietnamese.has(code)) return false;
+    if (vietnameseBreveOrHorn.has(code)) breveOrHorn++;
+    // ư then ơ (or their capitals): no other language writes ýõ, ıõ.
+    if ((code === 0xfd && bytes.charCodeAt(i + 1) === 0xf5) || (code === 0xdd && bytes.charCodeAt(i + 1) === 0xd5)) strong++;
+    if (!vietnameseTone.has(code)) continue;
+    let start = i - 1;
+    while (start >= 0 && i - start <= 3 && vietnameseVowel.has(bytes.charCodeAt(start))) start--;
+    const before = bytes[start] ?? ' ';
+    const afterVowel =
+      start === i - 1
+        ? asciiVowel.test(before)
+        : (before < '\x80' && !/\d/.test(before)) || vietnameseConsonant.has(before.charCodeAt(0));
+    // After the tone, the word goes on in ASCII or ends (Cyrillic, Greek or Arabic text goes on in letters above it).
+    if (!afterVowel || bytes.charCodeAt(i + 1) >= 0x80) return false;
+    const vowel = bytes[i - 1]!;
+    if (asciiLowercaseVowel.test(vowel) || vietnameseLowercaseVowel.has(vowel.charCodeAt(0))) strong++;
+    else weak++;
+  }
+  return strong > 0 || (weak > 0 && breveOrHorn > 0);
+}
 
 // Windows-874 (Thai): its vowel and tone marks that sit above or below a letter follow a consonant
 // (0xA1–0xCE) or another such mark, its vowels written first (เ แ โ ใ ไ) come before a consonant, and it
@@ -321,6 +370,7 @@ function hebrewOrArabic(tally: NonLatinTally): 'windows-1255' | 'windows-1256' |
  */
 export function oneByteEncodingOf(bytes: string): OneByteEncoding {
   if (readsAsThai(bytes)) return 'windows-874';
+  if (readsAsVietnamese(bytes)) return 'windows-1258';
   let high = 0;
   // Each byte is one character in every reading, so a word's place in this text is its place in `bytes`.
   const asCyrillic = oneByteText(bytes, 'windows-1251');

@@ -411,6 +411,21 @@ describe('Excel for Windows, Portuguese (Brazil) locale (Windows-1252, semicolon
   });
 });
 
+describe('Excel for Windows, Vietnamese locale (Windows-1258, Vietnamese headers, family name first)', () => {
+  it('reads Windows-1258 tones into composed letters, and writes Họ, Tên đệm, Tên as the name is written', async () => {
+    const { bytes, file } = fixture('excelWindowsVietnamese');
+    const result = await importFile(bytes, file, { defaultCountry: 'VN' });
+    expect(result.job.result.file).toMatchObject({ encoding: 'windows-1258', delimiter: ';', skippedColumns: [] });
+    expect(result.counts).toMatchObject({ rowsRead: 3, created: 3, rejected: 0 });
+    const an = await contact('email', 'an.nguyen@example.vn');
+    expect(an).toMatchObject({ name: 'Nguyễn Văn An', companyName: 'Công ty TNHH Thương mại Sài Gòn', jobTitle: 'Giám đốc', city: 'Hồ Chí Minh' });
+    expect(an.name).toBe(an.name.normalize('NFC'));
+    expect(channelsOf(an, 'phone')).toEqual(['+84912345678']);
+    expect(await contact('email', 'ngoc.tran@example.vn')).toMatchObject({ name: 'Trần Thị Bích Ngọc', companyName: 'Công ty Cổ phần Đầu tư Hà Nội', jobTitle: 'Trưởng phòng kinh doanh', city: 'Hà Nội' });
+    expect(await contact('email', 'hoang.le@example.vn')).toMatchObject({ name: 'Lê Hoàng', companyName: 'Dương & Trương', city: 'Đà Nẵng' });
+  });
+});
+
 describe('Excel for Windows, Icelandic locale (Windows-1252 with ð þ ý, Icelandic headers)', () => {
   it('reads ð, þ and ý as Icelandic, not as Turkish ğ ş ı, and knows Nafn, Netfang, Farsími, Fyrirtæki, Starfsheiti, Staður', async () => {
     const { bytes, file } = fixture('excelWindowsIcelandic');

@@ -90,7 +90,7 @@ describe('importing a messy CSV', () => {
     '\ufeffFirst Name,Last Name,E-mail Address,Mobile Phone,Company,Job Title\r\n' +
     'José,Núñez,Jose.Nunez@Example.COM,+34 612 34 56 78,"Acme, S.L.","Head of ""Growth"""\r\n' +
     'Ирина,Петрова,irina@example.ru,0049 30 901820,Берлин GmbH,\r\n' +
-    '李,小龙,,020 7946 0958,,"Line one\r\nline two"\r\n' +
+    '小龙,李,,020 7946 0958,,"Line one\r\nline two"\r\n' +
     ',,,,,\r\n' +
     'jose,nunez, jose.nunez@example.com ,,\r\n' +
     'Nobody,Here,,,Ghost Inc,\r\n' +
@@ -135,7 +135,8 @@ describe('importing a messy CSV', () => {
     expect(short.name).toBe('Short Row');
     // The London number took the default country; a line break in a one-line field is a space.
     const li = await ok(stack.api('GET', '/v1/contacts/lookup', { token: acme.owner.token, query: { kind: 'phone', value: '+442079460958' } }));
-    expect(li).toMatchObject({ name: '李 小龙', jobTitle: 'Line one line two' });
+    // A Chinese name is written family name (Last Name) first, without a space.
+    expect(li).toMatchObject({ name: '李小龙', jobTitle: 'Line one line two' });
   });
 
   it('lists each rejected row with its line, row, column, code and raw record, in the API and the error report', async () => {

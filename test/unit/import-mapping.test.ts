@@ -198,6 +198,16 @@ describe('header recognition', () => {
       ['Nafn', 'Netfang', 'Sími', 'Farsími', 'Fyrirtæki', 'Starfsheiti', 'Staður', 'Land'],
       { Nafn: 'name', Netfang: 'email', Sími: 'phone', Farsími: 'phone', Fyrirtæki: 'company', Starfsheiti: 'jobTitle', Staður: 'city', Land: 'country' },
     ],
+    [
+      'a Vietnamese sheet (Họ, Tên đệm, Tên)',
+      ['Họ', 'Tên đệm', 'Tên', 'Email', 'Số điện thoại', 'Di động', 'Công ty', 'Chức vụ', 'Tỉnh/Thành phố', 'Quốc gia', 'Người phụ trách', 'Ghi chú'],
+      { Họ: 'lastName', 'Tên đệm': 'middleName', Tên: 'firstName', Email: 'email', 'Số điện thoại': 'phone', 'Di động': 'phone', 'Công ty': 'company', 'Chức vụ': 'jobTitle', 'Tỉnh/Thành phố': 'city', 'Quốc gia': 'country', 'Người phụ trách': 'owner' },
+    ],
+    [
+      'a Hungarian sheet',
+      ['Vezetéknév', 'Keresztnév', 'E-mail cím', 'Telefonszám', 'Cégnév', 'Beosztás', 'Város', 'Ország'],
+      { Vezetéknév: 'lastName', Keresztnév: 'firstName', 'E-mail cím': 'email', Telefonszám: 'phone', Cégnév: 'company', Beosztás: 'jobTitle', Város: 'city', Ország: 'country' },
+    ],
   ])('recognises the export headers of %s', (_vendor, headers, expected) => {
     expect(targets(headers)).toEqual(expected);
   });
@@ -206,6 +216,8 @@ describe('header recognition', () => {
     expect(targets(['Nome', 'Cognome', 'Email'])).toMatchObject({ Nome: 'firstName', Cognome: 'lastName' });
     expect(targets(['Nome', 'Email'])).toMatchObject({ Nome: 'name' });
     expect(targets(['Nombre', 'Email'])).toMatchObject({ Nombre: 'name' });
+    expect(targets(['Tên', 'Email'])).toMatchObject({ Tên: 'name' });
+    expect(targets(['Họ', 'Tên', 'Email'])).toMatchObject({ Họ: 'lastName', Tên: 'firstName' });
     expect(targets(['Nom', 'Email'])).toMatchObject({ Nom: 'name' });
     expect(targets(['Nom', 'Prénom', 'Email'])).toMatchObject({ Nom: 'lastName', Prénom: 'firstName' });
     // A surname column named by the mapping counts too.

@@ -305,6 +305,21 @@ describe('values as other tools write them', () => {
     expect(repeated.candidate.name).toBe('Ana López');
   });
 
+  it('writes the family name first where the language does: Vietnamese with spaces, Chinese, Japanese and Korean without', () => {
+    const nameOf = (headers: string[], cells: string[]) => {
+      const row = normaliseRecord([...cells, 'x@example.com'], position, planColumns([...headers, 'Email']));
+      if (row.kind !== 'candidate') throw new Error('expected a candidate');
+      return row.candidate.name;
+    };
+    expect(nameOf(['Họ', 'Tên đệm', 'Tên'], ['Nguyễn', 'Văn', 'An'])).toBe('Nguyễn Văn An');
+    expect(nameOf(['Vezetéknév', 'Keresztnév'], ['Kovács', 'Anna'])).toBe('Kovács Anna');
+    expect(nameOf(['姓', '名'], ['王', '伟'])).toBe('王伟');
+    expect(nameOf(['Last Name', 'First Name'], ['山田', '太郎'])).toBe('山田太郎');
+    expect(nameOf(['성', '이름'], ['김', '민수'])).toBe('김민수');
+    // Latin letters keep the given name first, whatever the column order.
+    expect(nameOf(['Last Name', 'First Name'], ['Wang', 'Wei'])).toBe('Wei Wang');
+  });
+
   it('says which column the owner came from', () => {
     expect(candidate({ Email: 'a@example.com', Owner: 'Olivia Owner' })).toMatchObject({ owner: 'Olivia Owner', ownerColumn: 'Owner' });
   });
