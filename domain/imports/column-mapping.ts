@@ -102,7 +102,7 @@ export const headerKey = (header: string): string =>
 // person", Odoo's "Salesperson", Copper's "Owned By", Brevo's "SMS", Teamleader's "GSM", folk's
 // "Companies"), the commonest German, French and Spanish ones, then others as spelled.
 const knownKeys: Record<string, FieldTarget> = {
-  ...keys('name', 'name fullname contactname displayname personname nome nombre nom ten'),
+  ...keys('name', 'name fullname contactname displayname personname nome nombre nom ten nume'),
   ...keys('firstName', 'firstname givenname first forename vorname prenom'),
   ...keys('middleName', 'middlename additionalname middle middlenames'),
   ...keys('lastName', 'lastname familyname surname last nachname nomdefamille apellido apellidos'),
@@ -146,6 +146,16 @@ const knownKeys: Record<string, FieldTarget> = {
   ...spelled('country', ['Quốc gia']),
   ...spelled('tags', ['Nhãn']),
   ...spelled('owner', ['Người phụ trách', 'Nhân viên phụ trách']),
+  // Romanian, Croatian, Serbian, Bosnian and Slovenian (Latin), Slovak, Bulgarian, Indonesian and Malay, Persian.
+  ...spelled('name', ['Nume complet', 'Ime i prezime', 'Ime in priimek', 'Meno a priezvisko', 'Име и фамилия', 'Nama', 'Nama lengkap', 'نام و نام خانوادگی', 'نام کامل', 'نام']),
+  ...spelled('firstName', ['Prenume', 'Ime', 'Meno', 'Krstné meno', 'Име', 'Nama depan', 'Nama pertama']),
+  ...spelled('lastName', ['Prezime', 'Priimek', 'Priezvisko', 'Nama belakang', 'Nama keluarga', 'نام خانوادگی']),
+  ...spelled('email', ['Adresă de e-mail', 'Adresa de email', 'E-pošta', 'Adresa e-pošte', 'Имейл', 'Електронна поща', 'Surel', 'Alamat email', 'E-mel', 'ایمیل', 'پست الکترونیک']),
+  ...spelled('phone', ['Număr de telefon', 'Telefon mobil', 'Broj telefona', 'Mobitel', 'Telefonska številka', 'Telefónne číslo', 'Телефонен номер', 'Мобилен телефон', 'Телефон', 'Telepon', 'Nomor telepon', 'No. HP', 'Nombor telefon', 'تلفن', 'شماره تلفن', 'موبایل', 'تلفن همراه']),
+  ...spelled('company', ['Companie', 'Firmă', 'Tvrtka', 'Poduzeće', 'Preduzeće', 'Podjetje', 'Spoločnosť', 'Фирма', 'Компания', 'Perusahaan', 'Syarikat', 'شرکت', 'نام شرکت']),
+  ...spelled('jobTitle', ['Funcție', 'Radno mjesto', 'Pozicija', 'Delovno mesto', 'Pracovná pozícia', 'Длъжност', 'Jabatan', 'سمت', 'عنوان شغلی']),
+  ...spelled('city', ['Oraș', 'Localitate', 'Grad', 'Mjesto', 'Mesto', 'Град', 'Kota', 'Bandar', 'شهر']),
+  ...spelled('country', ['Țară', 'Država', 'Štát', 'Държава', 'Negara', 'کشور']),
   ...spelled('name', ['Név', 'Teljes név']),
   ...spelled('firstName', ['Keresztnév', 'Utónév']),
   ...spelled('lastName', ['Vezetéknév']),
@@ -317,14 +327,15 @@ export function planColumns(headers: string[], mapping: ColumnMapping = {}): Col
     return recogniseHeader(header);
   });
   // "Nome", "Nombre", Vietnamese "Tên" and Korean 이름 are the given name beside a surname column
-  // (Cognome, Sobrenome, Apellidos, Họ, 성), else the whole name; French "Nom" is the surname beside Prénom, else the whole name.
+  // (Cognome, Sobrenome, Apellidos, Họ, 성), else the whole name; French "Nom" and Romanian "Nume" are the
+  // surname beside Prénom / Prenume, else the whole name.
   const has = (target: FieldTarget) => recognised.includes(target) || [...mapped.values()].includes(target);
   const hasFirstName = has('firstName');
   const hasLastName = has('lastName');
   headers.forEach((header, index) => {
     const key = headerKey(header);
-    if (['nome', 'nombre', 'ten', headerKey('이름')].includes(key) && hasLastName) recognised[index] = 'firstName';
-    if (key === 'nom' && hasFirstName) recognised[index] = 'lastName';
+    if (['nome', 'nombre', 'ten', headerKey('이름'), headerKey('نام')].includes(key) && hasLastName) recognised[index] = 'firstName';
+    if ((key === 'nom' || key === 'nume') && hasFirstName) recognised[index] = 'lastName';
   });
   const hasJobTitle = headers.some((_, index) => (mapped.get(index) ?? recognised[index]) === 'jobTitle');
   const columns: PlannedColumn[] = [];

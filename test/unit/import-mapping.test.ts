@@ -208,6 +208,21 @@ describe('header recognition', () => {
       ['Vezetéknév', 'Keresztnév', 'E-mail cím', 'Telefonszám', 'Cégnév', 'Beosztás', 'Város', 'Ország'],
       { Vezetéknév: 'lastName', Keresztnév: 'firstName', 'E-mail cím': 'email', Telefonszám: 'phone', Cégnév: 'company', Beosztás: 'jobTitle', Város: 'city', Ország: 'country' },
     ],
+    [
+      'a Romanian sheet (Nume beside Prenume is the surname)',
+      ['Nume', 'Prenume', 'Adresă de e-mail', 'Număr de telefon', 'Companie', 'Funcție', 'Oraș', 'Țară'],
+      { Nume: 'lastName', Prenume: 'firstName', 'Adresă de e-mail': 'email', 'Număr de telefon': 'phone', Companie: 'company', Funcție: 'jobTitle', Oraș: 'city', Țară: 'country' },
+    ],
+    [
+      'Croatian, Slovak and Bulgarian sheets',
+      ['Ime', 'Prezime', 'E-pošta', 'Mobitel', 'Tvrtka', 'Radno mjesto', 'Grad', 'Država', 'Priezvisko', 'Spoločnosť', 'Mesto', 'Фамилия', 'Имейл', 'Телефонен номер', 'Длъжност'],
+      { Ime: 'firstName', Prezime: 'lastName', 'E-pošta': 'email', Mobitel: 'phone', Tvrtka: 'company', 'Radno mjesto': 'jobTitle', Grad: 'city', Država: 'country', Priezvisko: 'lastName', Spoločnosť: 'company', Mesto: 'city', Фамилия: 'lastName', Имейл: 'email', 'Телефонен номер': 'phone', Длъжност: 'jobTitle' },
+    ],
+    [
+      'Indonesian and Persian sheets',
+      ['Nama depan', 'Nama belakang', 'Surel', 'Nomor telepon', 'Perusahaan', 'Jabatan', 'Kota', 'نام', 'نام خانوادگی', 'ایمیل', 'شماره تلفن', 'شرکت', 'شهر', 'کشور'],
+      { 'Nama depan': 'firstName', 'Nama belakang': 'lastName', Surel: 'email', 'Nomor telepon': 'phone', Perusahaan: 'company', Jabatan: 'jobTitle', Kota: 'city', نام: 'firstName', 'نام خانوادگی': 'lastName', ایمیل: 'email', 'شماره تلفن': 'phone', شرکت: 'company', شهر: 'city', کشور: 'country' },
+    ],
   ])('recognises the export headers of %s', (_vendor, headers, expected) => {
     expect(targets(headers)).toEqual(expected);
   });
@@ -220,6 +235,8 @@ describe('header recognition', () => {
     expect(targets(['Họ', 'Tên', 'Email'])).toMatchObject({ Họ: 'lastName', Tên: 'firstName' });
     expect(targets(['Nom', 'Email'])).toMatchObject({ Nom: 'name' });
     expect(targets(['Nom', 'Prénom', 'Email'])).toMatchObject({ Nom: 'lastName', Prénom: 'firstName' });
+    expect(targets(['Nume', 'Email'])).toMatchObject({ Nume: 'name' });
+    expect(targets(['نام', 'Email'])).toMatchObject({ نام: 'name' });
     // A surname column named by the mapping counts too.
     expect(targets(['Nome', 'Apelido', 'Email'], { Apelido: 'lastName' })).toMatchObject({ Nome: 'firstName', Apelido: 'lastName' });
   });
