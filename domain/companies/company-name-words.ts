@@ -1,5 +1,6 @@
 import type { CoreDeps } from '../shared/deps';
 import { foldText, nameSortKey, spacedOut, spellUmlautsOut, truncateUnits } from '../shared/text';
+import { batchGetAll } from '../store/batch-get';
 import type { TxEntities } from '../store/db';
 import { prefixEnd } from '../store/key-range';
 import type { CompanyItem } from './company-record';
@@ -90,7 +91,8 @@ const maxWordReads = 3;
  * The companies with a later word of their name starting with `prefix` (a by-name key prefix), in the
  * order of those words, after `position` (`<words>#<companyId>` last read). A company whose name
  * starts with `prefix` is skipped (the by-name list gave it), and so is a company at any but the first
- * of its words that match. One Query per read, then one BatchGetItem of the companies found.
+ * of its words that match. One Query per read, then one BatchGetItem of the companies found (again for
+ * any it leaves unprocessed).
  */
 export async function listCompaniesByWord(
   deps: CoreDeps,
@@ -128,10 +130,11 @@ export async function listCompaniesByWord(
     if (!more) break;
   }
   if (companyIds.length === 0) return { items: [], position, more };
-  const { data } = await deps.db.entities.company
-    .get(companyIds.map((companyId) => ({ workspaceId, companyId })))
-    .go({ consistent: true });
-  const byId = new Map((data as CompanyItem[]).map((item) => [item.companyId, item]));
+  const found = await batchGetAll(
+    companyIds.map((companyId) => ({ workspaceId, companyId })),
+    (keys) => deps.db.entities.company.get(keys).go({ consistent: true }),
+  );
+  const byId = new Map((found as CompanyItem[]).map((item) => [item.companyId, item]));
   const items = companyIds
     .map((id) => byId.get(id))
     .filter((item): item is CompanyItem => item?.status === status);
