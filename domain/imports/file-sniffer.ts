@@ -9,7 +9,7 @@ import {
 } from './text-decoding';
 
 /** The formats an import file can claim to be (the upload's choice, or its file name's extension). */
-export const importFormats = ['csv', 'xlsx'] as const;
+export const importFormats = ['csv', 'xlsx', 'vcf'] as const;
 export type ImportFormat = (typeof importFormats)[number];
 
 export const csvDelimiters = [',', ';', '\t'] as const;
@@ -32,6 +32,12 @@ export interface CsvSniff {
 
 export interface XlsxSniff {
   format: 'xlsx';
+}
+
+export interface VcardSniff {
+  format: 'vcf';
+  encoding: 'utf-8' | 'utf-16le' | 'utf-16be';
+  bomBytes: number;
 }
 
 /** How many bytes of the file's start `sniffImportFile` wants to see (it works with fewer). */
@@ -61,13 +67,15 @@ const binarySignatures: [string, number[]][] = [
  * binary format), `empty` (no bytes). For CSV it also settles the encoding (BOM, else UTF-8 if the
  * start is valid UTF-8, else Windows-1252 or Mac Roman, whichever its words read in) and the delimiter (the most frequent of `,` `;` tab in the
  * header line, outside quotes; Excel's `sep=` first line wins). `whole` says `head` is the entire file.
+ * A vCard file (`not_vcf` when it is not one) must start with BEGIN:VCARD, after a BOM and blank lines.
  */
 export function sniffImportFile(
   head: Uint8Array,
   claimed: ImportFormat,
   whole: boolean,
-): CsvSniff | XlsxSniff {
+): CsvSniff | XlsxSniff | VcardSniff {
   if (head.length === 0) throw new ImportFileError('empty', 'The file is empty');
+  if (claimed === 'vcf') return sniffVcard(head);
   if (claimed === 'xlsx') {
     if (isZip(head)) return { format: 'xlsx' };
     if (isLegacyExcel(head)) {
@@ -190,12 +198,36 @@ function otherTextFormat(head: Uint8Array): string | undefined {
     .replace(/\0/g, '')
     .trimStart();
   if (/^BEGIN:VCARD\r?\n/i.test(start)) {
-    return 'This is a vCard (.vcf) file of contacts, not CSV: export the contacts as CSV (in Google Contacts, or from your CRM) and upload that';
+    return 'This is a vCard (.vcf) file of contacts, not CSV: upload it as vcf (a .vcf file name, or `format: vcf`)';
   }
   if (/^<(?:!doctype html|html[\s>])/i.test(start)) {
     return 'This is a web page (HTML), not a CSV file: save the sheet as CSV or .xlsx and upload that';
   }
   return undefined;
+}
+
+function sniffVcard(head: Uint8Array): VcardSniff {
+  const [encoding, bomBytes]: [VcardSniff['encoding'], number] = startsWith(head, 0xef, 0xbb, 0xbf)
+    ? ['utf-8', 3]
+    : startsWith(head, 0xff, 0xfe)
+      ? ['utf-16le', 2]
+      : startsWith(head, 0xfe, 0xff)
+        ? ['utf-16be', 2]
+        : ['utf-8', 0];
+  const start = (
+    encoding === 'utf-8'
+      ? Buffer.from(head.subarray(bomBytes)).toString('latin1')
+      : new TextDecoder(encoding).decode(head.subarray(bomBytes, 1026))
+  ).trimStart();
+  if (/^BEGIN\s*:\s*VCARD\s*(?:\r|\n|$)/i.test(start)) return { format: 'vcf', encoding, bomBytes };
+  const what = isZip(head)
+    ? 'This is a zip archive (an Excel .xlsx workbook?), not a vCard file: upload it as XLSX'
+    : isLegacyExcel(head)
+      ? 'This is a legacy Excel 97-2003 workbook (.xls), not a vCard file: save it as CSV or .xlsx'
+      : looksLikeText(head)
+        ? 'This is not a vCard file: a vCard (.vcf) file starts with BEGIN:VCARD. A CSV file is uploaded as CSV'
+        : 'This is not a vCard file: it holds binary data';
+  throw new ImportFileError('not_vcf', what);
 }
 
 function looksLikeText(bytes: Uint8Array): boolean {

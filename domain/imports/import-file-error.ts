@@ -5,8 +5,9 @@
  * - `empty`: the file has no bytes, or no header record;
  * - `too_large`: over the size limit (512 MB), checked before reading;
  * - `too_many_rows`: over the row limit (1,048,576 data rows), raised at the first row past it;
- * - `not_csv` / `not_xlsx`: the bytes are not what the claimed format says (a zip claimed as CSV, a
- *   text file or a legacy .xls claimed as XLSX, a zip that holds no workbook);
+ * - `not_csv` / `not_xlsx` / `not_vcf`: the bytes are not what the claimed format says (a zip claimed
+ *   as CSV, a text file or a legacy .xls claimed as XLSX, a zip that holds no workbook, a file claimed
+ *   as vCard that does not start with BEGIN:VCARD);
  * - `binary`: a file claimed as CSV holds binary data (NUL bytes outside UTF-16, a PDF, an image...);
  * - `unreadable`: a damaged zip or worksheet;
  * - `sheet_not_found`: the named sheet is not in the workbook (the message lists the sheets);
@@ -22,6 +23,7 @@ export const importFileErrorCodes = [
   'too_many_rows',
   'not_csv',
   'not_xlsx',
+  'not_vcf',
   'binary',
   'unreadable',
   'sheet_not_found',

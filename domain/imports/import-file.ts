@@ -4,11 +4,12 @@ import type { BlobStore } from '../shared/ports';
 import { PeekableBytes, readAll, resumingRange } from './byte-streams';
 import { planColumns, type ColumnMapping, type ColumnPlan, type PlannedColumn, type SkippedColumn } from './column-mapping';
 import { readCsvRecords, type CsvRecord } from './csv-reader';
-import { sniffBytes, sniffImportFile, type CsvDelimiter, type CsvSniff, type ImportFormat } from './file-sniffer';
+import { sniffBytes, sniffImportFile, type CsvDelimiter, type CsvSniff, type ImportFormat, type VcardSniff } from './file-sniffer';
 import { ImportFileError, importLimits } from './import-file-error';
 import type { NormalisedRow, RowPosition } from './import-row';
 import { normaliseRecord } from './row-normaliser';
 import { FieldDecoder, isLegacyEncoding, legacyEncodings, type TextEncoding } from './text-decoding';
+import { readVcardRecords, vcardHeaders } from './vcard-reader';
 import { openXlsx, type XlsxRow } from './xlsx-reader';
 
 /**
@@ -31,6 +32,19 @@ export const importCursorSchema = z.discriminatedUnion('format', [
     /** Whether UTF-8 vs a one-byte encoding is settled (see FieldDecoder). */
     settled: z.boolean(),
     /** The record handled was blank: what follows may be a report's footer (see withoutReportFooter). */
+    afterBlank: z.boolean().optional(),
+  }),
+  z.object({
+    format: z.literal('vcf'),
+    size: z.number().int().nonnegative(),
+    /** Where the card after the last one handled may begin (the reader skips what is not a card). */
+    offset: z.number().int().nonnegative(),
+    line: z.number().int().positive(),
+    /** The last card handled (its row number). */
+    row: z.number().int().nonnegative(),
+    /** What values without a CHARSET are in, when not UTF-8 (see FieldDecoder). */
+    encoding: z.enum(['utf-8', ...legacyEncodings]),
+    settled: z.boolean(),
     afterBlank: z.boolean().optional(),
   }),
   z.object({
@@ -77,7 +91,7 @@ export interface ImportFileInfo {
   /** XLSX: the sheet read, and every worksheet of the workbook. */
   sheet?: string;
   sheets?: string[];
-  /** The header: its physical line (CSV) or sheet row (XLSX), and its texts. */
+  /** The header: its physical line (CSV) or sheet row (XLSX), and its texts. A vCard file has none (0): its columns are `vcardHeaders`. */
   headerLine: number;
   headers: string[];
   /** The columns imported, with their targets. */
@@ -163,7 +177,7 @@ export async function openImportFile(blobs: BlobStore, key: string, options: Ope
   // A large file is read over many minutes: a connection dropped part-way is opened again where it broke.
   const open = async (start: number, end?: number) => resumingRange(openOnce, start, end, await openOnce(start, end));
 
-  // An XLSX is read by ranges: only its signature here. A CSV is read on from this first stream.
+  // An XLSX is read by ranges: only its signature here. A CSV or vCard is read on from this first stream.
   const xlsx = options.claimedFormat === 'xlsx';
   const start = new PeekableBytes(await open(0, xlsx ? Math.min(8, size) : undefined));
   try {
@@ -172,6 +186,7 @@ export async function openImportFile(blobs: BlobStore, key: string, options: Ope
       await start.close();
       return await openXlsxFile(open, size, limits.maxRows, options);
     }
+    if (sniff.format === 'vcf') return await openVcardFile(open, start, sniff, size, limits.maxRows, options);
     return await openCsvFile(open, start, sniff, size, limits.maxRows, options);
   } catch (error) {
     await start.close();
@@ -350,6 +365,57 @@ function xlsxFile(
       yield record(number, cells);
     }
   }, rows);
+}
+
+/**
+ * A vCard file: each card is a row under `vcardHeaders` (the "header" is those, planned with the
+ * mapping like a sheet's); a continuation reads on from the byte after the last card handled.
+ */
+async function openVcardFile(
+  open: Open,
+  start: PeekableBytes,
+  sniff: VcardSniff,
+  size: number,
+  maxRows: number,
+  options: OpenImportFileOptions,
+): Promise<ImportFile> {
+  const resumed = options.cursor?.format === 'vcf' ? options.cursor : undefined;
+  const search = new HeaderSearch(options.mapping, 'line');
+  search.consider([...vcardHeaders], 0);
+  const found = search.result('');
+  const decoder = resumed ? new FieldDecoder(resumed.encoding, resumed.settled) : new FieldDecoder('utf-8', false);
+  let source: AsyncIterable<Uint8Array>;
+  if (resumed) {
+    await start.close();
+    source = await open(resumed.offset);
+  } else {
+    source = start.rest(sniff.bomBytes);
+  }
+  const cards = readVcardRecords(source, resumed ? { offset: resumed.offset, line: resumed.line } : { offset: sniff.bomBytes, line: 1 }, {
+    encoding: sniff.encoding,
+    decoder,
+  });
+  const info: ImportFileInfo = {
+    format: 'vcf',
+    sizeBytes: size,
+    get encoding() {
+      return sniff.encoding === 'utf-8' ? decoder.encoding : sniff.encoding;
+    },
+    ...planInfo(found.number, found.plan),
+  };
+  return fileOf(info, found.plan, options, maxRows, async function* () {
+    let row = resumed?.row ?? 0;
+    for await (const card of cards) {
+      row += 1;
+      yield {
+        fields: card.fields,
+        position: { row, line: card.line },
+        ...(card.problem ? { problem: card.problem } : {}),
+        cursor: { format: 'vcf', size, offset: card.next.offset, line: card.next.line, row, encoding: decoder.encoding, settled: decoder.settled },
+        fraction: Math.min(1, card.next.offset / size),
+      };
+    }
+  }, cards);
 }
 
 /** How many non-blank lines (rows) before the header a file may have: a report's title, its filters. */

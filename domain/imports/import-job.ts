@@ -4,7 +4,7 @@ import type { CallerContext } from '../shared/context';
 import { JobFailure, type JobKindDefinition } from '../jobs/job-kind';
 import { jobFileKey } from '../jobs/jobs.service';
 import { columnMappingSchema } from './column-mapping';
-import type { ImportFormat } from './file-sniffer';
+import { importFormats, type ImportFormat } from './file-sniffer';
 import { importCursorSchema, openImportFile, type ImportCursor, type ImportFileInfo } from './import-file';
 import { ImportFileError } from './import-file-error';
 import type { NormalisedRow } from './import-row';
@@ -20,7 +20,7 @@ const chunkRows = () => Number(process.env.IMPORT_CHUNK_ROWS) || importChunkRows
 
 /** What an import job is told: the file, how to read it, and how to write its rows. */
 export const importJobInput = z.object({
-  format: z.enum(['csv', 'xlsx']),
+  format: z.enum(importFormats),
   sheet: z.string().optional(),
   mapping: columnMappingSchema.optional(),
   defaultCountry: countryCode.optional(),

@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { loadExcelJs } from '../shared/exceljs';
 import { canonicalColumns, customFieldHeader } from './column-mapping';
-import type { ImportFormat } from './file-sniffer';
+import type { ImportTemplateFormat } from './imports.schemas';
 
 /** The template's columns: the canonical ones, then one per custom field key (`Custom: <key>`). */
 export const templateHeaders = (customFieldKeys: readonly string[]): string[] => [
@@ -9,7 +9,7 @@ export const templateHeaders = (customFieldKeys: readonly string[]): string[] =>
   ...customFieldKeys.map(customFieldHeader),
 ];
 
-export const importTemplateContentTypes: Record<ImportFormat, string> = {
+export const importTemplateContentTypes: Record<ImportTemplateFormat, string> = {
   csv: 'text/csv; charset=utf-8',
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
 };
@@ -19,7 +19,7 @@ export const importTemplateContentTypes: Record<ImportFormat, string> = {
  * imported by whoever forgets to delete it). CSV is UTF-8 with a BOM, so that Excel opens accented
  * and non-Latin text correctly, and CRLF line ends (RFC 4180).
  */
-export async function importTemplate(format: ImportFormat, customFieldKeys: readonly string[]): Promise<Uint8Array> {
+export async function importTemplate(format: ImportTemplateFormat, customFieldKeys: readonly string[]): Promise<Uint8Array> {
   const headers = templateHeaders(customFieldKeys);
   if (format === 'csv') {
     return Buffer.from(`\ufeff${stringify([headers], { record_delimiter: '\r\n' })}`, 'utf8');

@@ -7,12 +7,16 @@ import { importLimits } from './import-file-error';
 import { importWriteOptions } from './import-writer.schemas';
 import { responseSchema, type ResponseOf } from '../shared/response-schema';
 
-export const importFormats = ['csv', 'xlsx'] as const;
+export const importFormats = ['csv', 'xlsx', 'vcf'] as const;
 export type ImportFileFormat = (typeof importFormats)[number];
+/** The formats of the empty import template (a vCard file has no header to fill in). */
+export const importTemplateFormats = ['csv', 'xlsx'] as const;
+export type ImportTemplateFormat = (typeof importTemplateFormats)[number];
 
 export const importContentTypes: Record<ImportFileFormat, string> = {
   csv: 'text/csv',
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  vcf: 'text/vcard',
 };
 
 // Control characters and path separators: a file name is a name, never a path.
@@ -26,7 +30,7 @@ export const createImportUploadInput = z
       .max(255)
       .refine((name) => !unsafeFileNameChars.test(name), 'No path separators (/ \\) or control characters')
       .meta({
-        description: 'The file’s name; its extension (.csv, .xlsx) gives the format unless `format` is set',
+        description: 'The file’s name; its extension (.csv, .tsv, .txt, .xlsx, .vcf, .vcard) gives the format unless `format` is set',
         example: 'contacts.csv',
       }),
     sizeBytes: z
@@ -39,7 +43,10 @@ export const createImportUploadInput = z
     format: z
       .enum(importFormats)
       .optional()
-      .meta({ description: 'CSV (any delimiter, UTF-8/UTF-16/Windows-1252/Mac Roman) or XLSX' }),
+      .meta({
+        description:
+          'CSV (any delimiter; UTF-8, UTF-16 or a legacy code page such as Windows-1252 or Mac Roman), XLSX, or vCard (.vcf: versions 2.1, 3.0 and 4.0, one contact per card)',
+      }),
   })
   .strict()
   .meta({ id: 'CreateImportUploadInput' });
@@ -94,7 +101,7 @@ export const startImportInput = z
 export type StartImportInput = z.output<typeof startImportInput>;
 
 export const importTemplateQuery = z.object({
-  format: z.enum(importFormats).default('csv'),
+  format: z.enum(importTemplateFormats).default('csv'),
 });
 
 export const importJobParams = z.object({ jobId: recordId('job', 'an import job') });

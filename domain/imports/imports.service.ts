@@ -17,6 +17,7 @@ import {
   importContentTypes,
   type CreateImportUploadInput,
   type ImportFileFormat,
+  type ImportTemplateFormat,
   type ImportUpload,
   type StartImportInput,
 } from './imports.schemas';
@@ -30,6 +31,7 @@ const formatOfName = (fileName: string): ImportFileFormat | undefined => {
   const extension = fileName.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1];
   if (extension === 'csv' || extension === 'txt' || extension === 'tsv') return 'csv';
   if (extension === 'xlsx') return 'xlsx';
+  if (extension === 'vcf' || extension === 'vcard') return 'vcf';
   return undefined;
 };
 
@@ -45,8 +47,8 @@ export async function createImportUpload(deps: BlobDeps, caller: CallerContext, 
     throw unprocessable(
       /\.xls$/i.test(input.fileName)
         ? 'Legacy .xls workbooks cannot be imported: save the file as .xlsx or .csv'
-        : 'Not a CSV or XLSX file name: give `format` (csv or xlsx)',
-      { fields: [{ field: 'body.fileName', message: 'Expected a .csv or .xlsx file', code: 'unsupported_format' }] },
+        : 'Not a CSV, XLSX or vCard file name: give `format` (csv, xlsx or vcf)',
+      { fields: [{ field: 'body.fileName', message: 'Expected a .csv, .xlsx or .vcf file', code: 'unsupported_format' }] },
     );
   }
   if (input.sizeBytes > importLimits.maxBytes) {
@@ -151,7 +153,7 @@ export async function listImportRowErrors(
 }
 
 /** The import template: the canonical header and a column per active custom field of contacts. */
-export async function contactImportTemplate(deps: CoreDeps, caller: CallerContext, format: ImportFileFormat) {
+export async function contactImportTemplate(deps: CoreDeps, caller: CallerContext, format: ImportTemplateFormat) {
   const fields = await loadCustomFieldDefinitions(deps, caller.workspaceId, 'contact');
   const keys = fields.filter((field) => !field.archived).map((field) => field.key);
   return { bytes: await importTemplate(format, keys), contentType: importContentTypes[format], fileName: `contacts-template.${format}` };

@@ -1,0 +1,547 @@
+import { FieldDecoder, utf16AsUtf8 } from './text-decoding';
+
+/**
+ * vCard files (.vcf: Apple and iCloud Contacts, Google Contacts, Outlook, Android, any address book),
+ * versions 2.1, 3.0 (RFC 2426) and 4.0 (RFC 6350), read card by card as rows under fixed headers, so
+ * the rest of an import (column plan, mapping, normalising, the error report) treats them as it treats
+ * a sheet's rows. The headers the import recognises fill the contact; the others ("Notes", "Website",
+ * "Birthday", ...) are reported as columns not imported, and a mapping can send them to custom fields.
+ */
+export const vcardHeaders = [
+  'Name',
+  'First Name',
+  'Middle Name',
+  'Last Name',
+  'Nickname',
+  'Email',
+  'Phone',
+  'Fax',
+  'LinkedIn',
+  'Company',
+  'Department',
+  'Job Title',
+  'Street',
+  'City',
+  'State',
+  'Postal Code',
+  'Country',
+  'Tags',
+  'Website',
+  'Birthday',
+  'Notes',
+] as const;
+type VcardHeader = (typeof vcardHeaders)[number];
+const column = Object.fromEntries(vcardHeaders.map((header, index) => [header, index])) as Record<
+  VcardHeader,
+  number
+>;
+
+/** Several values in one cell, as the import reads them (column-mapping.ts `multiValueSeparator`). */
+const joinValues = (values: readonly string[]) => values.join(' ::: ');
+
+export interface VcardPosition {
+  /** Byte offset in the file. */
+  offset: number;
+  /** Physical line (1-based). */
+  line: number;
+}
+
+/** One card, as a row under `vcardHeaders`, with where it starts and where the next one may. */
+export interface VcardRecord {
+  fields: string[];
+  /** The card's BEGIN:VCARD line. */
+  line: number;
+  /** Why the card cannot be imported; `fields` then holds what was read of it. */
+  problem?: string;
+  next: VcardPosition;
+}
+
+/** The most text a card may hold, photos and other binary values left out. */
+export const maxCardBytes = 1024 * 1024;
+
+/** Properties whose values are binary (or links to binary) and never imported. */
+const binaryProperties = new Set(['PHOTO', 'LOGO', 'SOUND', 'KEY']);
+
+interface ContentLine {
+  name: string;
+  /** Parameter name → values (upper-case names; TYPE values lower-case). 2.1's bare parameters are TYPE values. */
+  params: Map<string, string[]>;
+  /** The raw value: bytes as Latin-1 characters (one per byte), or UTF-8 text read from UTF-16. */
+  value: string;
+}
+
+/**
+ * Reads the cards of `source` (the file's bytes from `from.offset`; `encoding` UTF-16 when the file has
+ * a UTF-16 BOM, which the caller skips). Lines are unfolded (a line starting with a space or tab
+ * continues the previous one; in 2.1 a quoted-printable value ending with `=` continues on the next line
+ * whatever it starts with); base64 values (2.1 puts them on lines of their own, ending with a blank
+ * line) are skipped. Text outside cards is ignored. A card without END:VCARD (before the next
+ * BEGIN:VCARD or the end of the file) is yielded with a problem, as is one over `maxCardBytes`.
+ * Values without a CHARSET are UTF-8, or the file's legacy code page when they are not (`decoder`,
+ * shared so the caller can save it in a cursor).
+ */
+export async function* readVcardRecords(
+  source: AsyncIterable<Uint8Array>,
+  from: VcardPosition,
+  options: { encoding: 'utf-8' | 'utf-16le' | 'utf-16be'; decoder: FieldDecoder },
+): AsyncGenerator<VcardRecord> {
+  const transcoded = options.encoding === 'utf-8' ? undefined : utf16AsUtf8(source, options.encoding);
+  const chunks = transcoded ? transcoded.chunks : source;
+  const offsetOf = (readOffset: number) =>
+    from.offset + (transcoded ? transcoded.sourceOffset(readOffset) : readOffset);
+  const cards = new CardAssembler(options.decoder, transcoded !== undefined);
+
+  let pending = '';
+  let read = 0; // bytes of `chunks` before `pending`
+  let line = from.line;
+  // A line longer than any card may be (an unfolded photo, or not a vCard line at all) is not held.
+  let dropping: 'binary' | 'text' | undefined;
+  const take = (text: string, after: number) => {
+    const lineStart = { offset: offsetOf(read), line };
+    read = after;
+    const record = cards.line(text, {
+      start: () => lineStart,
+      next: () => ({ offset: offsetOf(read), line: line + 1 }),
+    });
+    line += 1;
+    return record;
+  };
+  for await (const chunk of chunks) {
+    pending += Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
+    let start = 0;
+    for (;;) {
+      const end = pending.indexOf('\n', start);
+      if (end < 0) break;
+      const lineEnd = pending[end - 1] === '\r' ? end - 1 : end;
+      const text = dropping ? cards.dropped(dropping) : pending.slice(start, lineEnd);
+      dropping = undefined;
+      const record = take(text, read + end + 1 - start);
+      start = end + 1;
+      if (record) yield record;
+    }
+    pending = pending.slice(start);
+    if (pending.length > maxCardBytes && !dropping) {
+      dropping = /^\s*(?:[\w-]+\.)?(?:PHOTO|LOGO|SOUND|KEY)[;:]/i.test(pending) ? 'binary' : 'text';
+    }
+    if (dropping) {
+      // Keep counting the bytes, not holding them.
+      read += pending.length;
+      pending = '';
+    }
+  }
+  if (pending !== '' || dropping) {
+    const text = dropping ? cards.dropped(dropping) : pending.endsWith('\r') ? pending.slice(0, -1) : pending;
+    const record = take(text, read + pending.length);
+    if (record) yield record;
+  }
+  const last = cards.end({ offset: offsetOf(read), line });
+  if (last) yield last;
+}
+
+/** Builds cards from physical lines. */
+class CardAssembler {
+  private card:
+    { line: number; version: string; lines: ContentLine[]; bytes: number; problem?: string } | undefined;
+  /** The logical line being unfolded, and whether it is a quoted-printable value cut by a soft line break. */
+  private logical: string | undefined;
+  private softBreak = false;
+  /** Skipping the lines of a 2.1 base64 value. */
+  private inBase64 = false;
+  private readonly cardDecoder: ValueDecoder;
+
+  constructor(decoder: FieldDecoder, utf8Only: boolean) {
+    this.cardDecoder = new ValueDecoder(decoder, utf8Only);
+  }
+
+  /** Takes one physical line; answers the card it ends, if it ends one. */
+  line(text: string, at: { start: () => VcardPosition; next: () => VcardPosition }): VcardRecord | undefined {
+    const card = this.card;
+    if (!card) {
+      if (/^\s*BEGIN\s*:\s*VCARD\s*$/i.test(text)) this.open(at.start().line);
+      return undefined;
+    }
+    if (this.softBreak) {
+      this.logical = this.logical!.slice(0, -1) + text;
+      this.softBreak = text.endsWith('=');
+      return undefined;
+    }
+    if ((text.startsWith(' ') || text.startsWith('\t')) && (this.logical !== undefined || this.inBase64)) {
+      // RFC 2425 unfolding drops the line break and one white space; 2.1 (RFC 822 folding) keeps the space.
+      if (this.logical !== undefined) this.logical += card.version === '2.1' ? text : text.slice(1);
+      return undefined;
+    }
+    this.flush();
+    if (this.inBase64) {
+      if (text.trim() === '') {
+        this.inBase64 = false;
+        return undefined;
+      }
+      if (/^[A-Za-z0-9+/=]+$/.test(text.trim())) return undefined;
+      this.inBase64 = false;
+    }
+    if (/^\s*END\s*:\s*VCARD\s*$/i.test(text)) {
+      this.card = undefined;
+      return this.record(card, at.next());
+    }
+    if (/^\s*BEGIN\s*:\s*VCARD\s*$/i.test(text)) {
+      // A card cut short: it is reported, and a continuation starts again at this line.
+      const start = at.start();
+      this.open(start.line);
+      return this.record(card, start, `The card starting on line ${card.line} has no END:VCARD`);
+    }
+    if (text.trim() === '') return undefined;
+    this.logical = text;
+    this.softBreak = text.endsWith('=') && /^[^:]*quoted-printable/i.test(text);
+    return undefined;
+  }
+
+  /**
+   * A line too long to hold was skipped: a binary value written on one line is nothing to import; any
+   * other makes its card unreadable. Answers the text to go on with in its place (none).
+   */
+  dropped(what: 'binary' | 'text'): string {
+    this.flush();
+    if (what === 'text' && this.card)
+      this.card.problem ??= `The card has a line of more than ${maxCardBytes / 1024 / 1024} MB`;
+    return '';
+  }
+
+  /** The end of the file: the card still open, if any, is unfinished. */
+  end(at: VcardPosition): VcardRecord | undefined {
+    this.flush();
+    const card = this.card;
+    if (!card) return undefined;
+    this.card = undefined;
+    return this.record(
+      card,
+      at,
+      `The card starting on line ${card.line} has no END:VCARD (is the file cut short?)`,
+    );
+  }
+
+  private open(line: number) {
+    this.card = { line, version: '', lines: [], bytes: 0 };
+    this.logical = undefined;
+    this.softBreak = false;
+    this.inBase64 = false;
+  }
+
+  /** Ends the logical line being unfolded: parsed and kept in the card, unless it is binary. */
+  private flush() {
+    const text = this.logical;
+    this.logical = undefined;
+    this.softBreak = false;
+    const card = this.card;
+    if (text === undefined || !card) return;
+    const content = parseContentLine(text);
+    if (!content) return;
+    if (content.name === 'VERSION') {
+      card.version = content.value.trim();
+      return;
+    }
+    const encoding = content.params.get('ENCODING')?.[0];
+    if (binaryProperties.has(content.name) || encoding === 'base64' || encoding === 'b') {
+      // 2.1 writes base64 on the following lines, up to a blank line.
+      if (card.version === '2.1' && (encoding === 'base64' || encoding === 'b')) this.inBase64 = true;
+      return;
+    }
+    card.bytes += text.length;
+    if (card.bytes > maxCardBytes) {
+      card.problem ??= `The card holds more than ${maxCardBytes / 1024 / 1024} MB of text`;
+      return;
+    }
+    card.lines.push(content);
+  }
+
+  private record(
+    card: NonNullable<CardAssembler['card']>,
+    next: VcardPosition,
+    problem?: string,
+  ): VcardRecord {
+    const { fields, problem: unreadable } = cardFields(card.lines, card.version, this.cardDecoder);
+    const why = problem ?? card.problem ?? unreadable;
+    return { fields, line: card.line, next, ...(why ? { problem: why } : {}) };
+  }
+}
+
+/**
+ * One content line: `[group.]NAME[;PARAM=value[,value]...][;BARE]:value`, with quoted parameter values
+ * (which may hold `:` `;` `,`). Names are upper-cased, TYPE values lower-cased; 2.1's bare parameters
+ * (`;WORK;PREF`, `;QUOTED-PRINTABLE`, `;BASE64`) are read as the TYPE or ENCODING they stand for.
+ */
+export function parseContentLine(text: string): ContentLine | undefined {
+  let colon = -1;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '"') quoted = !quoted;
+    else if (char === ':' && !quoted) {
+      colon = i;
+      break;
+    }
+  }
+  if (colon <= 0) return undefined;
+  const [nameWithGroup, ...rawParams] = splitOutsideQuotes(text.slice(0, colon), ';');
+  const name = nameWithGroup!.trim().split('.').pop()!.toUpperCase();
+  if (name === '') return undefined;
+  const params = new Map<string, string[]>();
+  const add = (key: string, values: string[]) => params.set(key, [...(params.get(key) ?? []), ...values]);
+  for (const raw of rawParams) {
+    const equals = raw.indexOf('=');
+    if (equals < 0) {
+      const bare = raw.trim().toLowerCase();
+      if (bare === '') continue;
+      if (bare === 'quoted-printable' || bare === 'base64' || bare === '8bit' || bare === '7bit')
+        add('ENCODING', [bare]);
+      else add('TYPE', [bare]);
+      continue;
+    }
+    const key = raw.slice(0, equals).trim().toUpperCase();
+    const values = splitOutsideQuotes(raw.slice(equals + 1), ',').map((value) =>
+      value.trim().replace(/^"(.*)"$/s, '$1'),
+    );
+    add(key, key === 'TYPE' || key === 'ENCODING' ? values.map((value) => value.toLowerCase()) : values);
+  }
+  return { name, params, value: text.slice(colon + 1) };
+}
+
+function splitOutsideQuotes(text: string, separator: string): string[] {
+  const parts: string[] = [];
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '"') quoted = !quoted;
+    else if (text[i] === separator && !quoted) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts;
+}
+
+/** Turns a content line's raw value into text: quoted-printable, then the character set. */
+class ValueDecoder {
+  constructor(
+    private readonly decoder: FieldDecoder,
+    /** The bytes are UTF-8 already (read from UTF-16): no character set to apply. */
+    private readonly utf8Only: boolean,
+  ) {}
+
+  /**
+   * Settles the file's encoding on a whole card (as on a CSV record): its values without a CHARSET
+   * together say whether it is UTF-8 and, if not, which code page ("Dvořák" alone reads in Windows-1252
+   * too; beside "Šťastný s.r.o." it does not).
+   */
+  settleOn(contents: readonly ContentLine[]): void {
+    if (this.utf8Only) return;
+    this.decoder.settleOn(contents.filter((content) => !this.charsetOf(content)).map(bytesOf));
+  }
+
+  /** The text, or undefined when it is not well-formed in the file's encoding. */
+  text(content: ContentLine): string | undefined {
+    const bytes = bytesOf(content);
+    if (this.utf8Only) return Buffer.from(bytes, 'latin1').toString('utf8');
+    const charset = this.charsetOf(content);
+    if (charset) {
+      const decoded = decodeInCharset(bytes, charset);
+      if (decoded !== undefined) return decoded;
+    }
+    return this.decoder.decode(bytes);
+  }
+
+  leniently(content: ContentLine): string {
+    return this.decoder.decodeLeniently(bytesOf(content));
+  }
+
+  /** A CHARSET other than UTF-8 (which is what the file is read as anyway). */
+  private charsetOf(content: ContentLine): string | undefined {
+    const charset = content.params.get('CHARSET')?.[0]?.toLowerCase();
+    return charset && charset !== 'utf-8' && charset !== 'utf8' ? charset : undefined;
+  }
+}
+
+/** A value's bytes (Latin-1 characters), quoted-printable decoded. */
+const bytesOf = (content: ContentLine): string =>
+  content.params.get('ENCODING')?.[0] === 'quoted-printable'
+    ? decodeQuotedPrintable(content.value)
+    : content.value;
+
+/** Quoted-printable (RFC 2045) as bytes (Latin-1 characters); soft line breaks are unfolded already. */
+export const decodeQuotedPrintable = (value: string): string =>
+  value
+    .replace(/=(?:\r?\n|$)/g, '')
+    .replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+
+/** Text in a named character set (e.g. 2.1's `CHARSET=Windows-1252`, `CHARSET=SHIFT_JIS`); undefined for one Node does not know. */
+function decodeInCharset(bytes: string, charset: string): string | undefined {
+  try {
+    return new TextDecoder(charset).decode(Buffer.from(bytes, 'latin1'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** RFC 6350 §3.4 escapes in a text value: `\\` `\,` `\;` `\n`/`\N`. */
+const unescapeText = (value: string): string =>
+  value.replace(/\\([\\,;nN:])/g, (_, char: string) => (char === 'n' || char === 'N' ? '\n' : char));
+
+/** Splits at a separator not escaped with a backslash; the parts stay escaped. */
+function splitUnescaped(value: string, separator: ';' | ','): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] === '\\') i++;
+    else if (value[i] === separator) {
+      parts.push(value.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(value.slice(start));
+  return parts;
+}
+
+const clean = (text: string) => text.replace(/\r\n?/g, '\n').trim();
+
+/** How strongly a value is preferred: PREF=1 (4.0) or TYPE=pref (2.1, 3.0) first, then file order. */
+function preference(content: ContentLine): number {
+  const pref = Number(content.params.get('PREF')?.[0]);
+  if (Number.isInteger(pref) && pref >= 1) return pref;
+  return content.params.get('TYPE')?.includes('pref') ? 1 : 101;
+}
+
+const linkedInUrl = /^(?:https?:\/\/)?(?:[a-z0-9-]+\.)*linkedin\.com\//i;
+
+/** The row of a card: its properties under `vcardHeaders`. */
+function cardFields(
+  lines: ContentLine[],
+  version: string,
+  decoder: ValueDecoder,
+): { fields: string[]; problem?: string } {
+  const fields: string[] = vcardHeaders.map(() => '');
+  let problem: string | undefined;
+  decoder.settleOn(lines);
+  const decoded = lines
+    .map((content, index) => {
+      let text = decoder.text(content);
+      if (text === undefined) {
+        problem ??= `The card's ${content.name} is not well-formed text in the file's encoding`;
+        text = decoder.leniently(content);
+      }
+      return { content, text: text.normalize('NFC'), index };
+    })
+    .sort((a, b) => preference(a.content) - preference(b.content) || a.index - b.index);
+  const of = (name: string) => decoded.filter(({ content }) => content.name === name);
+  const textOf = (text: string) => clean(unescapeText(text));
+  const componentsOf = (text: string) => splitUnescaped(text, ';').map(textOf);
+  const listOf = (text: string) =>
+    splitUnescaped(text, ',')
+      .map(textOf)
+      .filter((value) => value !== '');
+  const set = (header: VcardHeader, values: readonly string[]) => {
+    const kept = [...new Set(values.map((value) => value.trim()).filter((value) => value !== ''))];
+    fields[column[header]] = joinValues(kept);
+  };
+  // The written order, not the preferred one, for name parts and notes.
+  const inFileOrder = (name: string) => of(name).sort((a, b) => a.index - b.index);
+
+  set(
+    'Name',
+    inFileOrder('FN')
+      .slice(0, 1)
+      .map(({ text }) => textOf(text)),
+  );
+  const name = inFileOrder('N')[0];
+  if (name) {
+    const [family = '', given = '', additional = ''] = componentsOf(name.text);
+    // Components may be lists (RFC 6350 §6.2.2: "Smith,Jones"): their values are written with spaces.
+    const words = (part: string) => part.replace(/\s*,\s*/g, ' ').trim();
+    set('Last Name', [words(family)]);
+    set('First Name', [words(given)]);
+    set('Middle Name', [words(additional)]);
+  }
+  set(
+    'Nickname',
+    of('NICKNAME').flatMap(({ text }) => listOf(text)),
+  );
+  set(
+    'Email',
+    of('EMAIL').map(({ text }) => textOf(text).replace(/^mailto:/i, '')),
+  );
+  const phones = of('TEL').map(({ content, text }) => ({
+    fax: content.params.get('TYPE')?.includes('fax') ?? false,
+    number: phoneText(textOf(text)),
+  }));
+  set(
+    'Phone',
+    phones.filter((phone) => !phone.fax).map((phone) => phone.number),
+  );
+  set(
+    'Fax',
+    phones.filter((phone) => phone.fax).map((phone) => phone.number),
+  );
+  const urls = of('URL').map(({ text }) => textOf(text));
+  const profiles = of('X-SOCIALPROFILE')
+    .filter(
+      ({ content, text }) =>
+        content.params.get('TYPE')?.includes('linkedin') || linkedInUrl.test(textOf(text)),
+    )
+    .map(({ text }) => textOf(text));
+  const linkedIn = [
+    ...urls.filter((url) => linkedInUrl.test(url)),
+    ...profiles.filter((url) => linkedInUrl.test(url) || /^[\w-]+$/.test(url)),
+  ];
+  set(
+    'LinkedIn',
+    linkedIn.slice(0, 1).map((url) => (linkedInUrl.test(url) ? url : `https://www.linkedin.com/in/${url}`)),
+  );
+  set(
+    'Website',
+    urls.filter((url) => !linkedInUrl.test(url)),
+  );
+  const organisation = of('ORG')[0];
+  if (organisation) {
+    const [company = '', ...units] = componentsOf(organisation.text);
+    set('Company', [company]);
+    set('Department', [units.filter((unit) => unit !== '').join(', ')]);
+  }
+  set(
+    'Job Title',
+    [...of('TITLE'), ...of('ROLE')].slice(0, 1).map(({ text }) => textOf(text)),
+  );
+  const address = of('ADR')[0];
+  if (address) {
+    const [poBox = '', extended = '', street = '', city = '', region = '', postalCode = '', country = ''] =
+      componentsOf(address.text);
+    set('Street', [[street, extended, poBox].filter((part) => part !== '').join(', ')]);
+    set('City', [city]);
+    set('State', [region]);
+    set('Postal Code', [postalCode]);
+    set('Country', [country]);
+  }
+  set(
+    'Tags',
+    of('CATEGORIES').flatMap(({ text }) => listOf(text)),
+  );
+  set(
+    'Birthday',
+    of('BDAY')
+      .slice(0, 1)
+      .map(({ text }) => textOf(text)),
+  );
+  fields[column.Notes] = inFileOrder('NOTE')
+    .map(({ text }) => textOf(text))
+    .filter((note) => note !== '')
+    .join('\n\n');
+  if (version !== '' && !['2.1', '3.0', '4.0'].includes(version))
+    problem ??= `vCard version ${version} is not one of 2.1, 3.0 and 4.0`;
+  return { fields, ...(problem ? { problem } : {}) };
+}
+
+/** A TEL value as a number: a `tel:` URI (4.0) without its scheme, an extension written out. */
+function phoneText(value: string): string {
+  const uri = /^tel:([^;]*)((?:;[^;]*)*)$/i.exec(value);
+  if (!uri) return value;
+  const extension = /;ext=([^;]+)/i.exec(uri[2] ?? '')?.[1];
+  return extension ? `${uri[1]} ext. ${extension}` : uri[1]!;
+}
