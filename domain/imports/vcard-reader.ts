@@ -1,4 +1,5 @@
-import { FieldDecoder, utf16AsUtf8 } from './text-decoding';
+import { tagCellText } from './tag-cells';
+import { FieldDecoder, legacyEncodings, legacyText, utf16AsUtf8, type LegacyEncoding } from './text-decoding';
 
 /**
  * vCard files (.vcf: Apple and iCloud Contacts, Google Contacts, Outlook, Android, any address book),
@@ -61,6 +62,24 @@ export const maxCardBytes = 1024 * 1024;
 
 /** Properties whose values are binary (or links to binary) and never imported. */
 const binaryProperties = new Set(['PHOTO', 'LOGO', 'SOUND', 'KEY']);
+/** The properties a row is made of (`cardFields`); the others (LABEL, X-ABLabel, X-MS-OL-DESIGN...) are not kept nor decoded. */
+const readProperties = new Set([
+  'FN',
+  'N',
+  'NICKNAME',
+  'X-ANDROID-CUSTOM',
+  'EMAIL',
+  'TEL',
+  'URL',
+  'X-SOCIALPROFILE',
+  'ORG',
+  'TITLE',
+  'ROLE',
+  'ADR',
+  'CATEGORIES',
+  'BDAY',
+  'NOTE',
+]);
 
 interface ContentLine {
   name: string;
@@ -245,6 +264,7 @@ class CardAssembler {
       if (card.version === '2.1' && (encoding === 'base64' || encoding === 'b')) this.inBase64 = true;
       return;
     }
+    if (!readProperties.has(content.name)) return;
     card.bytes += text.length;
     if (card.bytes > maxCardBytes) {
       card.problem ??= `The card holds more than ${maxCardBytes / 1024 / 1024} MB of text`;
@@ -354,10 +374,9 @@ class ValueDecoder {
     return this.decoder.decodeLeniently(bytesOf(content));
   }
 
-  /** A CHARSET other than UTF-8 (which is what the file is read as anyway). */
+  /** The value's own CHARSET (2.1): it wins over the file's encoding while its bytes are well-formed in it. */
   private charsetOf(content: ContentLine): string | undefined {
-    const charset = content.params.get('CHARSET')?.[0]?.toLowerCase();
-    return charset && charset !== 'utf-8' && charset !== 'utf8' ? charset : undefined;
+    return content.params.get('CHARSET')?.[0]?.toLowerCase();
   }
 }
 
@@ -373,10 +392,39 @@ export const decodeQuotedPrintable = (value: string): string =>
     .replace(/=(?:\r?\n|$)/g, '')
     .replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 
-/** Text in a named character set (e.g. 2.1's `CHARSET=Windows-1252`, `CHARSET=SHIFT_JIS`); undefined for one Node does not know. */
+/** CHARSET labels of the code pages the import reads with its own tables (text-decoding.ts). */
+const charsetLabels: Record<string, LegacyEncoding> = {
+  ...Object.fromEntries(legacyEncodings.map((encoding) => [encoding, encoding])),
+  // Outlook labels Windows-1252 text ISO-8859-1 or US-ASCII as often as not; 1252 reads both.
+  'iso-8859-1': 'windows-1252',
+  latin1: 'windows-1252',
+  'us-ascii': 'windows-1252',
+  ascii: 'windows-1252',
+  cp1252: 'windows-1252',
+  cp1250: 'windows-1250',
+  cp1251: 'windows-1251',
+  'x-mac-roman': 'macintosh',
+  'shift-jis': 'shift_jis',
+  sjis: 'shift_jis',
+  cp932: 'shift_jis',
+  'windows-31j': 'shift_jis',
+  gb2312: 'gbk',
+  cp936: 'gbk',
+  cp950: 'big5',
+  cp949: 'euc-kr',
+  'ks_c_5601-1987': 'euc-kr',
+};
+
+/**
+ * Text in a named character set (2.1's `CHARSET=Windows-1252`, `CHARSET=SHIFT_JIS`...); undefined when
+ * the bytes are not well-formed in it or Node does not know it. The code pages the import has tables
+ * for are read with those (Node's TextDecoder reads windows-1252 as Latin-1: no € for 0x80).
+ */
 function decodeInCharset(bytes: string, charset: string): string | undefined {
+  const legacy = charsetLabels[charset];
+  if (legacy) return legacyText(bytes, legacy);
   try {
-    return new TextDecoder(charset).decode(Buffer.from(bytes, 'latin1'));
+    return new TextDecoder(charset, { fatal: true }).decode(Buffer.from(bytes, 'latin1'));
   } catch {
     return undefined;
   }
@@ -409,6 +457,8 @@ function preference(content: ContentLine): number {
   if (Number.isInteger(pref) && pref >= 1) return pref;
   return content.params.get('TYPE')?.includes('pref') ? 1 : 101;
 }
+
+const googleSystemGroups = new Set(['mycontacts', 'starred']);
 
 const linkedInUrl = /^(?:https?:\/\/)?(?:[a-z0-9-]+\.)*linkedin\.com\//i;
 
@@ -460,10 +510,12 @@ function cardFields(
     set('First Name', [words(given)]);
     set('Middle Name', [words(additional)]);
   }
-  set(
-    'Nickname',
-    of('NICKNAME').flatMap(({ text }) => listOf(text)),
-  );
+  // Android writes a nickname as X-ANDROID-CUSTOM:vnd.android.cursor.item/nickname;<nickname>;...
+  const androidNicknames = of('X-ANDROID-CUSTOM')
+    .map(({ text }) => componentsOf(text))
+    .filter(([kind]) => kind === 'vnd.android.cursor.item/nickname')
+    .map(([, nickname = '']) => nickname);
+  set('Nickname', [...of('NICKNAME').flatMap(({ text }) => listOf(text)), ...androidNicknames]);
   set(
     'Email',
     of('EMAIL').map(({ text }) => textOf(text).replace(/^mailto:/i, '')),
@@ -519,16 +571,25 @@ function cardFields(
     set('Postal Code', [postalCode]);
     set('Country', [country]);
   }
-  set(
-    'Tags',
-    of('CATEGORIES').flatMap(({ text }) => listOf(text)),
-  );
-  set(
-    'Birthday',
-    of('BDAY')
-      .slice(0, 1)
-      .map(({ text }) => textOf(text)),
-  );
+  // A category may hold a comma ("Shrimp\, boats"): written so that the tag cell reads it back whole.
+  // Google's own groups (every contact is in myContacts) are no tags, as in its CSV export.
+  const categories = [
+    ...new Set(
+      of('CATEGORIES')
+        .flatMap(({ text }) => listOf(text))
+        .filter((category) => !googleSystemGroups.has(category.toLowerCase())),
+    ),
+  ];
+  fields[column.Tags] = categories.length > 0 ? tagCellText(categories) : '';
+  const birthday = of('BDAY')[0];
+  if (birthday) {
+    // Apple writes a birthday without a year in a placeholder year it names: --MM-DD, as vCard 4.0 writes it.
+    const omitYear = birthday.content.params.get('X-APPLE-OMIT-YEAR')?.[0];
+    const date = textOf(birthday.text);
+    set('Birthday', [
+      omitYear && date.startsWith(`${omitYear}-`) ? `--${date.slice(omitYear.length + 1)}` : date,
+    ]);
+  }
   fields[column.Notes] = inFileOrder('NOTE')
     .map(({ text }) => textOf(text))
     .filter((note) => note !== '')

@@ -58,7 +58,7 @@ const apple30 = crlf(
   'item2.ADR;type=WORK;type=pref:;;Sveavägen 12;Stockholm;;111 57;Sweden',
   'item2.X-ABADR:se',
   'NOTE:Met at the Nordic SaaS fair.\\nPrefers email\\, not calls.',
-  'CATEGORIES:Customers,Nordics',
+  'CATEGORIES:Customers,Nordics\\, Baltics',
   'X-SOCIALPROFILE;type=linkedin;x-user=asalindqvist:http://www.linkedin.com/in/asalindqvist',
   'URL;type=WORK:https://nordvind.example.com',
   'BDAY:1984-03-09',
@@ -101,7 +101,7 @@ describe('a vCard file', () => {
         city: 'Stockholm',
         country: 'Sweden',
       },
-      tags: ['Customers', 'Nordics'],
+      tags: ['Customers', 'Nordics, Baltics'],
     });
     // The preferred email and phone come first; the fax is not a phone to call or text.
     expect(channelValues(rows[0])).toEqual([
