@@ -19,11 +19,12 @@ import { loadExcelJs } from '../shared/exceljs';
 import { multipartLimits, type BlobStore } from '../shared/ports';
 import { customFieldHeader } from '../imports/column-mapping';
 import { contactRow, customColumnKey, exportColumns } from './contact-rows';
+import { contactVcard } from './contact-vcards';
 import type { ExportContactsFilters, ExportContactsInput, ExportFormat } from './exports.schemas';
 import { MultipartSink, PartLimitReached } from '../files/multipart-sink';
 
 /**
- * The contact export (issue 13, `export_contacts`): the contacts a list filter matches, as CSV or XLSX,
+ * The contact export (issue 13, `export_contacts`): the contacts a list filter matches, as CSV, XLSX or vCard,
  * streamed into an S3 multipart upload. Never silently short: every entry the list yields becomes a
  * row, a listed contact that cannot be read fails the export, and the stored object's size is checked
  * against the bytes written. A job step calls `exportContactsStep` until it is done.
@@ -63,6 +64,7 @@ export interface ExportOptions {
 export const exportContentTypes: Record<ExportFormat, string> = {
   csv: 'text/csv; charset=utf-8',
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  vcf: 'text/vcard; charset=utf-8',
 };
 
 /** Where a job's export goes: under the bucket's `exports/` prefix (expired by its lifecycle rule). */
@@ -72,10 +74,10 @@ export const exportObjectKey = (workspaceId: string, jobId: string, format: Expo
 /** An XLSX sheet holds 1,048,576 rows: the header and this many contacts. */
 export const maxXlsxRows = 1_048_575;
 
-/** Where a CSV export continues: its upload, the parts sent, and the list position they reach. */
+/** Where a CSV or vCard export continues: its upload, the parts sent, and the list position they reach. */
 export const exportStateSchema = z.object({
   v: z.literal(1),
-  format: z.literal('csv'),
+  format: z.enum(['csv', 'vcf']),
   key: z.string(),
   uploadId: z.string(),
   /** The columns, fixed by the first run (custom fields defined later do not shift them). */
@@ -159,7 +161,7 @@ export async function resolveExportColumns(
 /**
  * One run of an export. `state` is undefined on the first run, else what the previous run returned.
  *
- * CSV (UTF-8 with BOM, CRLF, RFC 4180 quoting) continues across runs: rows are read a page of list
+ * CSV (UTF-8 with BOM, CRLF, RFC 4180 quoting) and vCard (contact-vcards.ts) continue across runs: rows are read a page of list
  * entries at a time and sent in parts of at least `partBytes`; once `control.deadlineReached()` is
  * true, the run returns `continue` after its next part (so it overruns the deadline by at most the time
  * to fill one part: 5 MiB of rows), with a state that resumes right after that part. A repeated run
@@ -192,7 +194,7 @@ export async function exportContactsStep(
   const pageSize = options.pageSize ?? defaultPageSize;
   const plan = planContactList(listFilters(input.filters));
   const reader = new ContactPageReader(deps, caller.workspaceId, plan, pageSize);
-  const run = input.format === 'xlsx' ? runXlsx : runCsv;
+  const run = input.format === 'xlsx' ? runXlsx : runStreamed;
   return run({ deps, caller, input, state, control, options, partBytes, plan, reader });
 }
 
@@ -253,10 +255,12 @@ const bom = Buffer.from([0xef, 0xbb, 0xbf]);
 const csvOptions = { record_delimiter: 'windows', quoted_match: /[\r\n]/ } as const;
 const csvLines = (rows: string[][]) => Buffer.from(stringify(rows, csvOptions), 'utf8');
 
-async function runCsv(run: Run): Promise<ExportStepOutcome> {
+/** CSV and vCard: text written a contact at a time, sent in parts, continued across runs. */
+async function runStreamed(run: Run): Promise<ExportStepOutcome> {
   const { deps, caller, input, options, plan } = run;
+  const format = input.format === 'vcf' ? 'vcf' : 'csv';
   let state = run.state;
-  if (state && (state.format !== 'csv' || state.key !== options.key || state.plan !== plan.fingerprint)) {
+  if (state && (state.format !== format || state.key !== options.key || state.plan !== plan.fingerprint)) {
     return failed(new ExportFailure('invalid_input', 'The saved export state belongs to another export'), state.rows);
   }
   let startedHere: string | undefined;
@@ -268,32 +272,36 @@ async function runCsv(run: Run): Promise<ExportStepOutcome> {
       if (error instanceof DomainError && error.code === 'invalid_reference') return failed(new ExportFailure('invalid_input', error.message), 0);
       throw error;
     }
-    const { uploadId } = await deps.blobs.startMultipartUpload(options.key, exportContentTypes.csv);
+    const { uploadId } = await deps.blobs.startMultipartUpload(options.key, exportContentTypes[format]);
     startedHere = uploadId;
-    state = { v: 1, format: 'csv', key: options.key, uploadId, columns, plan: plan.fingerprint, position: null, matched: 0, rows: 0, parts: [] };
+    state = { v: 1, format, key: options.key, uploadId, columns, plan: plan.fingerprint, position: null, matched: 0, rows: 0, parts: [] };
   }
-  return continueCsv(run, state, startedHere);
+  return continueStreamed(run, state, startedHere);
 }
 
-async function continueCsv(run: Run, state: ExportState, startedHere: string | undefined): Promise<ExportStepOutcome> {
+async function continueStreamed(run: Run, state: ExportState, startedHere: string | undefined): Promise<ExportStepOutcome> {
   const { deps, control, partBytes, reader } = run;
   const sink = new MultipartSink(deps.blobs, state.key, state.uploadId, [...state.parts]);
   // Nothing uploaded yet: the file starts here (a run that stopped before its first part left nothing).
-  if (sink.parts.length === 0) {
+  // A CSV starts with its BOM and header; a vCard file with its first card.
+  if (sink.parts.length === 0 && state.format === 'csv') {
     sink.add(bom);
     sink.add(csvLines([state.columns]));
   }
+  const written = (items: ContactItem[]) =>
+    state.format === 'vcf'
+      ? Buffer.from(items.map((item) => contactVcard(item, state.columns, reader.ownerEmails)).join(''), 'utf8')
+      : csvLines(items.map((item) => contactRow(item, state.columns, reader.ownerEmails)));
   let { position, matched, rows } = state;
   const saved = () => ({ ...state, position, matched, rows, parts: [...sink.parts] });
   /** The upload while no saved state names it: a failed run aborts it, and its retry starts another. */
   let unsaved = startedHere;
   try {
     for await (const page of reader.pages(position)) {
-      const lines: string[][] = [];
-      for (const { item } of page.rows) lines.push(contactRow(item, state.columns, reader.ownerEmails));
-      if (lines.length > 0) sink.add(csvLines(lines));
+      const items = page.rows.map((row) => row.item);
+      if (items.length > 0) sink.add(written(items));
       matched += page.rows.length;
-      rows += lines.length;
+      rows += items.length;
       position = page.position ?? position;
       if (page.more && sink.pending >= partBytes) {
         await sink.flush();
@@ -304,7 +312,7 @@ async function continueCsv(run: Run, state: ExportState, startedHere: string | u
         }
       }
     }
-    return await finish(deps, sink, { format: 'csv', matched, rows, columns: state.columns });
+    return await finish(deps, sink, { format: state.format, matched, rows, columns: state.columns });
   } catch (error) {
     if (error instanceof ExportFailure || error instanceof PartLimitReached) {
       await deps.blobs.abortMultipartUpload(state.key, state.uploadId);

@@ -8,14 +8,14 @@ import {
   exportStateSchema,
   type ExportState,
 } from './contact-export.service';
-import { exportContactsInput } from './exports.schemas';
+import { exportContactsInput, exportFormats, type ExportFormat } from './exports.schemas';
 
 /** What an export job is told: the list's filters, the columns, the format, and its creator's role. */
 export const exportJobInput = exportContactsInput.extend({ role: z.enum(['owner', 'admin', 'member']) });
 export type ExportJobInput = z.output<typeof exportJobInput>;
 
 /** The name of an export job's file. */
-export const exportFileName = (format: 'csv' | 'xlsx') => `contacts.${format}`;
+export const exportFileName = (format: ExportFormat) => `contacts.${format}`;
 
 /** List entries per page: `EXPORT_PAGE_SIZE` when set (tests use small pages to get many parts), else the export's default. */
 const pageSize = () => Number(process.env.EXPORT_PAGE_SIZE) || undefined;
@@ -70,7 +70,7 @@ export const exportContactsJob: JobKindDefinition<ExportJobInput, ExportState, R
   },
   async release(deps, { workspaceId, jobId, cursor, files }) {
     const state = exportStateSchema.safeParse(cursor);
-    const formats = ['csv', 'xlsx'] as const;
+    const formats = exportFormats;
     // A file a run completed is at its job's key, and named in `files` when the run returned it.
     const keys = [
       ...formats.map((format) => exportObjectKey(workspaceId, jobId, format)),

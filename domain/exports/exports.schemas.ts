@@ -6,7 +6,7 @@ import { maxCustomFieldsPerEntityType } from '../custom-fields/custom-field.enti
 import { isoTime } from '../shared/iso-time';
 import { tagName } from '../tags/tag-names';
 
-export const exportFormats = ['csv', 'xlsx'] as const;
+export const exportFormats = ['csv', 'xlsx', 'vcf'] as const;
 export type ExportFormat = (typeof exportFormats)[number];
 
 export const exportField = z
@@ -63,7 +63,13 @@ export type ExportContactsFilters = z.infer<typeof exportContactsFilters>;
 /** The input of an `export_contacts` job. */
 export const exportContactsInput = z
   .object({
-    format: z.enum(exportFormats).default('csv').meta({ description: 'csv (UTF-8 with BOM, CRLF) or xlsx (one sheet)' }),
+    format: z
+      .enum(exportFormats)
+      .default('csv')
+      .meta({
+        description:
+          'csv (UTF-8 with BOM, CRLF), xlsx (one sheet), or vcf (vCard 3.0, one card per contact, for address books: the columns become its properties; see the README)',
+      }),
     fields: z
       .array(exportField)
       .min(1)

@@ -17,16 +17,21 @@ export const vcardHeaders = [
   'Email',
   'Phone',
   'Fax',
+  'WhatsApp',
+  'Telegram',
   'LinkedIn',
   'Company',
   'Department',
   'Job Title',
+  'Role',
   'Street',
   'City',
   'State',
   'Postal Code',
   'Country',
   'Tags',
+  'Segment',
+  'Owner',
   'Website',
   'Birthday',
   'Notes',
@@ -79,6 +84,8 @@ const readProperties = new Set([
   'CATEGORIES',
   'BDAY',
   'NOTE',
+  'X-CRM-SEGMENT',
+  'X-CRM-OWNER',
 ]);
 
 interface ContentLine {
@@ -533,20 +540,23 @@ function cardFields(
     phones.filter((phone) => phone.fax).map((phone) => phone.number),
   );
   const urls = of('URL').map(({ text }) => textOf(text));
-  const profiles = of('X-SOCIALPROFILE')
-    .filter(
-      ({ content, text }) =>
-        content.params.get('TYPE')?.includes('linkedin') || linkedInUrl.test(textOf(text)),
-    )
-    .map(({ text }) => textOf(text));
+  // X-SOCIALPROFILE (Apple; this CRM's export for WhatsApp and Telegram): a profile URL, or a user name.
+  const profiles = (type: string) =>
+    of('X-SOCIALPROFILE')
+      .filter(({ content }) => content.params.get('TYPE')?.includes(type))
+      .map(({ text }) => textOf(text).replace(/^x-apple:/i, ''));
   const linkedIn = [
     ...urls.filter((url) => linkedInUrl.test(url)),
-    ...profiles.filter((url) => linkedInUrl.test(url) || /^[\w-]+$/.test(url)),
+    ...of('X-SOCIALPROFILE')
+      .map(({ text }) => textOf(text))
+      .filter((url) => linkedInUrl.test(url)),
+    ...profiles('linkedin')
+      .filter((name) => /^[\p{L}\p{N}_-]+$/u.test(name))
+      .map((name) => `https://www.linkedin.com/in/${name}`),
   ];
-  set(
-    'LinkedIn',
-    linkedIn.slice(0, 1).map((url) => (linkedInUrl.test(url) ? url : `https://www.linkedin.com/in/${url}`)),
-  );
+  set('LinkedIn', linkedIn.slice(0, 1));
+  set('WhatsApp', profiles('whatsapp'));
+  set('Telegram', profiles('telegram'));
   set(
     'Website',
     urls.filter((url) => !linkedInUrl.test(url)),
@@ -559,7 +569,27 @@ function cardFields(
   }
   set(
     'Job Title',
-    [...of('TITLE'), ...of('ROLE')].slice(0, 1).map(({ text }) => textOf(text)),
+    of('TITLE')
+      .slice(0, 1)
+      .map(({ text }) => textOf(text)),
+  );
+  set(
+    'Role',
+    of('ROLE')
+      .slice(0, 1)
+      .map(({ text }) => textOf(text)),
+  );
+  set(
+    'Segment',
+    of('X-CRM-SEGMENT')
+      .slice(0, 1)
+      .map(({ text }) => textOf(text)),
+  );
+  set(
+    'Owner',
+    of('X-CRM-OWNER')
+      .slice(0, 1)
+      .map(({ text }) => textOf(text)),
   );
   const address = of('ADR')[0];
   if (address) {

@@ -722,7 +722,7 @@ describe('formula injection', () => {
 });
 
 describe('the import reader reads an export back', () => {
-  it.each(['csv', 'xlsx'] as const)('%s: every contact, field, channel, tag, owner and custom field as stored', async (format) => {
+  it.each(['csv', 'xlsx', 'vcf'] as const)('%s: every contact, field, channel, tag, owner and custom field as stored', async (format) => {
     // Act: export, then read the file as an import reads it
     const { key, blobs } = await runDone({ format });
     const file = await openImportFile(blobs, key, { claimedFormat: format });
@@ -732,8 +732,10 @@ describe('the import reader reads an export back', () => {
       candidates.push(row.candidate);
     }
 
-    // Assess
-    expect(file.info.skippedColumns).toEqual([]);
+    // Assess: a vCard file has columns no contact field fills (none of them written by the export)
+    expect(file.info.skippedColumns.map((column) => column.header)).toEqual(
+      format === 'vcf' ? ['Nickname', 'Fax', 'Department', 'Street', 'Postal Code', 'Website', 'Birthday', 'Notes'] : [],
+    );
     const users = new Map([acme.owner.user, acme.admin.user, acme.member.user].map((user) => [user.id, user.email]));
     const exported = ['zoe', 'dmitry', 'yamada', 'formula', 'ana'];
     expect(candidates).toHaveLength(exported.length);
@@ -748,7 +750,8 @@ describe('the import reader reads an export back', () => {
       expect(candidate!.tags).toEqual(contact.tags);
       expect(candidate!.owner).toBe(contact.ownerId ? users.get(contact.ownerId) : undefined);
       const custom = Object.entries(contact.customFields as Record<string, unknown>).filter(([name, value]) => name !== 'legacy' && value !== null);
-      expect(candidate!.customFields).toEqual(Object.fromEntries(custom.map(([name, value]) => [name, customFieldText(value)])));
+      // A vCard carries custom fields as X-CRM-FIELD-<KEY> for other tools; the import reads the CSV and XLSX ones.
+      if (format !== 'vcf') expect(candidate!.customFields).toEqual(Object.fromEntries(custom.map(([name, value]) => [name, customFieldText(value)])));
     }
   });
 });
