@@ -5,9 +5,10 @@
  * - `empty`: the file has no bytes, or no header record;
  * - `too_large`: over the size limit (512 MB), checked before reading;
  * - `too_many_rows`: over the row limit (1,048,576 data rows), raised at the first row past it;
- * - `not_csv` / `not_xlsx` / `not_vcf`: the bytes are not what the claimed format says (a zip claimed
+ * - `not_csv` / `not_xlsx` / `not_vcf` / `not_xls` / `not_ods`: the bytes are not what the claimed format says (a zip claimed
  *   as CSV, a text file or a legacy .xls claimed as XLSX, a zip that holds no workbook, a file claimed
- *   as vCard that does not start with BEGIN:VCARD);
+ *   as vCard that does not start with BEGIN:VCARD, a text file claimed as .xls that is no HTML or XML
+ *   spreadsheet, an .ods that is no zip);
  * - `binary`: a file claimed as CSV holds binary data (NUL bytes outside UTF-16, a PDF, an image...);
  * - `unreadable`: a damaged zip or worksheet;
  * - `sheet_not_found`: the named sheet is not in the workbook (the message lists the sheets);
@@ -24,6 +25,8 @@ export const importFileErrorCodes = [
   'not_csv',
   'not_xlsx',
   'not_vcf',
+  'not_xls',
+  'not_ods',
   'binary',
   'unreadable',
   'sheet_not_found',

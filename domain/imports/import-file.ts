@@ -10,7 +10,8 @@ import type { NormalisedRow, RowPosition } from './import-row';
 import { normaliseRecord } from './row-normaliser';
 import { FieldDecoder, isLegacyEncoding, legacyEncodings, type TextEncoding } from './text-decoding';
 import { readVcardRecords, vcardHeaders } from './vcard-reader';
-import { openXlsx, type XlsxRow } from './xlsx-reader';
+import { openXlsx, type XlsxRow, type XlsxWorkbook } from './xlsx-reader';
+import { maxLegacyWorkbookBytes, openLegacyWorkbook, type LegacyWorkbookFormat } from './legacy-workbook';
 
 /**
  * Where a continuation of an import resumes: saved by the job after the last row it handled, given
@@ -47,15 +48,17 @@ export const importCursorSchema = z.discriminatedUnion('format', [
     settled: z.boolean(),
     afterBlank: z.boolean().optional(),
   }),
-  z.object({
-    format: z.literal('xlsx'),
-    size: z.number().int().nonnegative(),
-    sheet: z.string(),
-    /** The last sheet row handled (Excel's row number). */
-    sheetRow: z.number().int().nonnegative(),
-    row: z.number().int().nonnegative(),
-    afterBlank: z.boolean().optional(),
-  }),
+  ...(['xlsx', 'xls', 'ods'] as const).map((format) =>
+    z.object({
+      format: z.literal(format),
+      size: z.number().int().nonnegative(),
+      sheet: z.string(),
+      /** The last sheet row handled (Excel's row number). */
+      sheetRow: z.number().int().nonnegative(),
+      row: z.number().int().nonnegative(),
+      afterBlank: z.boolean().optional(),
+    }),
+  ),
 ]);
 export type ImportCursor = z.infer<typeof importCursorSchema>;
 
@@ -177,6 +180,8 @@ export async function openImportFile(blobs: BlobStore, key: string, options: Ope
   // A large file is read over many minutes: a connection dropped part-way is opened again where it broke.
   const open = async (start: number, end?: number) => resumingRange(openOnce, start, end, await openOnce(start, end));
 
+  if (isLegacyWorkbookFormat(options.claimedFormat)) return openLegacyWorkbookFile(open, size, limits.maxRows, options, options.claimedFormat);
+
   // An XLSX is read by ranges: only its signature here. A CSV or vCard is read on from this first stream.
   const xlsx = options.claimedFormat === 'xlsx';
   const start = new PeekableBytes(await open(0, xlsx ? Math.min(8, size) : undefined));
@@ -290,6 +295,49 @@ async function openXlsxFile(open: Open, size: number, maxRows: number, options: 
     sheetBytes = streamed;
     sheetSize = total;
   });
+  return openWorkbookFile(book, 'xlsx', { size, maxRows, options, progress: () => Math.min(1, sheetBytes / sheetSize) });
+}
+
+/**
+ * An .xls or .ods (or an HTML or XML spreadsheet named .xls): read whole and parsed in memory
+ * (legacy-workbook.ts), so it may be at most `maxLegacyWorkbookBytes`; then as an .xlsx.
+ */
+async function openLegacyWorkbookFile(
+  open: Open,
+  size: number,
+  maxRows: number,
+  options: OpenImportFileOptions,
+  format: LegacyWorkbookFormat,
+): Promise<ImportFile> {
+  if (size > maxLegacyWorkbookBytes) {
+    throw new ImportFileError(
+      'too_large',
+      `The file is ${formatMb(size)}; an .${format} file is read whole and may have at most ${formatMb(maxLegacyWorkbookBytes)}: save it as .xlsx or CSV, which have no such limit`,
+      { sizeBytes: size, maxBytes: maxLegacyWorkbookBytes },
+    );
+  }
+  const parsed = await openLegacyWorkbook(await readAll(await open(0)), format);
+  // Progress: the last row read, of the sheet's rows.
+  let at = { row: 0, of: 1 };
+  const book: XlsxWorkbook = {
+    sheets: parsed.sheets,
+    async *rows(sheet) {
+      const of = Math.max(1, parsed.rowCount(sheet));
+      for await (const row of parsed.rows(sheet)) {
+        at = { row: row.number, of };
+        yield row;
+      }
+    },
+  };
+  return openWorkbookFile(book, format, { size, maxRows, options, progress: () => Math.min(1, at.row / at.of) });
+}
+
+async function openWorkbookFile(
+  book: XlsxWorkbook,
+  format: 'xlsx' | LegacyWorkbookFormat,
+  context: { size: number; maxRows: number; options: OpenImportFileOptions; progress: () => number },
+): Promise<ImportFile> {
+  const { size, maxRows, options } = context;
   const visible = book.sheets.filter((sheet) => !sheet.hidden);
   const sheetNames = book.sheets.map((sheet) => sheet.name);
   let sheets: string[];
@@ -310,7 +358,8 @@ async function openXlsxFile(open: Open, size: number, maxRows: number, options: 
     // The first visible sheet with contacts: a workbook often starts with an empty or a notes sheet.
     sheets = (visible.length > 0 ? visible : book.sheets).map((candidate) => candidate.name);
   }
-  const resumed = options.cursor?.format === 'xlsx' ? options.cursor : undefined;
+  const cursor = options.cursor;
+  const resumed = cursor && cursor.format === format && 'sheet' in cursor ? cursor : undefined;
   if (resumed) sheets = sheets.includes(resumed.sheet) ? [resumed.sheet] : [];
   if (sheets.length === 0) throw new ImportFileError('file_changed', 'The sheet changed since the import started');
 
@@ -333,7 +382,7 @@ async function openXlsxFile(open: Open, size: number, maxRows: number, options: 
       firstProblem ??= error;
       continue;
     }
-    return xlsxFile(sheet, rows, found, { size, maxRows, options, sheetNames, resumed, progress: () => Math.min(1, sheetBytes / sheetSize) });
+    return xlsxFile(sheet, rows, found, { format, size, maxRows, options, sheetNames, resumed, progress: context.progress });
   }
   throw firstProblem!.code === 'empty'
     ? new ImportFileError('empty', `Every sheet of the workbook is empty: ${sheets.map((name) => JSON.stringify(name)).join(', ')}`, { sheets: sheetNames })
@@ -344,17 +393,24 @@ function xlsxFile(
   sheet: string,
   rows: AsyncGenerator<XlsxRow>,
   { plan, number: headerRow }: { plan: ColumnPlan; number: number },
-  context: { size: number; maxRows: number; options: OpenImportFileOptions; sheetNames: string[]; resumed: ImportCursor | undefined; progress: () => number },
+  context: {
+    format: 'xlsx' | LegacyWorkbookFormat;
+    size: number;
+    maxRows: number;
+    options: OpenImportFileOptions;
+    sheetNames: string[];
+    resumed: Extract<ImportCursor, { sheet: string }> | undefined;
+    progress: () => number;
+  },
 ): ImportFile {
-  const { size, maxRows, options, sheetNames, progress } = context;
-  const resumed = context.resumed?.format === 'xlsx' ? context.resumed : undefined;
-  const info: ImportFileInfo = { format: 'xlsx', sizeBytes: size, sheet, sheets: sheetNames, ...planInfo(headerRow, plan) };
+  const { format, size, maxRows, options, sheetNames, progress, resumed } = context;
+  const info: ImportFileInfo = { format, sizeBytes: size, sheet, sheets: sheetNames, ...planInfo(headerRow, plan) };
   return fileOf(info, plan, options, maxRows, async function* () {
     let last = Math.max(headerRow, resumed?.sheetRow ?? 0);
     const record = (sheetRow: number, fields: string[]): SourceRecord => ({
       fields,
       position: { row: sheetRow - headerRow, line: sheetRow, sheetRow },
-      cursor: { format: 'xlsx', size, sheet, sheetRow, row: sheetRow - headerRow },
+      cursor: { format, size, sheet, sheetRow, row: sheetRow - headerRow },
       fraction: progress(),
     });
     for await (const { number, cells } of rows) {
@@ -533,6 +589,8 @@ const tooManyRows = (maxRows: number) =>
     `The file has more than ${maxRows.toLocaleString('en-US')} rows, the most one import takes: split it`,
     { maxRows },
   );
+
+const isLegacyWorkbookFormat = (format: ImportFormat): format is LegacyWorkbookFormat => format === 'xls' || format === 'ods';
 
 const formatMb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
 

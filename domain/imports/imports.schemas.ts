@@ -7,7 +7,7 @@ import { importLimits } from './import-file-error';
 import { importWriteOptions } from './import-writer.schemas';
 import { responseSchema, type ResponseOf } from '../shared/response-schema';
 
-export const importFormats = ['csv', 'xlsx', 'vcf'] as const;
+export const importFormats = ['csv', 'xlsx', 'vcf', 'xls', 'ods'] as const;
 export type ImportFileFormat = (typeof importFormats)[number];
 /** The formats of the empty import template (a vCard file has no header to fill in). */
 export const importTemplateFormats = ['csv', 'xlsx'] as const;
@@ -17,6 +17,8 @@ export const importContentTypes: Record<ImportFileFormat, string> = {
   csv: 'text/csv',
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
   vcf: 'text/vcard',
+  xls: 'application/vnd.ms-excel',
+  ods: 'application/vnd.oasis.opendocument.spreadsheet',
 };
 
 // Control characters and path separators: a file name is a name, never a path.
@@ -30,7 +32,7 @@ export const createImportUploadInput = z
       .max(255)
       .refine((name) => !unsafeFileNameChars.test(name), 'No path separators (/ \\) or control characters')
       .meta({
-        description: 'The file’s name; its extension (.csv, .tsv, .txt, .xlsx, .vcf, .vcard) gives the format unless `format` is set',
+        description: 'The file’s name; its extension (.csv, .tsv, .txt, .xlsx, .xls, .ods, .vcf, .vcard) gives the format unless `format` is set',
         example: 'contacts.csv',
       }),
     sizeBytes: z
@@ -45,7 +47,7 @@ export const createImportUploadInput = z
       .optional()
       .meta({
         description:
-          'CSV (any delimiter; UTF-8, UTF-16 or a legacy code page such as Windows-1252 or Mac Roman), XLSX, or vCard (.vcf: versions 2.1, 3.0 and 4.0, one contact per card)',
+          'CSV (any delimiter; UTF-8, UTF-16 or a legacy code page such as Windows-1252 or Mac Roman), XLSX, vCard (.vcf: versions 2.1, 3.0 and 4.0, one contact per card), XLS (an Excel 97-2003 workbook, or the HTML table or Excel 2003 XML spreadsheet web apps save as .xls; at most 32 MiB) or ODS (OpenDocument; at most 32 MiB)',
       }),
   })
   .strict()
@@ -88,7 +90,7 @@ export const startImportInput = z
       .min(1)
       .max(31)
       .optional()
-      .meta({ description: 'XLSX: the sheet to import (default: the first visible one)' }),
+      .meta({ description: 'XLSX, XLS, ODS: the sheet to import (default: the first visible one with contacts)' }),
     mapping: columnMappingSchema.optional().meta({
       description:
         'Column header → target (`name`, `firstName`, `middleName`, `lastName`, `email`, `phone`, `whatsapp`, `telegram`, `linkedin`, `company`, `jobTitle`, `role`, `segment`, `city`, `state`, `country`, `tags`, `owner`, `custom:<key>`, `ignore`), over the recognised headers',

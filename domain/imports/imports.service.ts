@@ -12,6 +12,7 @@ import { ImportFileError, importLimits } from './import-file-error';
 import { importUploadKey, type ImportJobInput } from './import-job';
 import { listImportErrors } from './import-report';
 import { importTemplate } from './import-template';
+import { maxLegacyWorkbookBytes } from './legacy-workbook';
 import type { ImportRowError } from './import-writer.schemas';
 import {
   importContentTypes,
@@ -32,6 +33,8 @@ const formatOfName = (fileName: string): ImportFileFormat | undefined => {
   if (extension === 'csv' || extension === 'txt' || extension === 'tsv') return 'csv';
   if (extension === 'xlsx') return 'xlsx';
   if (extension === 'vcf' || extension === 'vcard') return 'vcf';
+  if (extension === 'xls') return 'xls';
+  if (extension === 'ods') return 'ods';
   return undefined;
 };
 
@@ -44,15 +47,19 @@ const formatOfName = (fileName: string): ImportFileFormat | undefined => {
 export async function createImportUpload(deps: BlobDeps, caller: CallerContext, input: CreateImportUploadInput): Promise<ImportUpload> {
   const format = input.format ?? formatOfName(input.fileName);
   if (!format) {
-    throw unprocessable(
-      /\.xls$/i.test(input.fileName)
-        ? 'Legacy .xls workbooks cannot be imported: save the file as .xlsx or .csv'
-        : 'Not a CSV, XLSX or vCard file name: give `format` (csv, xlsx or vcf)',
-      { fields: [{ field: 'body.fileName', message: 'Expected a .csv, .xlsx or .vcf file', code: 'unsupported_format' }] },
-    );
+    throw unprocessable('Not a CSV, XLSX, XLS, ODS or vCard file name: give `format` (csv, xlsx, xls, ods or vcf)', {
+      fields: [{ field: 'body.fileName', message: 'Expected a .csv, .xlsx, .xls, .ods or .vcf file', code: 'unsupported_format' }],
+    });
   }
   if (input.sizeBytes > importLimits.maxBytes) {
     throw limitExceeded('body.sizeBytes', `An import file may have at most ${importLimits.maxBytes} bytes (512 MiB)`, importLimits.maxBytes);
+  }
+  if ((format === 'xls' || format === 'ods') && input.sizeBytes > maxLegacyWorkbookBytes) {
+    throw limitExceeded(
+      'body.sizeBytes',
+      `An .${format} file is read whole and may have at most ${maxLegacyWorkbookBytes} bytes (32 MiB): save it as .xlsx or CSV, which may have 512 MiB`,
+      maxLegacyWorkbookBytes,
+    );
   }
   const uploadId = newJobId(deps);
   const contentType = importContentTypes[format];
@@ -99,7 +106,8 @@ export async function startImport(deps: BlobDeps, caller: CallerContext, input: 
       throw invalidReference('body.uploadId', 'Nothing was uploaded for this upload id (or it expired): PUT the file to its uploadUrl first');
     }
     if (error.code === 'too_large') {
-      throw limitExceeded('body.uploadId', error.message, importLimits.maxBytes);
+      const { maxBytes } = error.details as { maxBytes?: number };
+      throw limitExceeded('body.uploadId', error.message, maxBytes ?? importLimits.maxBytes);
     }
     throw unprocessable(error.message, { reason: error.code, ...error.details });
   }

@@ -21,6 +21,8 @@ export const firstUseModules: Readonly<Record<string, readonly string[]>> = {
     'functions/jobs/import-contacts.handler.ts',
     'functions/jobs/export-contacts.handler.ts',
   ],
+  // Legacy workbooks (.xls, HTML and XML spreadsheets named .xls, .ods), read by imports through SheetJS.
+  '@e965/xlsx': ['functions/http/imports.handler.ts', 'functions/jobs/import-contacts.handler.ts'],
   // Markdown rendered for notes and task descriptions (with postcss, which sanitize-html pulls in).
   'markdown-it': ['functions/http/notes.handler.ts', 'functions/http/tasks.handler.ts'],
   'sanitize-html': ['functions/http/notes.handler.ts', 'functions/http/tasks.handler.ts'],

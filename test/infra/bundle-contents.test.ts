@@ -73,14 +73,14 @@ describe('every function bundle', () => {
     expect(Object.fromEntries(carriers)).toEqual({});
   });
 
-  it('loads each first-use package from beside it, exactly where the list says (workbooks; markdown for notes and tasks; inbound mail)', () => {
+  it('loads each first-use package from beside it, exactly where the list says (workbooks, legacy ones; markdown for notes and tasks; inbound mail)', () => {
     const loaders = (code: string) => Object.keys(firstUseModules).filter((name) => code.includes(`import("${name}")`));
     const loading = [...built].filter(([, { code }]) => loaders(code).length > 0).map(([name, { code }]) => [name, loaders(code)]);
     expect(Object.fromEntries(loading)).toEqual({
       'http-notes': ['markdown-it', 'sanitize-html'],
       'http-tasks': ['markdown-it', 'sanitize-html'],
-      'http-imports': ['exceljs'],
-      'job-import_contacts': ['exceljs'],
+      'http-imports': ['exceljs', '@e965/xlsx'],
+      'job-import_contacts': ['exceljs', '@e965/xlsx'],
       'job-export_contacts': ['exceljs'],
       'webhook-channel-hooks': ['postal-mime'],
     });
@@ -217,6 +217,18 @@ function roundTripWorkbook(moduleDir: string) {
   ]);
 }
 
+/** An Excel 97-2003 workbook written and read back by the SheetJS that `import()` finds from `moduleDir`. */
+function roundTripLegacyWorkbook(moduleDir: string) {
+  return inFreshNode<{ resolved: string; sheets: string[]; cell: unknown }>(moduleDir, [
+    `const resolved = import.meta.resolve('@e965/xlsx');`,
+    `const XLSX = (await import('@e965/xlsx')).default;`,
+    `const book = XLSX.utils.book_new();`,
+    `XLSX.utils.book_append_sheet(book, XLSX.utils.aoa_to_sheet([['Zoë Ångström', 'zoe@example.com']]), 'Contacts');`,
+    `const read = XLSX.read(XLSX.write(book, { type: 'buffer', bookType: 'biff8' }), { type: 'buffer', dense: true });`,
+    `process.stdout.write(JSON.stringify({ resolved, sheets: read.SheetNames, cell: read.Sheets.Contacts['!data'][0][0].v }));`,
+  ]);
+}
+
 /** Markdown rendered by the markdown-it and sanitize-html that `import()` finds from `moduleDir`. */
 function renderMarkdownIn(moduleDir: string) {
   return inFreshNode<{ resolved: string[]; html: string }>(moduleDir, [
@@ -287,6 +299,15 @@ describe('first-use packages as deployed', () => {
     expect(roundTripWorkbook(functionDir)).toEqual({
       resolved: `file://${join(functionDir, firstUseModuleFile('exceljs'))}`,
       sheet: 'Contacts',
+      cell: 'Zoë Ångström',
+    });
+  });
+
+  it('the import function finds SheetJS beside its bundle, and it writes and reads an .xls', () => {
+    const functionDir = join(dir, 'http-imports');
+    expect(roundTripLegacyWorkbook(functionDir)).toEqual({
+      resolved: `file://${join(functionDir, firstUseModuleFile('@e965/xlsx'))}`,
+      sheets: ['Contacts'],
       cell: 'Zoë Ångström',
     });
   });

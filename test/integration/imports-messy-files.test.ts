@@ -629,9 +629,12 @@ describe('files it cannot read', () => {
     expect(res.body).toMatchObject({ reason, detail: expect.stringMatching(message) });
   });
 
-  it('refuses a legacy .xls before the upload, saying to save it as .xlsx or CSV', async () => {
-    const res = await stack.api('POST', '/v1/imports/uploads', { token: acme.owner.token, body: { fileName: 'contacts.xls', sizeBytes: 1024 } });
+  it('refuses an .xls too large to read whole before the upload, saying to save it as .xlsx or CSV', async () => {
+    const res = await stack.api('POST', '/v1/imports/uploads', { token: acme.owner.token, body: { fileName: 'contacts.xls', sizeBytes: 33 * 1024 * 1024 } });
     expect(res.status).toBe(422);
-    expect(res.body.detail).toMatch(/\.xlsx|CSV/);
+    expect(res.body).toMatchObject({ code: 'limit_exceeded', limit: 32 * 1024 * 1024, detail: expect.stringMatching(/\.xlsx or CSV/) });
+    const small = await stack.api('POST', '/v1/imports/uploads', { token: acme.owner.token, body: { fileName: 'contacts.xls', sizeBytes: 1024 } });
+    expect(small.status).toBe(201);
+    expect(small.body).toMatchObject({ format: 'xls', uploadHeaders: { 'content-type': 'application/vnd.ms-excel' } });
   });
 });
