@@ -99,6 +99,77 @@ const declaredCodePage = (label: string): LegacyEncoding | undefined => {
   return undefined;
 };
 
+// HTML 4's Latin-1 entities name U+00A0 to U+00FF in order; then the others web pages use for text.
+const latin1EntityNames =
+  'nbsp iexcl cent pound curren yen brvbar sect uml copy ordf laquo not shy reg macr deg plusmn sup2 sup3 acute micro para middot cedil sup1 ordm raquo frac14 frac12 frac34 iquest Agrave Aacute Acirc Atilde Auml Aring AElig Ccedil Egrave Eacute Ecirc Euml Igrave Iacute Icirc Iuml ETH Ntilde Ograve Oacute Ocirc Otilde Ouml times Oslash Ugrave Uacute Ucirc Uuml Yacute THORN szlig agrave aacute acirc atilde auml aring aelig ccedil egrave eacute ecirc euml igrave iacute icirc iuml eth ntilde ograve oacute ocirc otilde ouml divide oslash ugrave uacute ucirc uuml yacute thorn yuml';
+const entityCodePoints: Record<string, number> = {
+  ...Object.fromEntries(latin1EntityNames.split(' ').map((name, index) => [name, 0xa0 + index])),
+  OElig: 0x152,
+  oelig: 0x153,
+  Scaron: 0x160,
+  scaron: 0x161,
+  Yuml: 0x178,
+  fnof: 0x192,
+  circ: 0x2c6,
+  tilde: 0x2dc,
+  ensp: 0x2002,
+  emsp: 0x2003,
+  thinsp: 0x2009,
+  zwnj: 0x200c,
+  zwj: 0x200d,
+  lrm: 0x200e,
+  rlm: 0x200f,
+  ndash: 0x2013,
+  mdash: 0x2014,
+  lsquo: 0x2018,
+  rsquo: 0x2019,
+  sbquo: 0x201a,
+  ldquo: 0x201c,
+  rdquo: 0x201d,
+  bdquo: 0x201e,
+  dagger: 0x2020,
+  Dagger: 0x2021,
+  bull: 0x2022,
+  hellip: 0x2026,
+  permil: 0x2030,
+  lsaquo: 0x2039,
+  rsaquo: 0x203a,
+  euro: 0x20ac,
+  trade: 0x2122,
+};
+const markupCharacters: Record<string, string> = {
+  '<': '&lt;',
+  '>': '&gt;',
+  '&': '&amp;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/**
+ * Character references in markup as the characters they stand for (`&#321;` is Ł: Excel's web pages
+ * write so what their charset lacks; `&eacute;`), which SheetJS's HTML reader leaves as written. The
+ * five that are markup (`&lt;` `&amp;` ...) stay references for the parser to read; a name not known
+ * stays as it is.
+ */
+export function decodeCharacterReferences(markup: string): string {
+  return markup.replace(/&(#\d{1,7}|#x[0-9a-f]{1,6}|[a-z][a-z0-9]{1,31});/gi, (reference, body: string) => {
+    const codePoint = /^#x/i.test(body)
+      ? parseInt(body.slice(2), 16)
+      : body.startsWith('#')
+        ? Number(body.slice(1))
+        : entityCodePoints[body];
+    if (
+      codePoint === undefined ||
+      codePoint === 0 ||
+      codePoint > 0x10ffff ||
+      (codePoint >= 0xd800 && codePoint <= 0xdfff)
+    )
+      return reference;
+    const character = String.fromCodePoint(codePoint);
+    return markupCharacters[character] ?? character;
+  });
+}
+
 /** Parses the whole file and gives its sheets and rows as an .xlsx reader would. */
 export async function openLegacyWorkbook(
   bytes: Uint8Array,
@@ -121,7 +192,7 @@ export async function openLegacyWorkbook(
     } as const;
     book =
       kind === 'markup'
-        ? sheetJs.read(markupText(bytes), { ...options, type: 'string' })
+        ? sheetJs.read(decodeCharacterReferences(markupText(bytes)), { ...options, type: 'string' })
         : sheetJs.read(bytes, { ...options, type: 'buffer' });
   } catch (error) {
     const message = (error as Error).message ?? String(error);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { openImportFile, type OpenImportFileOptions } from '../../domain/imports/import-file';
 import type { NormalisedRow } from '../../domain/imports/import-row';
 import {
+  decodeCharacterReferences,
   markupText,
   maxLegacyWorkbookBytes,
   openLegacyWorkbook,
@@ -108,6 +109,18 @@ describe('legacy workbooks (.xls, Excel 2003 XML, .ods)', () => {
       '3: Françoise D’Arcy | francoise@example.fr | {}',
       '4: René €uro | rene@example.fr +33123456789 | {}',
     ]);
+  });
+
+  it('decodes character references in markup, but leaves the ones that are markup for the parser', () => {
+    expect(decodeCharacterReferences('&#321;ukasz &#x15B; &eacute;t&eacute; &euro;5 &ndash; &nbsp;')).toBe(
+      'Łukasz ś été €5 – \u00a0',
+    );
+    expect(decodeCharacterReferences('&lt;b&gt; &amp;amp; &#60;script&#62; &#38; &#34;q&#34; &#39;')).toBe(
+      '&lt;b&gt; &amp;amp; &lt;script&gt; &amp; &quot;q&quot; &#39;',
+    );
+    expect(decodeCharacterReferences('&unknown; &#0; &#xD800; &#1114112;')).toBe(
+      '&unknown; &#0; &#xD800; &#1114112;',
+    );
   });
 
   it('refuses what is not a workbook of the claimed kind, saying what it is', () => {
