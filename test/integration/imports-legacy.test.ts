@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturesDirectory } from '../fixtures/imports/csv-fixtures';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 import { startTestJobs, type TestJobs } from '../support/test-jobs';
+import { importThroughApi } from '../support/import-through-api';
 import { ok } from '../support/ok';
 
 /**
@@ -31,35 +32,14 @@ afterAll(async () => {
 
 const legacy = (name: string) => readFileSync(join(fixturesDirectory, 'legacy', name));
 
-async function importFile(name: string, options: Record<string, unknown>, format?: 'xls' | 'ods') {
-  const body = legacy(name);
-  const created = await ok(
-    stack.api('POST', '/v1/imports/uploads', {
-      token: acme.owner.token,
-      body: { fileName: name, sizeBytes: body.length, ...(format ? { format } : {}) },
-    }),
-    201,
+const importFile = (name: string, options: Record<string, unknown>, format?: 'xls' | 'ods') =>
+  importThroughApi(
+    { stack, jobs, token: acme.owner.token, workspaceId: acme.workspace.id },
+    legacy(name),
+    name,
+    options,
+    format,
   );
-  const put = await fetch(created.uploadUrl, { method: 'PUT', headers: created.uploadHeaders, body });
-  expect(put.status).toBe(200);
-  const started = await ok(
-    stack.api('POST', '/v1/imports', {
-      token: acme.owner.token,
-      body: { uploadId: created.uploadId, format: created.format, ...options },
-    }),
-    201,
-  );
-  await jobs.finished(acme.workspace.id, started.id);
-  const job = await ok(stack.api('GET', `/v1/jobs/${started.id}`, { token: acme.owner.token }));
-  expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
-  const page = await ok(
-    stack.api('GET', `/v1/imports/${started.id}/errors`, {
-      token: acme.owner.token,
-      query: { limit: '100' },
-    }),
-  );
-  return { job, file: job.result.file, counts: job.result.counts, errors: page.items as any[] };
-}
 
 const contact = async (value: string, kind = 'email') => {
   const res = await stack.api('GET', '/v1/contacts/lookup', {

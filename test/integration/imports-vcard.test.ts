@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturesDirectory } from '../fixtures/imports/csv-fixtures';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 import { startTestJobs, type TestJobs } from '../support/test-jobs';
+import { importThroughApi, uploadImportFile, type Importer } from '../support/import-through-api';
 import { ok } from '../support/ok';
 
 /**
@@ -42,40 +43,13 @@ afterAll(async () => {
 
 const vcard = (name: string) => readFileSync(join(fixturesDirectory, 'vcards', name));
 
-async function upload(bytes: Uint8Array, fileName: string, format?: string) {
-  const body = Buffer.from(bytes);
-  const created = await ok(
-    stack.api('POST', '/v1/imports/uploads', {
-      token: acme.owner.token,
-      body: { fileName, sizeBytes: body.length, ...(format ? { format } : {}) },
-    }),
-    201,
-  );
-  const put = await fetch(created.uploadUrl, { method: 'PUT', headers: created.uploadHeaders, body });
-  expect(put.status).toBe(200);
-  return created as { uploadId: string; format: string; uploadHeaders: Record<string, string> };
-}
+const importer = (): Importer => ({ stack, jobs, token: acme.owner.token, workspaceId: acme.workspace.id });
+const upload = (bytes: Uint8Array, fileName: string) => uploadImportFile(importer(), bytes, fileName);
 
 async function importFile(bytes: Uint8Array, fileName: string, options: Record<string, unknown> = {}) {
-  const { uploadId, format } = await upload(bytes, fileName);
-  expect(format).toBe('vcf');
-  const started = await ok(
-    stack.api('POST', '/v1/imports', {
-      token: acme.owner.token,
-      body: { uploadId, format, defaultCountry: 'US', ...options },
-    }),
-    201,
-  );
-  await jobs.finished(acme.workspace.id, started.id);
-  const job = await ok(stack.api('GET', `/v1/jobs/${started.id}`, { token: acme.owner.token }));
-  expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
-  const page = await ok(
-    stack.api('GET', `/v1/imports/${started.id}/errors`, {
-      token: acme.owner.token,
-      query: { limit: '100' },
-    }),
-  );
-  return { job, counts: job.result.counts, errors: page.items as any[] };
+  const imported = await importThroughApi(importer(), bytes, fileName, { defaultCountry: 'US', ...options });
+  expect(imported.upload.format).toBe('vcf');
+  return imported;
 }
 
 const contact = async (value: string) => {
