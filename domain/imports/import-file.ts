@@ -73,8 +73,8 @@ export interface OpenImportFileOptions {
   defaultCountry?: CountryCode;
   /** Continue after the row this cursor was yielded with (same file, same options). */
   cursor?: ImportCursor;
-  /** Lower limits than `importLimits` (tests). */
-  limits?: { maxBytes?: number; maxRows?: number };
+  /** Lower limits than `importLimits` (tests); `parseMs`: the time an .xls or .ods may take to parse (legacy-workbook.ts). */
+  limits?: { maxBytes?: number; maxRows?: number; parseMs?: number };
   /** Largest CSV record in bytes (default 2 MiB): a longer one is malformed (usually a stray quote). */
   maxRecordBytes?: number;
 }
@@ -316,7 +316,8 @@ async function openLegacyWorkbookFile(
       { sizeBytes: size, maxBytes: maxLegacyWorkbookBytes },
     );
   }
-  const parsed = await openLegacyWorkbook(await readAll(await open(0)), format);
+  const parseMs = options.limits?.parseMs;
+  const parsed = await openLegacyWorkbook(await readAll(await open(0)), format, parseMs === undefined ? {} : { parseMs });
   // Progress: the last row read, of the sheet's rows.
   let at = { row: 0, of: 1 };
   const book: XlsxWorkbook = {

@@ -1,4 +1,5 @@
 import type { CellObject, WorkBook, WorkSheet } from '@e965/xlsx';
+import { runInNewContext } from 'node:vm';
 import { loadedOnFirstUse } from '../shared/built-on-first-use';
 import { cellText, dateText, excelSerialToDate, isDateFormat } from './cell-text';
 import { ImportFileError } from './import-file-error';
@@ -170,31 +171,53 @@ export function decodeCharacterReferences(markup: string): string {
   });
 }
 
+/** How long a workbook may take to parse: a 32 MiB one takes a few seconds. */
+export const legacyParseMs = 20_000;
+
+/**
+ * Runs a synchronous parse, stopped when it takes longer than `ms`: a damaged workbook can send SheetJS
+ * round a loop that never ends (one changed byte in a BIFF8 record is enough), which would hold the
+ * import's function until its own timeout. The vm's watchdog terminates whatever JavaScript runs then.
+ */
+function parseWithin<T>(ms: number, parse: () => T): T {
+  const sandbox: { parse: () => T; result?: T } = { parse };
+  runInNewContext('result = parse()', sandbox, { timeout: ms });
+  return sandbox.result as T;
+}
+
 /** Parses the whole file and gives its sheets and rows as an .xlsx reader would. */
 export async function openLegacyWorkbook(
   bytes: Uint8Array,
   claimed: LegacyWorkbookFormat,
+  options: { parseMs?: number } = {},
 ): Promise<XlsxWorkbook & { rowCount(sheet: string): number }> {
   const kind = sniffLegacyWorkbook(bytes, claimed);
   const sheetJs = await loadSheetJs();
+  // Cell values, number formats and nothing else: no styles, no formulas' text, no HTML of cells.
+  // `raw` keeps the text of HTML cells as written (SheetJS would read "007" or "1-2" as numbers).
+  const settings = {
+    dense: true,
+    cellNF: true,
+    cellDates: false,
+    cellFormula: false,
+    cellHTML: false,
+    cellStyles: false,
+    raw: true,
+  } as const;
   let book: WorkBook;
   try {
-    // Cell values, number formats and nothing else: no styles, no formulas' text, no HTML of cells.
-    // `raw` keeps the text of HTML cells as written (SheetJS would read "007" or "1-2" as numbers).
-    const options = {
-      dense: true,
-      cellNF: true,
-      cellDates: false,
-      cellFormula: false,
-      cellHTML: false,
-      cellStyles: false,
-      raw: true,
-    } as const;
-    book =
+    book = parseWithin(options.parseMs ?? legacyParseMs, () =>
       kind === 'markup'
-        ? sheetJs.read(decodeCharacterReferences(markupText(bytes)), { ...options, type: 'string' })
-        : sheetJs.read(bytes, { ...options, type: 'buffer' });
+        ? sheetJs.read(decodeCharacterReferences(markupText(bytes)), { ...settings, type: 'string' })
+        : sheetJs.read(bytes, { ...settings, type: 'buffer' }),
+    );
   } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+      throw new ImportFileError(
+        'unreadable',
+        `The workbook could not be read in ${Math.round((options.parseMs ?? legacyParseMs) / 1000)} s (it may be damaged): save it again as .xlsx or CSV`,
+      );
+    }
     const message = (error as Error).message ?? String(error);
     throw new ImportFileError(
       'unreadable',

@@ -1,4 +1,6 @@
 import XLSX from '@e965/xlsx';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openImportFile, type OpenImportFileOptions } from '../../domain/imports/import-file';
 import type { NormalisedRow } from '../../domain/imports/import-row';
@@ -9,6 +11,7 @@ import {
   openLegacyWorkbook,
   sniffLegacyWorkbook,
 } from '../../domain/imports/legacy-workbook';
+import { fixturesDirectory } from '../fixtures/imports/csv-fixtures';
 import { fakeBlobStore } from '../support/fakes';
 
 const summary = (row: NormalisedRow) =>
@@ -138,6 +141,23 @@ describe('legacy workbooks (.xls, Excel 2003 XML, .ods)', () => {
     expect(() => sniffLegacyWorkbook(Buffer.from('d0cf11e0a1b11ae1', 'hex'), 'ods')).toThrow(
       expect.objectContaining({ code: 'not_ods' }),
     );
+  });
+
+  it('stops parsing a damaged workbook that would never end, and refuses it as unreadable', async () => {
+    // One byte of a BIFF8 record changed (a record length) sends SheetJS round a loop that never ends.
+    const looping = Buffer.from(readFileSync(join(fixturesDirectory, 'legacy', 'hubspot-export.xls')));
+    looping[5521] = 4;
+    const started = Date.now();
+    await expect(openLegacyWorkbook(looping, 'xls', { parseMs: 500 })).rejects.toMatchObject({
+      code: 'unreadable',
+      message: expect.stringContaining('could not be read in'),
+    });
+    expect(Date.now() - started).toBeLessThan(5000);
+    // The process goes on: the next workbook parses.
+    expect((await openLegacyWorkbook(workbook('biff8'), 'xls')).sheets.map((sheet) => sheet.name)).toEqual([
+      'Hidden one',
+      'Contacts',
+    ]);
   });
 
   it('refuses a damaged workbook as unreadable, and one over the size it reads whole as too large', async () => {
