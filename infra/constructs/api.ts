@@ -74,6 +74,9 @@ export const httpFunctionProps = (group: HandlerGroup, settings: FunctionSetting
   // The OpenAPI document (generated at build time) and the reference page's renderer, served by the
   // meta function from beside its handler.
   ...(group === 'meta' ? { files: [openApiBundledFile, ...docsAssetFiles] } : {}),
+  // Starting an import of an .xls or .ods parses the whole file (up to 32 MiB, at most 20 s:
+  // domain/imports/legacy-workbook.ts) to check it before a job exists: the API's own limit, not 10 s.
+  ...(group === 'imports' ? { timeout: Duration.seconds(29) } : {}),
 });
 
 /** The HTTP API: one route per entry of the route table, one function per handler group. */
