@@ -501,13 +501,11 @@ function cardFields(
   };
   // The written order, not the preferred one, for name parts and notes.
   const inFileOrder = (name: string) => of(name).sort((a, b) => a.index - b.index);
+  /** The text of the first of a property (the preferred one), as a one-value list for `set`. */
+  const firstText = (properties: { text: string }[]) =>
+    properties.slice(0, 1).map(({ text }) => textOf(text));
 
-  set(
-    'Name',
-    inFileOrder('FN')
-      .slice(0, 1)
-      .map(({ text }) => textOf(text)),
-  );
+  set('Name', firstText(inFileOrder('FN')));
   const name = inFileOrder('N')[0];
   if (name) {
     const [family = '', given = '', additional = ''] = componentsOf(name.text);
@@ -567,30 +565,10 @@ function cardFields(
     set('Company', [company]);
     set('Department', [units.filter((unit) => unit !== '').join(', ')]);
   }
-  set(
-    'Job Title',
-    of('TITLE')
-      .slice(0, 1)
-      .map(({ text }) => textOf(text)),
-  );
-  set(
-    'Role',
-    of('ROLE')
-      .slice(0, 1)
-      .map(({ text }) => textOf(text)),
-  );
-  set(
-    'Segment',
-    of('X-CRM-SEGMENT')
-      .slice(0, 1)
-      .map(({ text }) => textOf(text)),
-  );
-  set(
-    'Owner',
-    of('X-CRM-OWNER')
-      .slice(0, 1)
-      .map(({ text }) => textOf(text)),
-  );
+  set('Job Title', firstText(of('TITLE')));
+  set('Role', firstText(of('ROLE')));
+  set('Segment', firstText(of('X-CRM-SEGMENT')));
+  set('Owner', firstText(of('X-CRM-OWNER')));
   const address = of('ADR')[0];
   if (address) {
     const [poBox = '', extended = '', street = '', city = '', region = '', postalCode = '', country = ''] =
