@@ -49,6 +49,11 @@ export class MultipartSink {
 
   async complete(): Promise<void> {
     await this.flush();
+    // S3 completes no upload without a part (MalformedXML): an empty file is one empty part.
+    if (this.parts.length === 0) {
+      const { etag } = await this.blobs.uploadPart(this.key, this.uploadId, 1, Buffer.alloc(0));
+      this.parts.push({ partNumber: 1, etag, bytes: 0 });
+    }
     await this.blobs.completeMultipartUpload(
       this.key,
       this.uploadId,

@@ -345,7 +345,7 @@ describe('export content', () => {
     expect(blobs.objects.size).toBe(0);
   });
 
-  it('writes only the header when nothing matches, in both formats', async () => {
+  it('writes only the header when nothing matches, in every format', async () => {
     const csv = await runDone({ filters: { ownerId: 'usr_nobody' } });
     const xlsx = await runDone({ format: 'xlsx', filters: { ownerId: 'usr_nobody' } });
 
@@ -354,6 +354,13 @@ describe('export content', () => {
     expect(csv.result.rows).toBe(0);
     expect((await xlsxRecords(xlsx.bytes)).records).toEqual([defaultHeader]);
     expect(xlsx.result.rows).toBe(0);
+    // A vCard file has no header: it is empty, and still a file (an upload with no part cannot complete).
+    // (The fake store refuses a complete without a part, as S3 does; the local emulator lets it pass.)
+    for (const blobs of [stack.blobs, fakeBlobStore()]) {
+      const vcf = await runDone({ format: 'vcf', filters: { ownerId: 'usr_nobody' } }, { blobs });
+      expect(vcf.result).toMatchObject({ rows: 0, bytes: 0 });
+      expect(vcf.bytes.length).toBe(0);
+    }
   });
 
   it('costs one Query per page, one BatchGetItem per 100 contacts, and one for the owners', async () => {
