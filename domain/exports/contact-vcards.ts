@@ -14,7 +14,7 @@ import { customColumnKey, customFieldText, type ContactColumn } from './contact-
  * - always UID (the contact's id, so an address book updates rather than duplicates a contact on a
  *   second import) and REV (when it last changed).
  * Text is escaped (`\\` `\,` `\;` `\n`) and lines longer than 75 octets are folded, never inside a
- * UTF-8 character. The import (vcard-reader.ts) reads every standard property of it back.
+ * UTF-8 character. The import (vcard-reader.ts) reads every property of it back, custom fields included.
  */
 export function contactVcard(
   item: ContactItem,

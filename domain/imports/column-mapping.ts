@@ -34,7 +34,8 @@ export type FieldTarget = (typeof fieldTargets)[number];
 export type CustomTarget = `custom:${string}`;
 export type ColumnTarget = FieldTarget | CustomTarget;
 
-const customKeyPattern = /^[a-z][a-z0-9_]{0,39}$/;
+/** A custom field's key (custom-fields.schemas.ts). */
+export const customKeyPattern = /^[a-z][a-z0-9_]{0,39}$/;
 const customTargetPattern = /^custom:[a-z][a-z0-9_]{0,39}$/;
 
 export const isColumnTarget = (value: string): value is ColumnTarget =>

@@ -1,15 +1,16 @@
 import type { CountryCode } from 'libphonenumber-js/max';
 import * as z from 'zod';
+import { maxCustomFieldsPerEntityType } from '../custom-fields/custom-field.entity';
 import type { BlobStore } from '../shared/ports';
 import { PeekableBytes, readAll, resumingRange } from './byte-streams';
-import { planColumns, type ColumnMapping, type ColumnPlan, type PlannedColumn, type SkippedColumn } from './column-mapping';
+import { customFieldHeader, customKeyPattern, planColumns, type ColumnMapping, type ColumnPlan, type PlannedColumn, type SkippedColumn } from './column-mapping';
 import { readCsvRecords, type CsvRecord } from './csv-reader';
 import { sniffBytes, sniffImportFile, type CsvDelimiter, type CsvSniff, type ImportFormat, type VcardSniff } from './file-sniffer';
 import { ImportFileError, importLimits } from './import-file-error';
 import type { NormalisedRow, RowPosition } from './import-row';
 import { normaliseRecord } from './row-normaliser';
 import { FieldDecoder, isLegacyEncoding, legacyEncodings, type TextEncoding } from './text-decoding';
-import { readVcardRecords, vcardHeaders } from './vcard-reader';
+import { readVcardRecords, vcardCustomFieldKeys, vcardHeaders } from './vcard-reader';
 import { openXlsx, type XlsxRow, type XlsxWorkbook } from './xlsx-reader';
 import { maxLegacyWorkbookBytes, openLegacyWorkbook, type LegacyWorkbookFormat } from './legacy-workbook';
 
@@ -47,6 +48,8 @@ export const importCursorSchema = z.discriminatedUnion('format', [
     encoding: z.enum(['utf-8', ...legacyEncodings]),
     settled: z.boolean(),
     afterBlank: z.boolean().optional(),
+    /** The custom field keys found in the file when the import started: its columns after `vcardHeaders`. */
+    customKeys: z.array(z.string().regex(customKeyPattern)).max(maxCustomFieldsPerEntityType).optional(),
   }),
   ...(['xlsx', 'xls', 'ods'] as const).map((format) =>
     z.object({
@@ -425,8 +428,10 @@ function xlsxFile(
 }
 
 /**
- * A vCard file: each card is a row under `vcardHeaders` (the "header" is those, planned with the
- * mapping like a sheet's); a continuation reads on from the byte after the last card handled.
+ * A vCard file: each card is a row under `vcardHeaders`, then a `Custom: <key>` column per custom field
+ * key its cards carry (`X-CRM-FIELD-<KEY>`, found by reading the file once first; the cursor keeps them).
+ * That header is planned with the mapping like a sheet's; a continuation reads on from the byte after
+ * the last card handled.
  */
 async function openVcardFile(
   open: Open,
@@ -437,8 +442,9 @@ async function openVcardFile(
   options: OpenImportFileOptions,
 ): Promise<ImportFile> {
   const resumed = options.cursor?.format === 'vcf' ? options.cursor : undefined;
+  const customKeys = resumed ? (resumed.customKeys ?? []) : await vcardCustomFieldKeys(await open(sniff.bomBytes), sniff.encoding);
   const search = new HeaderSearch(options.mapping, 'line');
-  search.consider([...vcardHeaders], 0);
+  search.consider([...vcardHeaders, ...customKeys.map(customFieldHeader)], 0);
   const found = search.result('');
   const decoder = resumed ? new FieldDecoder(resumed.encoding, resumed.settled) : new FieldDecoder('utf-8', false);
   let source: AsyncIterable<Uint8Array>;
@@ -451,6 +457,7 @@ async function openVcardFile(
   const cards = readVcardRecords(source, resumed ? { offset: resumed.offset, line: resumed.line } : { offset: sniff.bomBytes, line: 1 }, {
     encoding: sniff.encoding,
     decoder,
+    customKeys,
   });
   const info: ImportFileInfo = {
     format: 'vcf',
@@ -468,7 +475,16 @@ async function openVcardFile(
         fields: card.fields,
         position: { row, line: card.line },
         ...(card.problem ? { problem: card.problem } : {}),
-        cursor: { format: 'vcf', size, offset: card.next.offset, line: card.next.line, row, encoding: decoder.encoding, settled: decoder.settled },
+        cursor: {
+          format: 'vcf',
+          size,
+          offset: card.next.offset,
+          line: card.next.line,
+          row,
+          encoding: decoder.encoding,
+          settled: decoder.settled,
+          ...(customKeys.length > 0 ? { customKeys } : {}),
+        },
         fraction: Math.min(1, card.next.offset / size),
       };
     }

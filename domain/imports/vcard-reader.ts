@@ -1,3 +1,5 @@
+import { maxCustomFieldsPerEntityType } from '../custom-fields/custom-field.entity';
+import { customKeyPattern } from './column-mapping';
 import { tagCellText } from './tag-cells';
 import { FieldDecoder, legacyEncodings, legacyText, utf16AsUtf8, type LegacyEncoding } from './text-decoding';
 
@@ -88,6 +90,50 @@ const readProperties = new Set([
   'X-CRM-OWNER',
 ]);
 
+/**
+ * The custom field key of an `X-CRM-FIELD-<KEY>` property name, as the export writes it (the key
+ * upper-cased, `_` as `-`: a property name has no `_`); undefined for any other name.
+ */
+export function customFieldKeyOf(propertyName: string): string | undefined {
+  if (!propertyName.startsWith(customFieldPropertyPrefix)) return undefined;
+  const key = propertyName.slice(customFieldPropertyPrefix.length).toLowerCase().replaceAll('-', '_');
+  return customKeyPattern.test(key) ? key : undefined;
+}
+const customFieldPropertyPrefix = 'X-CRM-FIELD-';
+const customFieldLine = /^[ \t]*(?:[\w-]+\.)?X-CRM-FIELD-([A-Za-z0-9-]+)[ \t]*[;:]/gim;
+
+/**
+ * The custom field keys a file's cards carry (`X-CRM-FIELD-<KEY>`), in the order they first appear,
+ * at most as many as a workspace may define: the columns a vCard import adds after `vcardHeaders`.
+ * Reads the whole file once, looking only at line starts (a folded line's continuation starts with a
+ * space and names no property; text inside a card that merely looks like one costs a column no row fills).
+ */
+export async function vcardCustomFieldKeys(
+  source: AsyncIterable<Uint8Array>,
+  encoding: 'utf-8' | 'utf-16le' | 'utf-16be',
+): Promise<string[]> {
+  const chunks = encoding === 'utf-8' ? source : utf16AsUtf8(source, encoding).chunks;
+  const keys = new Set<string>();
+  let pending = '';
+  const scan = (text: string) => {
+    for (const match of text.matchAll(customFieldLine)) {
+      const key = customFieldKeyOf(`${customFieldPropertyPrefix}${match[1]!.toUpperCase()}`);
+      if (key && keys.size < maxCustomFieldsPerEntityType) keys.add(key);
+    }
+  };
+  for await (const chunk of chunks) {
+    const text = pending + Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
+    const lastBreak = text.lastIndexOf('\n');
+    // The part after the last line break may be the start of a property name: read with the next chunk.
+    scan(text.slice(0, lastBreak + 1));
+    pending = text.slice(lastBreak + 1);
+    // A line longer than any property name is not one to hold on to.
+    if (pending.length > 256) pending = pending.slice(0, 256);
+  }
+  scan(pending);
+  return [...keys];
+}
+
 interface ContentLine {
   name: string;
   /** Parameter name → values (upper-case names; TYPE values lower-case). 2.1's bare parameters are TYPE values. */
@@ -109,13 +155,18 @@ interface ContentLine {
 export async function* readVcardRecords(
   source: AsyncIterable<Uint8Array>,
   from: VcardPosition,
-  options: { encoding: 'utf-8' | 'utf-16le' | 'utf-16be'; decoder: FieldDecoder },
+  options: {
+    encoding: 'utf-8' | 'utf-16le' | 'utf-16be';
+    decoder: FieldDecoder;
+    /** Custom field keys whose X-CRM-FIELD-<KEY> values fill the columns after `vcardHeaders`, in this order. */
+    customKeys?: readonly string[];
+  },
 ): AsyncGenerator<VcardRecord> {
   const transcoded = options.encoding === 'utf-8' ? undefined : utf16AsUtf8(source, options.encoding);
   const chunks = transcoded ? transcoded.chunks : source;
   const offsetOf = (readOffset: number) =>
     from.offset + (transcoded ? transcoded.sourceOffset(readOffset) : readOffset);
-  const cards = new CardAssembler(options.decoder, transcoded !== undefined);
+  const cards = new CardAssembler(options.decoder, transcoded !== undefined, options.customKeys ?? []);
 
   let pending = '';
   let read = 0; // bytes of `chunks` before `pending`
@@ -174,9 +225,11 @@ class CardAssembler {
   /** Skipping the lines of a 2.1 base64 value. */
   private inBase64 = false;
   private readonly cardDecoder: ValueDecoder;
+  private readonly customColumns: ReadonlyMap<string, number>;
 
-  constructor(decoder: FieldDecoder, utf8Only: boolean) {
+  constructor(decoder: FieldDecoder, utf8Only: boolean, customKeys: readonly string[]) {
     this.cardDecoder = new ValueDecoder(decoder, utf8Only);
+    this.customColumns = new Map(customKeys.map((key, index) => [key, vcardHeaders.length + index]));
   }
 
   /** Takes one physical line; answers the card it ends, if it ends one. */
@@ -271,7 +324,8 @@ class CardAssembler {
       if (card.version === '2.1' && (encoding === 'base64' || encoding === 'b')) this.inBase64 = true;
       return;
     }
-    if (!readProperties.has(content.name)) return;
+    if (!readProperties.has(content.name) && !this.customColumns.has(customFieldKeyOf(content.name) ?? ''))
+      return;
     card.bytes += text.length;
     if (card.bytes > maxCardBytes) {
       card.problem ??= `The card holds more than ${maxCardBytes / 1024 / 1024} MB of text`;
@@ -285,7 +339,12 @@ class CardAssembler {
     next: VcardPosition,
     problem?: string,
   ): VcardRecord {
-    const { fields, problem: unreadable } = cardFields(card.lines, card.version, this.cardDecoder);
+    const { fields, problem: unreadable } = cardFields(
+      card.lines,
+      card.version,
+      this.cardDecoder,
+      this.customColumns,
+    );
     const why = problem ?? card.problem ?? unreadable;
     return { fields, line: card.line, next, ...(why ? { problem: why } : {}) };
   }
@@ -474,8 +533,9 @@ function cardFields(
   lines: ContentLine[],
   version: string,
   decoder: ValueDecoder,
+  customColumns: ReadonlyMap<string, number>,
 ): { fields: string[]; problem?: string } {
-  const fields: string[] = vcardHeaders.map(() => '');
+  const fields: string[] = Array.from({ length: vcardHeaders.length + customColumns.size }, () => '');
   let problem: string | undefined;
   decoder.settleOn(lines);
   const decoded = lines
@@ -597,6 +657,10 @@ function cardFields(
     set('Birthday', [
       omitYear && date.startsWith(`${omitYear}-`) ? `--${date.slice(omitYear.length + 1)}` : date,
     ]);
+  }
+  for (const { content, text } of decoded) {
+    const at = customColumns.get(customFieldKeyOf(content.name) ?? '');
+    if (at !== undefined && fields[at] === '') fields[at] = textOf(text);
   }
   fields[column.Notes] = inFileOrder('NOTE')
     .map(({ text }) => textOf(text))

@@ -431,8 +431,8 @@ describe('export, then import into a fresh workspace', () => {
     });
 
     await ok(stack.api('POST', '/v1/custom-fields', { token: globex.owner.token, body: { entityType: 'contact', key: 'plan', label: 'Plan', type: 'text' } }), 201);
-    // The vCard carries no custom fields back: imported after the others, it changes nothing.
-    for (const [format, expected] of [['csv', { created: 3 }], ['xlsx', { unchanged: 3 }], ['vcf', { unchanged: 3 }]] as const) {
+    // Each format alone carries everything back: the first creates the contacts, the others change nothing.
+    for (const [format, expected] of [['vcf', { created: 3 }], ['csv', { unchanged: 3 }], ['xlsx', { unchanged: 3 }]] as const) {
       const job = await ok(stack.api('POST', '/v1/exports', { token, body: { format, filters: { tag: 'roundtrip' } } }), 201);
       const done = await jobs.finished(acme.workspace.id, job.id);
       expect(done.status, JSON.stringify(done.error)).toBe('succeeded');

@@ -76,6 +76,8 @@ const property = fc
       'PHOTO',
       'X-SOCIALPROFILE',
       'item1.EMAIL',
+      'X-CRM-FIELD-PLAN',
+      'x-crm-field-renewal-month',
       'VERSION',
       'X-Y',
       '',

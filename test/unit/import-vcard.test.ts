@@ -127,6 +127,63 @@ describe('a vCard file', () => {
     });
   });
 
+  it('reads the custom fields this CRM’s export writes (X-CRM-FIELD-<KEY>) into `Custom: <key>` columns, continuing with them', async () => {
+    const cards = [
+      crlf(
+        'BEGIN:VCARD',
+        'VERSION:3.0',
+        'FN:Ada',
+        'EMAIL:ada@example.com',
+        'X-CRM-FIELD-PLAN:Enterprise\\, yearly',
+        'END:VCARD',
+      ),
+      crlf('BEGIN:VCARD', 'VERSION:3.0', 'FN:Bo', 'EMAIL:bo@example.com', 'END:VCARD'),
+      // A group prefix, lower case, a folded value, a key with `_` (written `-`); not keys: a digit first, no name.
+      crlf(
+        'BEGIN:VCARD',
+        'VERSION:3.0',
+        'FN:Cy',
+        'EMAIL:cy@example.com',
+        'item3.x-crm-field-renewal-month:Mar',
+        ' ch',
+        'X-CRM-FIELD-PLAN:Starter',
+        'X-CRM-FIELD-9LIVES:no',
+        'X-CRM-FIELD-:no',
+        'NOTE:X-CRM-FIELD-NOTAKEY:inside a value',
+        'END:VCARD',
+      ),
+    ];
+    const bytes = Buffer.from(cards.join(''), 'utf8');
+    // Read in chunks of 7 bytes: property names split across chunks are still found.
+    const whole = await readVcf(bytes, {}, 7);
+    expect(whole.info.headers.slice(vcardHeaders.length)).toEqual(['Custom: plan', 'Custom: renewal_month']);
+    expect(whole.info.columns).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ header: 'Custom: plan', target: 'custom:plan' }),
+        expect.objectContaining({ header: 'Custom: renewal_month', target: 'custom:renewal_month' }),
+      ]),
+    );
+    expect(whole.rows.map((row) => candidate(row).customFields)).toEqual([
+      { plan: 'Enterprise, yearly' },
+      {},
+      { plan: 'Starter', renewal_month: 'March' },
+    ]);
+    // A continuation keeps the columns the file had when the import started.
+    const rest = await readVcf(bytes, { cursor: whole.cursors[0] });
+    expect(rest.rows.map((row) => candidate(row).customFields)).toEqual([
+      {},
+      { plan: 'Starter', renewal_month: 'March' },
+    ]);
+    // The mapping decides as for any column; UTF-16 files are scanned too.
+    const utf16 = Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(cards.join(''), 'utf16le').swap16()]);
+    const mapped = await readVcf(utf16, { mapping: { 'Custom: plan': 'ignore' } });
+    expect(mapped.rows.map((row) => candidate(row).customFields)).toEqual([
+      {},
+      {},
+      { renewal_month: 'March' },
+    ]);
+  });
+
   it('reads Android and Outlook cards (2.1): quoted-printable UTF-8 with soft line breaks, CHARSET=Windows-1252, bare types, base64 photos to a blank line', async () => {
     const android = Buffer.from(
       crlf(
