@@ -104,6 +104,11 @@ export interface InboundMessageEvent extends EventBase {
   /** WhatsApp: the reply to an interactive message (a button, a list row, a Flow's form). */
   interactive?: InteractiveReply;
   /**
+   * A kind of message this inbox has no view of (a Telegram story or paid media, a WhatsApp type added
+   * after this code): the provider's own item, kept on the message so nothing the contact sent is lost.
+   */
+  original?: { kind: string; item: unknown };
+  /**
    * WhatsApp: the sender changed their number (`system`, `user_changed_number`): their new WhatsApp id
    * (`system.wa_id`, as E.164), where their messages come from now.
    */

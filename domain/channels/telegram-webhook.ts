@@ -133,6 +133,9 @@ type TgMessage = z.infer<typeof telegramMessageSchema>;
 
 const provider = 'telegram' as const;
 
+/** The update kinds this webhook reads; the others are answered and ignored. The bot asks Telegram for these (`allowed_updates`). */
+export const telegramHandledUpdates = ['message', 'edited_message', 'my_chat_member'] as const;
+
 /**
  * Telegram numbers messages per chat, so a message is named by its chat and its number: `<chat id>:<message id>`
  * (the sender's receipt for an outbound message uses the same form, so a reply's context finds it).

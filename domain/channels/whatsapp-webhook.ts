@@ -300,7 +300,7 @@ const messagesChange = (value: WaValue): InboundEvent[] => {
     const message = waMessage.safeParse(item);
     events.push(
       message.success
-        ? inboundMessage(message.data, value, names)
+        ? inboundMessage(message.data, item, value, names)
         : ignored(provider, 'invalid_item', 'A message without from, id, timestamp or type', item),
     );
   }
@@ -324,7 +324,7 @@ const messagesChange = (value: WaValue): InboundEvent[] => {
 
 const mediaKinds = ['image', 'audio', 'video', 'document', 'sticker'] as const;
 
-const inboundMessage = (message: WaMessage, value: WaValue, names: Map<string, string>): InboundEvent => {
+const inboundMessage = (message: WaMessage, raw: unknown, value: WaValue, names: Map<string, string>): InboundEvent => {
   const dedupeKeys = [`whatsapp:message:${message.id}`];
   const from = waParty(message.from, names);
   if (!from)
@@ -335,7 +335,7 @@ const inboundMessage = (message: WaMessage, value: WaValue, names: Map<string, s
       message,
       dedupeKeys,
     );
-  const content = messageContent(message);
+  const content = messageContent(message, raw);
   if ('unsupported' in content)
     return ignored(provider, 'unsupported_message_type', content.unsupported, message, dedupeKeys);
   const event: InboundMessageEvent = {
@@ -353,6 +353,7 @@ const inboundMessage = (message: WaMessage, value: WaValue, names: Map<string, s
     chatId: null,
     ...(message.referral ? { referral: referralOf(message.referral) } : {}),
     ...(content.interactive ? { interactive: content.interactive } : {}),
+    ...(content.original ? { original: content.original } : {}),
     ...numberChangeOf(message),
     email: null,
   };
@@ -379,7 +380,9 @@ const referralOf = (referral: NonNullable<WaMessage['referral']>): AdReferral =>
   clickId: referral.ctwa_clid ?? null,
 });
 
-type MessageContent = { text: string; media: MediaReference[]; interactive?: InteractiveReply } | { unsupported: string };
+type MessageContent =
+  | { text: string; media: MediaReference[]; interactive?: InteractiveReply; original?: { kind: string; item: unknown } }
+  | { unsupported: string };
 
 /** The flow's own token, which names the flow for the business, is no answer of the contact's. */
 const flowTokenField = 'flow_token';
@@ -420,7 +423,8 @@ const flowReply = (type: string, reply: { name?: string; body?: string; response
   };
 };
 
-const messageContent = (message: WaMessage): MessageContent => {
+/** What a message shows; `raw` is the item as received (the schema keeps only the fields it knows). */
+const messageContent = (message: WaMessage, raw: unknown): MessageContent => {
   // The contact wrote something Cloud API cannot pass on (a poll, a view-once photo, an edit, ...): the
   // inbox shows that they wrote, so someone can ask them to send it again another way.
   if (message.type === 'unsupported' || message.type === 'unknown' || message.errors?.length) {
@@ -473,10 +477,18 @@ const messageContent = (message: WaMessage): MessageContent => {
           }
         : { unsupported: `Interactive ${interactive?.type ?? ''} reply` };
     }
+    // A template's quick-reply button: its payload is what the business set to act on ("Unsubscribe").
     case 'button':
       return message.button
-        ? { text: message.button.text, media: [] }
+        ? {
+            text: message.button.text,
+            media: [],
+            interactive: { type: 'button', id: message.button.payload ?? null, title: message.button.text, response: null },
+          }
         : { unsupported: 'A button reply without text' };
+    // The contact opened a chat with the business for the first time (no text of theirs).
+    case 'request_welcome':
+      return { text: '[Opened a chat for the first time]', media: [] };
     case 'location': {
       const place = message.location;
       if (!place) return { unsupported: 'A location message without a location' };
@@ -489,7 +501,14 @@ const messageContent = (message: WaMessage): MessageContent => {
   }
   const kind = mediaKinds.find((k) => k === message.type);
   const media = kind ? message[kind] : undefined;
-  if (!kind || !media) return { unsupported: `Message type ${message.type} is not handled` };
+  // A kind this code does not know yet is still something the contact wrote: shown as such, the item kept.
+  if (!kind)
+    return {
+      text: `[A ${message.type} message this inbox cannot show]`,
+      media: [],
+      original: { kind: message.type, item: (raw as Record<string, unknown>)[message.type] ?? null },
+    };
+  if (!media) return { unsupported: `A ${kind} message without its ${kind}` };
   const mediaKind: MediaKind = kind === 'audio' && media.voice ? 'voice' : kind;
   return {
     text: media.caption ?? '',

@@ -348,7 +348,7 @@ describe('Telegram Bot API', () => {
     telegram('setWebhook', {
       url: hook('telegram'),
       secret_token: 'tg-secret_123',
-      allowed_updates: ['message', 'edited_message'],
+      allowed_updates: ['message', 'edited_message', 'my_chat_member'],
     });
 
   it('answers getMe, setWebhook, getWebhookInfo and deleteWebhook as Telegram does', async () => {
@@ -363,7 +363,7 @@ describe('Telegram Bot API', () => {
     });
     expect(await (await telegram('getWebhookInfo')).json()).toMatchObject({
       ok: true,
-      result: { url: hook('telegram'), allowed_updates: ['message', 'edited_message'] },
+      result: { url: hook('telegram'), allowed_updates: ['message', 'edited_message', 'my_chat_member'] },
     });
     const badSecret = await telegram('setWebhook', { url: hook('telegram'), secret_token: 'no spaces!' });
     expect(badSecret.status).toBe(400);

@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ProviderSendError, type OpenedConnection } from '../../domain/channels/outbound';
+import { telegramHandledUpdates } from '../../domain/channels/telegram-webhook';
 import { createChannelAdapters } from '../../functions/shared/adapters/channels/channel-adapters';
+import { telegramAllowedUpdates } from '../../functions/shared/adapters/channels/telegram-bot-sender';
 import { outbound, startFakeProvider, thrown, type FakeProvider } from './channel-adapter-fake-provider';
 
 const botToken = '123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw';
@@ -163,12 +165,16 @@ describe('Telegram Bot API sender', () => {
         {
           url: 'https://hooks.example.com/hooks/telegram/chc_tg',
           secret_token: 'hook_secret_token_abc',
-          allowed_updates: ['message', 'edited_message'],
+          allowed_updates: ['message', 'edited_message', 'my_chat_member'],
           drop_pending_updates: false,
         },
       ],
       ['POST', `/bot${botToken}/getMe`, {}],
     ]);
+  });
+
+  it('asks Telegram for every update kind the webhook reads, so a block (my_chat_member) reaches it', () => {
+    expect([...telegramAllowedUpdates].sort()).toEqual([...telegramHandledUpdates].sort());
   });
 
   it('reports Telegram refusing the webhook as a ProviderSendError', async () => {

@@ -243,6 +243,31 @@ describe('parseWhatsAppWebhook', () => {
     expect(events[3]!.item).toMatchObject({ id: 'wamid.NOFROM-1' });
   });
 
+  it("keeps a template quick-reply button's payload, and stores kinds it has no view of with the item kept", () => {
+    // Meta's messages webhook reference: .../messages/button and .../messages/request_welcome; the third a type added later.
+    const payload = JSON.parse(fixtureText('whatsapp/text.json'));
+    const value = payload.entry[0].changes[0].value;
+    const base = { from: value.messages[0].from, timestamp: value.messages[0].timestamp };
+    value.messages = [
+      { ...base, id: 'wamid.BUTTON-1', type: 'button', context: { from: '15550783881', id: 'wamid.TEMPLATE-1' }, button: { payload: 'Unsubscribe', text: 'Stop promotions' } },
+      { ...base, id: 'wamid.WELCOME-1', type: 'request_welcome' },
+      { ...base, id: 'wamid.FUTURE-1', type: 'hologram', hologram: { id: 'h-1', depth: 3 } },
+    ];
+    const [button, welcome, future] = parseWhatsAppWebhook(JSON.stringify(payload)) as InboundMessageEvent[];
+    expect(button).toMatchObject({
+      type: 'message',
+      text: 'Stop promotions',
+      replyToProviderMessageId: 'wamid.TEMPLATE-1',
+      interactive: { type: 'button', id: 'Unsubscribe', title: 'Stop promotions', response: null },
+    });
+    expect(welcome).toMatchObject({ type: 'message', text: '[Opened a chat for the first time]', media: [] });
+    expect(future).toMatchObject({
+      type: 'message',
+      text: '[A hologram message this inbox cannot show]',
+      original: { kind: 'hologram', item: { id: 'h-1', depth: 3 } },
+    });
+  });
+
   it('reports calls: inbound connect and terminate, outbound ringing, answered and failed', () => {
     const events = parseWhatsAppWebhook(fixtureBytes('whatsapp/calls.json')) as CallEvent[];
 

@@ -216,6 +216,7 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
     ...(replyTo ? { replyTo } : {}),
     ...(event.referral ? { referral: event.referral } : {}),
     ...(event.interactive ? { interactive: event.interactive } : {}),
+    ...(event.original ? { original: event.original } : {}),
     ...(email ? { email } : {}),
   };
   // The files are fetched into S3 by a job written with the message (its attachment ids chosen now).

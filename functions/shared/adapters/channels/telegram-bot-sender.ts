@@ -27,8 +27,8 @@ import { afterAcceptedParts, kindOfHttpStatus, redact, requiredSecret, unreadabl
 
 const provider = 'Telegram';
 
-/** The update kinds the webhook handler understands (telegram-webhook.ts). */
-export const telegramAllowedUpdates = ['message', 'edited_message'] as const;
+/** The update kinds the webhook handler understands (`telegramHandledUpdates` in telegram-webhook.ts, not imported: its schemas stay out of the senders). */
+export const telegramAllowedUpdates = ['message', 'edited_message', 'my_chat_member'] as const;
 
 /**
  * Bot API error codes → what they mean for a send: 429 is flood control (wait `retry_after`), 403 is
