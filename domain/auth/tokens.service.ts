@@ -106,7 +106,7 @@ export async function authenticate(deps: CoreDeps, token: string | undefined): P
   return caller;
 }
 
-/** Creates a token for the caller, or (owner/admin) for another user of the workspace. */
+/** Creates a token for the caller, or (owner/admin) for another user of the workspace; an owner's only by an owner. */
 export async function createToken(deps: CoreDeps, caller: CallerContext, input: CreateTokenInput) {
   const userId = input.userId ?? caller.userId;
   if (userId !== caller.userId && !isManager(caller)) {
@@ -117,6 +117,10 @@ export async function createToken(deps: CoreDeps, caller: CallerContext, input: 
     .get({ workspaceId: caller.workspaceId, userId })
     .go({ attributes: ['userId', 'role', 'status', 'tokenHashes', 'tokenSetVersion'], consistent: true });
   if (!user) throw userField ? invalidReference(userField, 'No user with this id in the workspace') : notFound('User');
+  // A token is its user's power: an admin holding an owner's token would be an owner.
+  if (user.role === 'owner' && userId !== caller.userId && caller.role !== 'owner') {
+    throw forbidden("Only an owner can create another owner's token");
+  }
   if (user.status !== 'active') throw conflict('user_deactivated', 'The user is deactivated');
   if ((user.tokenHashes?.length ?? 0) >= maxActiveTokensPerUser) {
     throw limitExceeded(
@@ -173,7 +177,7 @@ export async function listTokens(
   return { items: result.data.map(toApiToken), nextCursor: result.cursor ?? null };
 }
 
-/** Revokes a token: the caller's own, or any in the workspace for owner/admin. Repeating it is harmless. */
+/** Revokes a token: the caller's own, or any in the workspace for owner/admin (an owner's only by an owner). Repeating it is harmless. */
 export async function revokeToken(deps: CoreDeps, caller: CallerContext, tokenId: string): Promise<ApiToken> {
   const { data } = await deps.db.entities.apiToken.query
     .byTokenId({ workspaceId: caller.workspaceId, tokenId })
@@ -181,6 +185,13 @@ export async function revokeToken(deps: CoreDeps, caller: CallerContext, tokenId
   const found = data[0];
   if (!found) throw notFound('Token');
   if (found.userId !== caller.userId && !isManager(caller)) throw notFound('Token');
+  if (found.userId !== caller.userId && caller.role !== 'owner') {
+    // An admin may not lock an owner out: the role read now, as the token's own copy may be older.
+    const { data: holder } = await deps.db.entities.user
+      .get({ workspaceId: caller.workspaceId, userId: found.userId })
+      .go({ attributes: ['role'], consistent: true });
+    if (holder?.role === 'owner') throw forbidden("Only an owner can revoke an owner's token");
+  }
   if (found.revokedAt) return toApiToken(found);
   const revokedAt = deps.clock.nowIso();
   const event = newEvent(deps, caller, 'token.revoked', { type: 'token', id: tokenId }, { tokenId, userId: found.userId });

@@ -121,6 +121,9 @@ export async function updateUser(
   if (!isManager(caller) && (!self || input.role !== undefined || input.status !== undefined)) {
     throw forbidden('A member can change only their own name');
   }
+  if (current.role === 'owner' && !self && caller.role !== 'owner') {
+    throw forbidden('Only an owner can change an owner');
+  }
   const touchesOwner = current.role === 'owner' || input.role === 'owner';
   if (caller.role !== 'owner' && touchesOwner && (input.role !== undefined || input.status !== undefined)) {
     throw forbidden('Only an owner can change an owner, or make someone an owner');

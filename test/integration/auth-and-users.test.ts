@@ -104,6 +104,26 @@ describe('users and roles', () => {
     expect(res.status).toBe(403);
   });
 
+  it('keeps an admin from becoming an owner through the owner’s tokens or record: no minting, revoking or renaming', async () => {
+    const workspace = await seedWorkspace(stack, 'Tokens');
+    const ownerId = workspace.owner.user.id;
+    const minted = await stack.api('POST', '/v1/tokens', { token: workspace.admin.token, body: { userId: ownerId, name: 'steal' } });
+    expect(minted.status).toBe(403);
+    expect(minted.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const ownerTokens = await stack.api('GET', '/v1/tokens', { token: workspace.owner.token, query: { userId: ownerId } });
+    expect(ownerTokens.body.items).toHaveLength(1);
+    const [ownerToken] = ownerTokens.body.items;
+    expect((await stack.api('DELETE', `/v1/tokens/${ownerToken.id}`, { token: workspace.admin.token })).status).toBe(403);
+    expect((await stack.api('PATCH', `/v1/users/${ownerId}`, { token: workspace.admin.token, body: { name: 'pwned' } })).status).toBe(403);
+    // Nothing changed: the owner's one token still works, under their own name.
+    expect((await stack.api('GET', '/v1/me', { token: workspace.owner.token })).body).toMatchObject({ user: { id: ownerId, name: 'Olivia Owner' } });
+    // An admin still manages another admin's and a member's tokens; an owner manages an owner's.
+    expect((await stack.api('POST', '/v1/tokens', { token: workspace.admin.token, body: { userId: workspace.member.user.id, name: 'ops' } })).status).toBe(201);
+    const second = await stack.api('POST', '/v1/tokens', { token: workspace.owner.token, body: { userId: ownerId, name: 'ci' } });
+    expect(second.status).toBe(201);
+    expect((await stack.api('DELETE', `/v1/tokens/${second.body.id}`, { token: workspace.owner.token })).status).toBe(200);
+  });
+
   it('refuses a duplicate email with 409 naming the field', async () => {
     const res = await stack.api('POST', '/v1/users', {
       token: acme.owner.token,

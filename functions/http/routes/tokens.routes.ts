@@ -34,7 +34,7 @@ export const tokensRoutes = {
     creates: true,
     body: createTokenInput,
     refusals: {
-      403: 'a member minting a token for another user',
+      403: "a member minting a token for another user, or an admin minting an owner's",
       409: '`user_deactivated`: the user is deactivated',
       422: '`invalid_reference`: `userId` names no record of the workspace; `limit_exceeded`: the user has the most tokens allowed',
     },
@@ -45,9 +45,10 @@ export const tokensRoutes = {
     path: '/v1/tokens/{tokenId}',
     group: 'tokens',
     tag: 'API tokens',
-    summary: 'Revoke an API token (your own; owner/admin: any)',
+    summary: "Revoke an API token (your own; owner/admin: any, but an owner's only by an owner)",
     auth: true,
     params: tokenIdParams,
+    refusals: { 403: "an admin revoking an owner's token" },
     response: { status: 200, description: 'The revoked token', schema: apiTokenSchema },
   }),
 } as const satisfies Record<string, RouteDefinition>;

@@ -107,7 +107,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an API token (your own; owner/admin: any) */
+        /** Revoke an API token (your own; owner/admin: any, but an owner's only by an owner) */
         delete: operations["revokeToken"];
         options?: never;
         head?: never;
@@ -6642,7 +6642,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member minting a token for another user */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member minting a token for another user, or an admin minting an owner's */
             403: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -6763,6 +6763,17 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
                     "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). an admin revoking an owner's token */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
