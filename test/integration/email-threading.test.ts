@@ -299,3 +299,30 @@ describe('SNS', () => {
     expect(await itemCount(stack)).toBe(before);
   });
 });
+
+describe('a mail for another workspace on the same topic', () => {
+  it('stores a mail only at a connection one of whose addresses or domains received it: SNS sends every subscriber the same mail', async () => {
+    // Another workspace subscribes its own email connection to the same topic (one SES account serves all).
+    const globex = await seedWorkspace(stack, 'Globex');
+    const theirs = await stack.api('POST', '/v1/channels', {
+      token: globex.owner.token,
+      body: {
+        kind: 'email',
+        name: 'Globex mail',
+        settings: { sesIdentity: 'globex.example', fromAddress: 'hello@globex.example', replyDomain: 'reply.globex.example', snsTopicArns: [inboundTopic] },
+      },
+    });
+    expect(theirs.status).toBe(201);
+    const mail = received({ subject: 'Our renewal terms', text: 'CONFIDENTIAL: renewal terms for Acme' });
+    const atGlobex = await hook(`/hooks/ses/${theirs.body.id}`, { body: mail.body, headers: { 'content-type': 'text/plain; charset=UTF-8' } });
+    expect(atGlobex).toMatchObject({ status: 200, body: { stored: 0, ignored: 1 } });
+    const seen = await stack.api('GET', '/v1/conversations', { token: globex.owner.token, query: { channel: 'email' } });
+    expect(seen.body.items).toEqual([]);
+    expect((await stack.api('GET', '/v1/contacts/search', { token: globex.owner.token, query: { q: 'ana' } })).body.items).toEqual([]);
+    // At Acme's connection the same mail is stored; so is one to an address of Acme's domain, any case.
+    expect((await post(mail.body)).body).toMatchObject({ stored: 1 });
+    expect((await post(received({ recipients: ['Sales@ACME.example'], text: 'To sales' }).body)).body).toMatchObject({ stored: 1 });
+    // A mail to Globex's address alone is Globex's: not stored at Acme's hook.
+    expect((await post(received({ recipients: ['hello@globex.example'], text: 'For Globex' }).body)).body).toMatchObject({ stored: 0, ignored: 1 });
+  });
+});

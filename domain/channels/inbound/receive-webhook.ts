@@ -159,7 +159,7 @@ export async function receiveWebhook(
 async function applyAll(deps: InboundDeps, connection: ChannelConnectionItem, events: InboundEvent[]): Promise<WebhookTally> {
   const tally: WebhookTally = { stored: 0, duplicate: 0, pending: 0, confirmed: 0, ignored: 0 };
   const keyed = (event: InboundEvent) => event.type !== 'message' && event.type !== 'ignored' && event.dedupeKeys.length > 0;
-  const ours = events.map((event) => withinIdLengths(forThisNumber(connection, event)));
+  const ours = events.map((event) => withinIdLengths(forThisMailbox(connection, forThisNumber(connection, event))));
   const seen = await seenKeys(deps, connection, [...new Set(ours.filter(keyed).flatMap((event) => event.dedupeKeys))]);
   for (const event of ours) {
     if (keyed(event) && event.dedupeKeys.some((key) => seen.has(key))) {
@@ -191,6 +191,35 @@ function forThisNumber(connection: ChannelConnectionItem, event: InboundEvent): 
     'whatsapp',
     'other_phone_number',
     `For phone number id ${theirs}, not this connection's ${ours}: give that number its own callback URL`,
+    null,
+  );
+}
+
+/**
+ * One SES account (and its SNS topics) serves every workspace, and SNS sends a topic's every message to
+ * every subscriber: an inbound mail is this connection's only when one of its envelope recipients is
+ * the connection's own — its From address, an address of its SES identity's domain (or the identity
+ * itself), or of its reply domain. Any other is left out (logged), so no workspace stores another's mail.
+ */
+function forThisMailbox(connection: ChannelConnectionItem, event: InboundEvent): InboundEvent {
+  if (connection.kind !== 'email' || event.type !== 'message') return event;
+  const settings = connection.settings as { sesIdentity?: string; fromAddress?: string; replyDomain?: string };
+  const domains = [settings.replyDomain, settings.sesIdentity?.includes('@') ? undefined : settings.sesIdentity]
+    .filter((domain): domain is string => !!domain)
+    .map((domain) => domain.toLowerCase());
+  const addresses = [settings.fromAddress, settings.sesIdentity?.includes('@') ? settings.sesIdentity : undefined]
+    .filter((address): address is string => !!address)
+    .map((address) => address.toLowerCase());
+  const isOurs = (recipient: string) => {
+    const address = recipient.trim().toLowerCase();
+    const domain = address.slice(address.lastIndexOf('@') + 1);
+    return addresses.includes(address) || domains.some((ours) => domain === ours || domain.endsWith(`.${ours}`));
+  };
+  if (event.to.some(isOurs)) return event;
+  return ignored(
+    'ses',
+    'other_recipient',
+    `For ${event.to.join(', ') || 'no recipient'}, none of them this connection's address or domains`,
     null,
   );
 }
