@@ -9,8 +9,13 @@
  * - https://core.telegram.org/bots/api#update (`update_id`; at most one of `message`, `edited_message`,
  *   `channel_post`, `callback_query`, ... in an update)
  * - https://core.telegram.org/bots/api#message (`message_id`, `from`, `chat`, `date`, `edit_date`,
- *   `text`, `caption`, `photo` (sizes, largest last), `document`, `audio`, `voice`, `video`,
- *   `video_note`, `sticker`, `animation`, `location`, `venue`, `reply_to_message`)
+ *   `text`, `caption` (also of paid media), `photo` (sizes, largest last), `document`, `audio`, `voice`,
+ *   `video`, `video_note`, `sticker`, `animation`, `location`, `venue`, `reply_to_message`; the kinds
+ *   this inbox has no view of: `story` "a forwarded story", `paid_media`, `checklist`, `game`, `invoice`,
+ *   `giveaway` "a scheduled giveaway message", `giveaway_winners`; the rest are service messages)
+ * - https://core.telegram.org/bots/api#checklist (`title`, `tasks`) and #checklisttask (`text`,
+ *   `completion_date`: 0 or absent when the task is not done), #game and #invoice (`title`),
+ *   #giveaway (`prize_description`)
  * - https://core.telegram.org/bots/api#user and #chat (`id`, `first_name`, `last_name`, `username`)
  * - https://core.telegram.org/bots/api#chatmemberupdated (`my_chat_member`: in a private chat, the user
  *   blocked the bot, `new_chat_member.status` `kicked`, or unblocked it, `member`)
@@ -118,6 +123,14 @@ export const telegramMessageSchema = z.object({
   poll: tgPoll.optional(),
   dice: z.object({ emoji: z.string(), value: z.number() }).optional(),
   reply_to_message: z.object({ message_id: z.number() }).optional(),
+  // Kinds this inbox has no view of, kept as Telegram sent them (read by `unviewableText`).
+  story: z.unknown().optional(),
+  paid_media: z.unknown().optional(),
+  checklist: z.unknown().optional(),
+  game: z.unknown().optional(),
+  invoice: z.unknown().optional(),
+  giveaway: z.unknown().optional(),
+  giveaway_winners: z.unknown().optional(),
   // Sent on behalf of a chat (an anonymous group admin, a linked channel's automatic forward): `from`
   // is then a fake user kept for backward compatibility (#message), no person to make a contact of.
   sender_chat: z.object({ id: z.number() }).optional(),
@@ -267,6 +280,7 @@ const newMessage = (message: TgMessage, updateKey: string, item: unknown): Inbou
     sentAt: isoFromUnixSeconds(message.date),
     text: content.text,
     media: content.media,
+    ...(content.original ? { original: content.original } : {}),
     replyToProviderMessageId: message.reply_to_message ? telegramProviderMessageId(chatId, message.reply_to_message.message_id) : null,
     chatId,
     ...withGroup(message),
@@ -314,9 +328,54 @@ const fileFields = [
   ['animation', 'animation'],
 ] as const satisfies readonly (readonly [keyof TgMessage, MediaKind])[];
 
+/**
+ * What a contact sent that this inbox has no view of (a story, paid media, a checklist, ...), in the
+ * order they are looked for. Each is still their message: a text says what it is, Telegram's item is kept.
+ */
+const unviewableKinds = ['story', 'paid_media', 'checklist', 'game', 'invoice', 'giveaway', 'giveaway_winners'] as const;
+type UnviewableKind = (typeof unviewableKinds)[number];
+
+const tgChecklist = z.object({
+  title: z.string(),
+  tasks: z.array(z.object({ text: z.string(), completion_date: z.number().optional() })).default([]),
+});
+const tgTitled = z.object({ title: z.string() });
+const tgGiveaway = z.object({ prize_description: z.string() });
+
+/** The text an unviewable item is shown as; its details when Telegram's fields are there, else its kind alone. */
+const unviewableText = (kind: UnviewableKind, item: unknown): string => {
+  switch (kind) {
+    case 'story':
+      return '[Sent a story]';
+    case 'paid_media':
+      return '[Sent paid media]';
+    case 'checklist': {
+      const list = tgChecklist.safeParse(item);
+      if (!list.success) return '[Sent a checklist]';
+      // A task is done when it has a completion time (0 or absent: not done).
+      const tasks = list.data.tasks.map((task) => `${(task.completion_date ?? 0) > 0 ? '[x]' : '[ ]'} ${task.text}`).join(' / ');
+      return `Checklist: ${list.data.title}${tasks ? ` (${tasks})` : ''}`;
+    }
+    case 'game': {
+      const game = tgTitled.safeParse(item);
+      return game.success ? `[Sent a game: ${game.data.title}]` : '[Sent a game]';
+    }
+    case 'invoice': {
+      const invoice = tgTitled.safeParse(item);
+      return invoice.success ? `[Sent an invoice: ${invoice.data.title}]` : '[Sent an invoice]';
+    }
+    case 'giveaway': {
+      const giveaway = tgGiveaway.safeParse(item);
+      return giveaway.success ? `[Sent a giveaway: ${giveaway.data.prize_description}]` : '[Sent a giveaway]';
+    }
+    case 'giveaway_winners':
+      return '[Announced a giveaway’s winners]';
+  }
+};
+
 const messageContent = (
   message: TgMessage,
-): { text: string; media: MediaReference[] } | { unsupported: string } => {
+): { text: string; media: MediaReference[]; original?: { kind: string; item: unknown } } | { unsupported: string } => {
   const caption = message.caption ?? null;
   const media: MediaReference[] = [];
   const file = (kind: MediaKind, f: z.infer<typeof tgFile>): MediaReference => ({
@@ -354,6 +413,11 @@ const messageContent = (
     return { text: `Poll: ${message.poll.question}${options ? ` (${options})` : ''}`, media };
   }
   if (message.dice) return { text: `${message.dice.emoji} ${message.dice.value}`, media };
+  const kind = unviewableKinds.find((k) => message[k] !== undefined && message[k] !== null);
+  if (kind) {
+    const label = unviewableText(kind, message[kind]);
+    return { text: caption ? `${label} ${caption}` : label, media, original: { kind, item: message[kind] } };
+  }
   // Service messages (members joining, a group migrated to a supergroup, a pinned message, ...) are no one's words.
-  return { unsupported: 'A message with no text, media, location, contact or poll (a game or service message)' };
+  return { unsupported: 'A message with no text, media, location, contact, poll or other content (a service message)' };
 };

@@ -205,6 +205,86 @@ describe('parseTelegramWebhook', () => {
     expect(parseTelegramWebhook(membership({ id: -100, title: 'Team', type: 'group' }, 'kicked'))).toMatchObject([{ type: 'ignored', reason: 'unsupported_update' }]);
   });
 
+  describe('kinds of message this inbox has no view of', () => {
+    const ana = { id: 583920174, is_bot: false, first_name: 'Ana', last_name: 'López', username: 'ana_lopez' };
+    const update = (fields: object, kind: 'message' | 'edited_message' = 'message') =>
+      JSON.stringify({
+        update_id: 748303000,
+        [kind]: { message_id: 4400, from: ana, chat: { id: 583920174, type: 'private' }, date: 1764597600, ...fields },
+      });
+    const checklist = {
+      title: 'Onboarding',
+      tasks: [
+        { id: 1, text: 'Send the contract', completed_by_user: ana, completion_date: 1764597500 },
+        { id: 2, text: 'Book the kickoff call', completion_date: 0 },
+      ],
+    };
+
+    it.each([
+      ['story', { story: { chat: { id: 583920174, type: 'private' }, id: 17 } }, '[Sent a story]'],
+      [
+        'paid_media',
+        { paid_media: { star_count: 50, paid_media: [{ type: 'preview', width: 640, height: 480 }] }, caption: 'Behind the scenes' },
+        '[Sent paid media] Behind the scenes',
+      ],
+      ['checklist', { checklist }, 'Checklist: Onboarding ([x] Send the contract / [ ] Book the kickoff call)'],
+      ['game', { game: { title: 'Quiz night', description: 'Ten questions', photo: [] } }, '[Sent a game: Quiz night]'],
+      [
+        'invoice',
+        { invoice: { title: 'Annual plan', description: '12 seats', start_parameter: 'annual', currency: 'EUR', total_amount: 120000 } },
+        '[Sent an invoice: Annual plan]',
+      ],
+      [
+        'giveaway',
+        { giveaway: { chats: [], winners_selection_date: 1765000000, winner_count: 3, prize_description: 'Three free seats' } },
+        '[Sent a giveaway: Three free seats]',
+      ],
+    ])('stores a %s as a message with a text saying what it is and Telegram’s item kept', (kind, fields, text) => {
+      const [event] = parseTelegramWebhook(update(fields));
+      expect(event).toMatchObject({
+        type: 'message',
+        providerMessageId: '583920174:4400',
+        from: { value: '583920174' },
+        text,
+        media: [],
+        original: { kind, item: (fields as Record<string, unknown>)[kind] },
+      });
+    });
+
+    it('says what it is even when Telegram’s item lacks the fields it is described by', () => {
+      expect(parseTelegramWebhook(update({ checklist: { tasks: 'none' } }))).toMatchObject([
+        { type: 'message', text: '[Sent a checklist]', original: { kind: 'checklist', item: { tasks: 'none' } } },
+      ]);
+      expect(parseTelegramWebhook(update({ game: {} }))).toMatchObject([{ type: 'message', text: '[Sent a game]' }]);
+    });
+
+    it('reads an edit of one (a checklist with a task done since) as an edit with the new text', () => {
+      const done = { ...checklist, tasks: checklist.tasks.map((task) => ({ ...task, completion_date: 1764597700 })) };
+      expect(parseTelegramWebhook(update({ edit_date: 1764597720, checklist: done }, 'edited_message'))).toMatchObject([
+        {
+          type: 'message_edit',
+          providerMessageId: '583920174:4400',
+          text: 'Checklist: Onboarding ([x] Send the contract / [x] Book the kickoff call)',
+          editedAt: '2025-12-01T14:02:00.000Z',
+        },
+      ]);
+      expect(parseTelegramWebhook(update({ edit_date: 1764597720, paid_media: { star_count: 5, paid_media: [] }, caption: 'New caption' }, 'edited_message'))).toMatchObject([
+        { type: 'message_edit', text: '[Sent paid media] New caption' },
+      ]);
+    });
+
+    it('still leaves service messages out: members joining, a pinned message, a payment', () => {
+      for (const fields of [
+        { new_chat_members: [ana] },
+        { pinned_message: { message_id: 4399, chat: { id: 583920174, type: 'private' }, date: 0 } },
+        { successful_payment: { currency: 'EUR', total_amount: 120000, invoice_payload: 'annual' } },
+        { checklist_tasks_done: { marked_as_done_task_ids: [2] } },
+      ]) {
+        expect(parseTelegramWebhook(update(fields)), Object.keys(fields)[0]).toMatchObject([{ type: 'ignored', reason: 'unsupported_content' }]);
+      }
+    });
+  });
+
   it('answers a body that is not JSON with one ignored entry', () => {
     expect(parseTelegramWebhook('not json')).toMatchObject([{ type: 'ignored', reason: 'malformed_json' }]);
   });
