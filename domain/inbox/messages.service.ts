@@ -849,11 +849,36 @@ export interface MessageEdit {
 
 export type EditOutcome = 'applied' | 'unchanged' | 'not_found';
 
+const isLater = (a: string, b: string) => Date.parse(a) > Date.parse(b);
+
+/**
+ * Where an edit made at `editedAt` goes in a message's history (`edits[i].body` was its text until
+ * `edits[i].editedAt`): after the edits made before it. The newest replaces the text; an older one,
+ * delivered late, only takes its place in the history (the text it set was replaced by the next edit
+ * already). Undefined when it changes nothing: the text it replaced is the one it sets (a repeat).
+ */
+function placeEdit(
+  current: string,
+  edits: MessageEdit[],
+  body: string,
+  editedAt: string,
+): { body: string; edits: MessageEdit[] } | undefined {
+  const next = edits.findIndex((edit) => isLater(edit.editedAt, editedAt));
+  if (next === -1) return current === body ? undefined : { body, edits: [...edits, { body: current, editedAt }] };
+  const replaced = edits[next]!;
+  if (replaced.body === body) return undefined;
+  return {
+    body: current,
+    edits: [...edits.slice(0, next), { body: replaced.body, editedAt }, { body, editedAt: replaced.editedAt }, ...edits.slice(next + 1)],
+  };
+}
+
 /**
  * A contact edited a message they sent (Telegram `edited_message`): the message stored under the
- * external id gets the new text, and its earlier text is kept in `edits`. The same text again changes
- * nothing (a repeated webhook). `not_found` when no message has the id (the caller stores the edit as a
- * new message). Appends `message.edited`.
+ * external id gets the new text, and its earlier text is kept in `edits`. Edits may arrive out of
+ * order: one older than the latest applied only takes its place in `edits` (placeEdit); an edit seen
+ * before changes nothing (a repeated webhook). `not_found` when no message has the id (the caller
+ * stores the edit as a new message). Appends `message.edited` when the text changes.
  */
 export async function editInboundMessage(
   deps: CoreDeps,
@@ -872,9 +897,24 @@ export async function editInboundMessage(
   ]);
   if (!data) return { outcome: 'not_found' };
   const item = data as MessageItem & { edits?: MessageEdit[] };
-  if (item.body === input.body) return { outcome: 'unchanged', message: toMessage(item) };
   const at = deps.clock.nowIso();
-  const edits = [...(item.edits ?? []), { body: item.body, editedAt: input.editedAt ?? at }];
+  const placed = placeEdit(item.body, item.edits ?? [], input.body, input.editedAt ?? at);
+  if (!placed) return { outcome: 'unchanged', message: toMessage(item) };
+  const { edits } = placed;
+  const patchMessage = (tx: TxEntities) =>
+    tx.message
+      .patch({ workspaceId, conversationId, messageId })
+      .set({ body: placed.body, edits, updatedAt: at } as never)
+      // Two edits at once: the one that read the older text or history runs again.
+      .where((attr, { eq, notExists }) =>
+        [eq(attr.body, item.body), item.edits ? eq(attr.edits, item.edits) : notExists(attr.edits)].join(' AND '),
+      )
+      .commit();
+  if (placed.body === item.body) {
+    // A late, older edit: the text stays the newest one, the history gains it, nobody sees a change.
+    await writeTransaction(deps.db, (tx) => [patchMessage(tx)], () => lostRace('The message'));
+    return { outcome: 'applied', message: toMessage(item) };
+  }
   const event = newEvent(
     deps,
     caller,
@@ -889,13 +929,6 @@ export async function editInboundMessage(
     },
     item.authorContactId ? { contactId: item.authorContactId } : {},
   );
-  const patchMessage = (tx: TxEntities) =>
-    tx.message
-      .patch({ workspaceId, conversationId, messageId })
-      .set({ body: input.body, edits, updatedAt: at } as never)
-      // Two edits at once: the one that read the older text runs again.
-      .where((attr, { eq }) => eq(attr.body, item.body))
-      .commit();
   const edited = { ...item, body: input.body };
   if (conversation && conversation.lastMessage?.messageId === messageId) {
     // The conversation lists show the latest message's excerpt: it follows the edit.

@@ -7,6 +7,8 @@ import { fixtureText } from '../support/provider-fixtures';
 import { startTestJobs } from '../support/test-jobs';
 import { startGateway } from '../../local/gateway';
 import { receiveWebhook } from '../../domain/channels/inbound/receive-webhook';
+import { editInboundMessage } from '../../domain/inbox/messages.service';
+import { systemActor } from '../../domain/shared/context';
 import {
   connectAll,
   hook,
@@ -143,6 +145,47 @@ describe('Telegram', () => {
     expect((stored.data as { edits?: unknown }).edits).toEqual([{ body: 'Hola, ¿tienen el plan anual?', editedAt: '2025-12-01T14:02:00.000Z' }]);
     // The conversation's latest message shows the new text in the lists.
     expect((await get(`/v1/conversations/${thread.conversations[0]!.id}`)).body.lastMessage.excerpt).toBe('Hola, ¿tienen el plan anual para equipos?');
+  });
+
+  it('keeps the latest edit when an older one arrives after it; the older one takes its place in the history', async () => {
+    const at = 1764600000;
+    const { edit_date: _, ...ana } = JSON.parse(fixtureText('telegram/edited.json')).edited_message;
+    const update = (updateId: number, kind: 'message' | 'edited_message', text: string, editedAt?: number) =>
+      JSON.stringify({ update_id: updateId, [kind]: { ...ana, message_id: 4600, date: at, text, ...(editedAt ? { edit_date: editedAt } : {}) } });
+    const send = async (body: string) => (await hook(`/hooks/telegram/${hooks.telegram}`, { body, headers: telegramHeaders() })).body;
+    const message = async () => {
+      const thread = await threadOf('telegram', '583920174');
+      const found = thread.messages.find((m) => m.externalId === `${hooks.telegram}:583920174:4600`)!;
+      const conversationId = thread.conversations.find((cv) => cv.channel === 'telegram')!.id;
+      const stored = await stack.deps.db.entities.message.get({ workspaceId: acme.workspace.id, conversationId, messageId: found.id }).go({ consistent: true });
+      const lastMessage = (await get(`/v1/conversations/${conversationId}`)).body.lastMessage;
+      return { body: found.body, edits: (stored.data as { edits?: unknown }).edits, lastMessage, externalId: found.externalId };
+    };
+
+    expect(await send(update(748303100, 'message', 'Original'))).toMatchObject({ stored: 1 });
+    expect(await send(update(748303102, 'edited_message', 'second edit (latest)', at + 60))).toMatchObject({ stored: 1 });
+    // Telegram delivers the earlier edit late.
+    expect(await send(update(748303101, 'edited_message', 'first edit', at + 30))).toMatchObject({ stored: 1 });
+
+    const after = await message();
+    expect(after.body).toBe('second edit (latest)');
+    expect(after.lastMessage.excerpt).toBe('second edit (latest)');
+    expect(after.edits).toEqual([
+      { body: 'Original', editedAt: new Date((at + 30) * 1000).toISOString() },
+      { body: 'first edit', editedAt: new Date((at + 60) * 1000).toISOString() },
+    ]);
+
+    // The same edits again (past the webhook's own repeat check) change nothing.
+    for (const [text, editedAt] of [['first edit', at + 30], ['second edit (latest)', at + 60]] as const) {
+      const again = await editInboundMessage(stack.deps, systemActor(acme.workspace.id), {
+        channel: 'telegram',
+        externalId: after.externalId,
+        body: text,
+        editedAt: new Date(editedAt * 1000).toISOString(),
+      });
+      expect(again.outcome).toBe('unchanged');
+    }
+    expect(await message()).toEqual(after);
   });
 
   it('stores an edit of a message it never got as a new message', async () => {
