@@ -29,13 +29,36 @@ export async function startGateway(options: GatewayOptions): Promise<{ server: S
     handle(req, requestId, hooks)
       .catch((error: unknown) => {
         options.log?.(`gateway error: ${(error as Error).stack ?? String(error)}`);
-        return { statusCode: 502, headers: { 'content-type': 'application/json' }, body: '{"message":"Internal Server Error"}' };
+        return badGateway;
       })
       .then((result) => {
-        writeResult(res, result, requestId);
+        try {
+          writeResult(res, result, requestId);
+        } catch (error) {
+          // A header Node refuses (API Gateway would answer 502 too): one bad answer, never the whole stack down.
+          options.log?.(`gateway error: ${(error as Error).stack ?? String(error)}`);
+          if (!res.headersSent) writeResult(res, badGateway, requestId);
+          else res.destroy();
+        }
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         options.log?.(`${req.method} ${req.url} -> ${result.statusCode ?? 200} ${ms.toFixed(1)} ms`);
       });
+  });
+  // What Node refuses before any handler runs (a request line or headers past its limit, bad syntax)
+  // is answered as API Gateway would, in problem+json, rather than with Node's bare status line.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return;
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? 431 : 400;
+    const body = JSON.stringify({
+      type: 'about:blank',
+      title: tooLarge ? 'Request Header Fields Too Large' : 'Bad Request',
+      status,
+      detail: tooLarge ? 'The URL and headers together are too long' : 'The request is not valid HTTP',
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
   });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
@@ -193,6 +216,12 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
     req.on('error', reject);
   });
 }
+
+const badGateway: APIGatewayProxyStructuredResultV2 = {
+  statusCode: 502,
+  headers: { 'content-type': 'application/json' },
+  body: '{"message":"Internal Server Error"}',
+};
 
 function writeResult(res: ServerResponse, result: APIGatewayProxyStructuredResultV2, requestId: string) {
   const headers: Record<string, string> = { 'x-request-id': requestId };

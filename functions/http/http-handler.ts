@@ -219,7 +219,8 @@ function toResponse(
   const record = result as { version?: unknown } | undefined;
   if (route.versioned && typeof record?.version === 'number') headers.etag = `"${record.version}"`;
   const address = route.response.status === 201 ? recordAddress(result) : undefined;
-  if (address) headers.location = `${event.rawPath.replace(/\/$/, '')}/${address}`;
+  // A tag's ref may hold spaces or emoji: a header carries only a URI, percent-encoded (RFC 9110 §10.2.2).
+  if (address) headers.location = `${event.rawPath.replace(/\/$/, '')}/${address.split('/').map(encodeURIComponent).join('/')}`;
   return { statusCode: route.response.status, headers, body: JSON.stringify(result) };
 }
 
@@ -320,12 +321,16 @@ function parseJsonBody(body: string, contentType: string | undefined): unknown {
 
 const loneSurrogate = 'Holds a lone UTF-16 surrogate (\\uD800–\\uDFFF), which is not text';
 
+/** DynamoDB holds documents nested at most 32 levels deep; a body deeper than that cannot be kept. */
+const maxBodyDepth = 32;
+
 /**
  * The first value no store keeps intact: a string (key or value) holding a lone surrogate, a number
  * beyond ±2^53 − 1 (JSON numbers are doubles; past that they are no longer exact, and DynamoDB's
- * document client refuses them), or a non-zero number nearer 0 than DynamoDB stores (1e-130).
+ * document client refuses them), a non-zero number nearer 0 than DynamoDB stores (1e-130), or an
+ * object or array nested deeper than `maxBodyDepth` (the body itself is level 1).
  */
-function firstUnstorableValue(value: unknown, path: string): { field: string; message: string } | undefined {
+function firstUnstorableValue(value: unknown, path: string, depth = 1): { field: string; message: string } | undefined {
   if (typeof value === 'string') {
     return value.isWellFormed() ? undefined : { field: path, message: loneSurrogate };
   }
@@ -336,10 +341,13 @@ function firstUnstorableValue(value: unknown, path: string): { field: string; me
     return isStorableNumber(value) ? undefined : { field: path, message: unstorableNumberMessage };
   }
   if (!value || typeof value !== 'object') return undefined;
+  if (depth > maxBodyDepth) {
+    return { field: path, message: `Nested more than ${maxBodyDepth} levels deep (objects and arrays), deeper than a record holds` };
+  }
   for (const [key, item] of Object.entries(value)) {
     const at = `${path}.${key}`;
     if (!key.isWellFormed()) return { field: at, message: loneSurrogate };
-    const found = firstUnstorableValue(item, at);
+    const found = firstUnstorableValue(item, at, depth + 1);
     if (found) return found;
   }
   return undefined;

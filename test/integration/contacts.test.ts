@@ -135,6 +135,31 @@ describe('create and get', () => {
     expect(after.body).toMatchObject({ version: contact.version, qualification: null });
   });
 
+  it('refuses JSON nested deeper than a record holds (32 levels) with a 400 naming where, not a 500, however deep', async () => {
+    const nestedText = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+    const nested = (levels: number): unknown => JSON.parse(nestedText(levels));
+    const deep = await stack.api('POST', '/v1/contacts', {
+      token: acme.owner.token,
+      headers: { 'content-type': 'application/json' },
+      body: `{"name":"Deep","a":${nestedText(20_000)}}`,
+    });
+    expect(deep.status).toBe(400);
+    expect(deep.body.errors).toEqual([{ field: `body${'.a'.repeat(32)}`, message: expect.stringMatching(/32 levels/) }]);
+    expect((await stack.api('GET', '/v1/contacts/search', { token: acme.owner.token, query: { q: 'deep' } })).body.items).toEqual([]);
+    // A free-form payload: 31 levels under the body are stored (DynamoDB's 32 with the body's), 32 are refused before anything is written.
+    let sent = 0;
+    const send = (payload: unknown) =>
+      stack.api('POST', '/v1/inbound-messages', {
+        token: acme.owner.token,
+        body: { channel: 'email', from: 'nested.payload@example.com', externalId: `nested-${(sent += 1)}`, body: 'Hi', payload },
+      });
+    const kept = await send(nested(31));
+    expect(kept.status, JSON.stringify(kept.body)).toBe(201);
+    const refused = await send(nested(32));
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors[0].field).toBe(`body.payload${'.a'.repeat(31)}`);
+  });
+
   it('refuses a number that JSON cannot carry exactly (past 2^53 − 1) with a 400, storing nothing', async () => {
     const res = await create(acme.owner.token, {
       name: 'Huge Number',

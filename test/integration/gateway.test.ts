@@ -108,6 +108,31 @@ describe('local gateway over HTTP', () => {
     expect(form.status).toBe(415);
   });
 
+  it('creates a tag named with spaces and an emoji, its Location percent-encoded and reachable', async () => {
+    const created = await fetch(`${gateway.url}/v1/tags`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${acme.owner.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'two words \u{1F600}x' }),
+    });
+    expect(created.status).toBe(201);
+    const { ref } = (await created.json()) as { ref: string };
+    const location = created.headers.get('location')!;
+    expect(location).toBe(`/v1/tags/${encodeURIComponent(ref)}`);
+    expect(location).toMatch(/^[\x21-\x7e]+$/);
+    const read = await fetch(`${gateway.url}${location}`, { headers: { authorization: `Bearer ${acme.owner.token}` } });
+    expect(read.status).toBe(200);
+  });
+
+  it('answers a request line or headers past the server limit with 431 problem+json, and keeps serving', async () => {
+    const res = await fetch(`${gateway.url}/v1/contacts/search?q=${'a'.repeat(20_000)}`, {
+      headers: { authorization: `Bearer ${acme.owner.token}` },
+    });
+    expect(res.status).toBe(431);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(await res.json()).toMatchObject({ status: 431 });
+    expect((await fetch(`${gateway.url}/v1/me`, { headers: { authorization: `Bearer ${acme.owner.token}` } })).status).toBe(200);
+  });
+
   it('turns /hooks/<name> into a Lambda Function URL event', async () => {
     const res = await fetch(`${gateway.url}/hooks/echo?source=test`, {
       method: 'POST',
