@@ -31,7 +31,7 @@ import type { ContactItem } from '../contacts/contact-record';
 import { createJobOp, newJobItem } from '../jobs/jobs.service';
 import { inboundClassification } from '../qualification/inbound-classification';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { checkCursor, type Page, type PageQuery } from '../shared/pagination';
+import { checkCursor, checkIndexCursor, type Page, type PageQuery } from '../shared/pagination';
 import { readUnreadTotals, totalsOf, type UnreadTotals } from './unread-totals.service';
 import type { TxEntities } from '../store/db';
 import { claimGuard } from '../store/unique-guard-ops';
@@ -1033,7 +1033,8 @@ export async function listUnread(
       order: 'desc',
       limit: query.limit,
       pages: 1,
-      cursor: checkCursor(workspaceId, query.cursor) ?? null,
+      // The caller's own partition: another user's cursor (sealed for the same route) is a 400, not DynamoDB's refusal.
+      cursor: checkCursor(workspaceId, checkIndexCursor(query.cursor, { name: 'gsi1', partition: `WS#${unreadScope}` })) ?? null,
     });
   const receipts = result.data as ReceiptItem[];
   if (receipts.length === 0) return { items: [], nextCursor: null };
@@ -1082,7 +1083,9 @@ export async function unreadCounts(
           order: 'desc',
           limit: query.limit,
           pages: 1,
-          cursor: checkCursor(workspaceId, query.cursor) ?? null,
+          cursor:
+            checkCursor(workspaceId, checkIndexCursor(query.cursor, { name: 'gsi2', partition: `WS#${workspaceId}#UNREADBY#${userId}` })) ??
+            null,
         }),
     ]);
     totals = read;

@@ -341,6 +341,9 @@ it('has a seed for every list route of the route table', () => {
   expect(missing, 'add a seed for each new list route to `seeds` in this file').toEqual([]);
 });
 
+/** Lists of the caller's own records, read from a partition of theirs. */
+const perUserLists = new Set(['listUnreadMessages', 'getUnreadCounts']);
+
 describe.each(listRoutes.map((route) => [route.operationId, route] as const))('%s', (operationId, route) => {
   const listCase = () => {
     const found = cases.get(operationId);
@@ -409,6 +412,10 @@ describe.each(listRoutes.map((route) => [route.operationId, route] as const))('%
     const list = listCase();
     const { cursor } = await firstPage(list);
     expectInvalidCursor(await get(list.path, { ...list.query, cursor }, globex.owner.token), 'another workspace');
+    // Another user of the workspace: a list of the caller's own (their unread) refuses it; none answers a 5xx.
+    const byMember = await get(list.path, { ...list.query, cursor }, acme.member.token);
+    if (perUserLists.has(operationId)) expectInvalidCursor(byMember, 'another user');
+    else expect(byMember.status, `another user: ${JSON.stringify(byMember.body)}`).toBeLessThan(500);
     if (list.otherQuery) expectInvalidCursor(await get(list.path, { ...list.otherQuery, cursor }), 'other filters');
     if (list.otherPath) expectInvalidCursor(await get(list.otherPath, { ...list.query, cursor }), 'another record');
     const others = [...cases.entries()].filter(([id]) => id !== operationId);
