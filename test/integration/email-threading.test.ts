@@ -260,6 +260,24 @@ describe('SES events', () => {
     expect(await eventTypes(key.messageId)).toContain('email.bounced');
   });
 
+  it('a delivery delay or a soft bounce keeps a sent mail sent and shows why; a later delivery still delivers it', async () => {
+    const delayed = await outbound('ses-delay-1');
+    expect((await post(sesEvent('delivery-delay', 'ses-delay-1'))).body).toMatchObject({ stored: 1 });
+    const attemptOf = async (key: typeof delayed) => (await findDeliveredMessage(stack.deps, key))!.delivery.attempts[0]!;
+    expect(await attemptOf(delayed)).toMatchObject({
+      status: 'sent',
+      providerStatus: 'DeliveryDelay',
+      error: { code: '4.4.1', message: 'smtp; 421 4.4.1 Unable to connect to remote host' },
+    });
+    expect((await post(sesEvent('delivery', 'ses-delay-1'))).body).toMatchObject({ stored: 1 });
+    expect(await attemptOf(delayed)).toMatchObject({ status: 'delivered', providerStatus: 'Delivery' });
+
+    const soft = await outbound('ses-soft-1');
+    expect((await post(sesEvent('bounce-transient', 'ses-soft-1'))).status).toBe(200);
+    expect(await attemptOf(soft)).toMatchObject({ status: 'sent', providerStatus: 'Bounce/Transient/MailboxFull', error: { code: expect.any(String) } });
+    expect(await eventTypes(soft.messageId)).toContain('email.bounced');
+  });
+
   it('a complaint suppresses the contact', async () => {
     await outbound('ses-complaint-1');
     expect((await post(sesEvent('complaint', 'ses-complaint-1'))).status).toBe(200);

@@ -76,18 +76,15 @@ export interface AttemptUpdate {
 
 /**
  * The attempt after the update, or null when it changes nothing (a repeat, a late lower status, a
- * status after the attempt failed or was read). A null `status` with an error (an SES transient bounce,
- * a delivery delay) records the error and keeps the state.
+ * status after the attempt failed or was read). An error with no status, or with the status the
+ * attempt already has (an SES transient bounce or delivery delay on a `sent` mail), records the error
+ * and keeps the state.
  */
 export function advanceAttempt(attempt: DeliveryAttempt, update: AttemptUpdate): DeliveryAttempt | null {
   const { status, at } = update;
   const current = attempt.status;
-  if (status === null) {
-    if (!update.error || current === 'failed' || current === 'read') return null;
-    if (attempt.error?.code === update.error.code && attempt.error.message === update.error.message) return null;
-    return { ...attempt, error: update.error, providerStatus: update.providerStatus ?? attempt.providerStatus };
-  }
   if (current === 'failed' || current === 'read') return null;
+  if (status === null || status === current) return withError(attempt, update);
   if (status === 'failed') {
     return {
       ...attempt,
@@ -107,6 +104,13 @@ export function advanceAttempt(attempt: DeliveryAttempt, update: AttemptUpdate):
     readAt: status === 'read' ? at : attempt.readAt,
     ...(update.error ? { error: update.error } : {}),
   };
+}
+
+/** The attempt with the update's error recorded, its state kept; null without a new error. */
+function withError(attempt: DeliveryAttempt, update: AttemptUpdate): DeliveryAttempt | null {
+  if (!update.error) return null;
+  if (attempt.error?.code === update.error.code && attempt.error.message === update.error.message) return null;
+  return { ...attempt, error: update.error, providerStatus: update.providerStatus ?? attempt.providerStatus };
 }
 
 /** A new attempt, queued. */
