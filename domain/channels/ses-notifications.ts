@@ -10,7 +10,8 @@
  *   Bounce, Complaint, Delivery, Send, Reject, Open, Click, Rendering Failure, DeliveryDelay, Subscription;
  *   the `mail` object with `messageId`, `destination`, `commonHeaders`, `tags`; bounce types Permanent,
  *   Transient, Undetermined; per-recipient `bouncedRecipients`, `complainedRecipients`,
- *   `delivery.recipients`, `deliveryDelay.delayedRecipients`)
+ *   `delivery.recipients`, `deliveryDelay.delayedRecipients`; one Click record per click, its `click`
+ *   with the `link` and the click's `timestamp`)
  * - https://docs.aws.amazon.com/ses/latest/dg/notification-contents.html (without event publishing the
  *   field is `notificationType`: Bounce, Complaint, Delivery)
  * - https://docs.aws.amazon.com/ses/latest/dg/receiving-email-notifications-contents.html and
@@ -24,6 +25,7 @@
  * undetermined bounce and a delivery delay keep `sent` with the error recorded; open is `read`; click
  * and complaint change no status (a complaint asks for the contact to be suppressed).
  */
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import {
   canonicalValue,
@@ -321,7 +323,7 @@ const sendingEvents = (
       type: 'delivery_status',
       provider,
       channel: 'email',
-      dedupeKeys: [`ses:${data.mail.messageId}:${kind}:${recipient}`],
+      dedupeKeys: [`ses:${data.mail.messageId}:${kind}:${recipient}${clickKey(data)}`],
       providerMessageId: data.mail.messageId,
       recipient,
       providerStatus,
@@ -334,6 +336,16 @@ const sendingEvents = (
     return status;
   });
 };
+
+/**
+ * A click's own part of its dedupe key: each click is one notification, and a recipient may click the
+ * same mail (even the same link) again, so the link and the click's time tell them apart (an SNS
+ * redelivery repeats both). Hashed: a link may be longer than a key may be (receive-webhook.ts).
+ */
+const clickKey = (data: SesEvent): string =>
+  data.click
+    ? `:${data.click.timestamp ?? ''}:${createHash('sha256').update(data.click.link).digest('base64url').slice(0, 22)}`
+    : '';
 
 /** `Ana <ana@x.io>` or `ana@x.io` to the canonical address (or, when it is none, the address as given). */
 const emailAddress = (value: string): string => {

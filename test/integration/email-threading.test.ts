@@ -278,6 +278,33 @@ describe('SES events', () => {
     expect(await eventTypes(soft.messageId)).toContain('email.bounced');
   });
 
+  it('each click is its own email.clicked (the same link again too); SNS sending a click again adds none', async () => {
+    const key = await outbound('ses-clicks-1');
+    const click = sesEvent('click', 'ses-clicks-1');
+    const later = snsBody({
+      TopicArn: eventsTopic,
+      Message: fixtureText('ses/click.json')
+        .replaceAll('0100019a1b2c3d4e-5f6a7b8c-9d0e-4f1a-8b2c-3d4e5f6a7b8c-000000', 'ses-clicks-1')
+        .replace('2025-12-01T15:31:25.570Z', '2025-12-01T15:45:02.004Z'),
+    });
+    const otherLink = snsBody({
+      TopicArn: eventsTopic,
+      Message: fixtureText('ses/click.json')
+        .replaceAll('0100019a1b2c3d4e-5f6a7b8c-9d0e-4f1a-8b2c-3d4e5f6a7b8c-000000', 'ses-clicks-1')
+        .replace('https://acme.example/pricing?plan=annual', 'https://acme.example/contact'),
+    });
+    for (const body of [click, later, otherLink]) expect((await post(body)).body).toMatchObject({ stored: 1 });
+    // SNS delivers a notification again when it got no answer in time: the same click, not a new one.
+    expect((await post(click)).body).toMatchObject({ stored: 0, duplicate: 1 });
+    const clicks = ((await stack.deps.db.entities.event.query.byEntity({ workspaceId: acme.workspace.id, entityType: 'message', entityId: key.messageId } as never).go({ pages: 'all' }))
+      .data as { type: string; payload: { url: string } }[]).filter((event) => event.type === 'email.clicked');
+    expect(clicks.map((event) => event.payload.url).sort()).toEqual([
+      'https://acme.example/contact',
+      'https://acme.example/pricing?plan=annual',
+      'https://acme.example/pricing?plan=annual',
+    ]);
+  });
+
   it('a complaint suppresses the contact', async () => {
     await outbound('ses-complaint-1');
     expect((await post(sesEvent('complaint', 'ses-complaint-1'))).status).toBe(200);

@@ -151,6 +151,18 @@ describe('parseSesNotification: sending events', () => {
     expect(new Set(keys).size).toBe(files.length);
   });
 
+  it('keys each click by its link and time: another click is new, the same notification again is not', () => {
+    const click = fixtureText('ses/click.json');
+    const keyOf = (text: string) => (parseSesNotification(text) as DeliveryStatusEvent[])[0]!.dedupeKeys;
+    const again = keyOf(click.replace('2025-12-01T15:31:25.570Z', '2025-12-01T15:45:02.004Z'));
+    const otherLink = keyOf(click.replace('https://acme.example/pricing?plan=annual', 'https://acme.example/contact'));
+    expect(keyOf(click)).toEqual(keyOf(click));
+    expect(new Set([keyOf(click)[0], again[0], otherLink[0]]).size).toBe(3);
+    // A link of any length still makes a key short enough to store (receive-webhook.ts refuses ids over 256).
+    const long = keyOf(click.replace('https://acme.example/pricing?plan=annual', `https://acme.example/?q=${'x'.repeat(2000)}`));
+    expect(long[0]!.length).toBeLessThan(256);
+  });
+
   it('returns what it does not handle as ignored', () => {
     const withoutMail = JSON.stringify({ eventType: 'Delivery', delivery: { recipients: ['a@b.io'] } });
     const withoutRecipients = JSON.stringify({

@@ -1,7 +1,7 @@
 /**
  * A webhook event already applied: one item per (connection, dedupe key) the parsers give (WhatsApp
  * status id + status, Telegram update id, Twilio MessageSid + status, CallSid + status, SES message id +
- * event + recipient, SNS MessageId). Written AFTER the event is applied, so a crash mid-apply leaves no
+ * event + recipient (+ a click's time and link), SNS MessageId). Written AFTER the event is applied, so a crash mid-apply leaves no
  * receipt and the provider's retry applies it again (every apply is idempotent anyway); read before.
  * New messages are not recorded here: their external id guard keeps them once, forever.
  * Access pattern:
