@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliverMessageJob } from '../../domain/channels/deliveries/deliver-message.job';
 import { findDeliveredMessage, newDelivery, recordAccepted } from '../../domain/channels/deliveries/deliveries.service';
 import { mailIdGuard } from '../../domain/channels/inbound/inbound-email';
 import { channelScope } from '../../domain/contacts/contact-record';
+import { findJob } from '../../domain/jobs/job-record';
+import { runJobMessage } from '../../domain/jobs/job-run.service';
+import { setChannelAdapters, withBlobStore, withDeliveryDeps } from '../../functions/shared/deps';
+import { createFakeChannelAdapters } from '../support/fake-channel-adapters';
 import { fixtureText } from '../support/provider-fixtures';
 import {
   connectAll,
@@ -13,6 +18,7 @@ import {
   startFakeSns,
   type Connections,
 } from '../support/channel-hooks';
+import { contactWith } from '../support/send-setup';
 import { createTestStack, seedWorkspace, type TestStack } from '../support/test-stack';
 
 let stack: TestStack;
@@ -312,6 +318,65 @@ describe('SES events', () => {
       .get({ workspaceId: acme.workspace.id, scope: channelScope('email'), value: 'ana.lopez@example.com' })
       .go({ consistent: true });
     expect((await get(`/v1/contacts/${guard!.ownerId}`)).body).toMatchObject({ suppressed: true });
+  });
+});
+
+describe('SES events on the contact’s timeline', () => {
+  const fake = createFakeChannelAdapters();
+  beforeAll(() => setChannelAdapters(fake));
+  afterAll(() => setChannelAdapters(undefined));
+
+  /** Sends Carla an email through the API; its job hands it to "SES", which answers `sesId`. */
+  async function emailCarla(contactId: string, sesId: string) {
+    const res = await stack.api('POST', `/v1/contacts/${contactId}/messages`, {
+      token: acme.owner.token,
+      body: { body: 'Your quote is ready: https://acme.example/pricing?plan=annual', channel: 'email', subject: 'Your quote' },
+    });
+    expect(res.status).toBe(201);
+    const key = { workspaceId: acme.workspace.id, conversationId: res.body.conversationId as string, messageId: res.body.id as string };
+    const { jobId } = (await findDeliveredMessage(stack.deps, key))!.delivery;
+    const job = (await findJob(stack.deps, acme.workspace.id, jobId, true))!;
+    fake.next({ accept: true, providerMessageId: sesId });
+    await runJobMessage(withDeliveryDeps(withBlobStore(stack.deps)), deliverMessageJob, {
+      workspaceId: acme.workspace.id,
+      jobId: job.jobId,
+      seq: job.dispatchSeq,
+    }, { deadlineReached: () => false });
+    expect((await findDeliveredMessage(stack.deps, key))!.delivery.status).toBe('sent');
+    return key;
+  }
+  const notify = (name: string, sesId: string) =>
+    post(
+      snsBody({
+        TopicArn: eventsTopic,
+        Message: fixtureText(`ses/${name}.json`).replaceAll('0100019a1b2c3d4e-5f6a7b8c-9d0e-4f1a-8b2c-3d4e5f6a7b8c-000000', sesId),
+      }),
+    );
+
+  it('shows the mail delivered, opened, clicked and bounced on the contact it went to', async () => {
+    const carla = await contactWith(stack, acme, [{ kind: 'email', value: 'carla.timeline@example.com' }], 'Carla Timeline');
+    const read = await emailCarla(carla.id, 'ses-timeline-1');
+    for (const name of ['delivery', 'open', 'click']) expect((await notify(name, 'ses-timeline-1')).body).toMatchObject({ stored: 1 });
+    const bounced = await emailCarla(carla.id, 'ses-timeline-2');
+    expect((await notify('bounce-permanent', 'ses-timeline-2')).body).toMatchObject({ stored: 1 });
+
+    const res = await get(`/v1/contacts/${carla.id}/timeline?limit=100`);
+    expect(res.status).toBe(200);
+    const about = (messageId: string) =>
+      (res.body.items as { event: { type: string; payload: { messageId?: string; from?: string; to?: string } } }[])
+        .map((entry) => entry.event)
+        .filter((event) => event.payload.messageId === messageId)
+        .map((event) => (event.type === 'delivery.status_changed' ? `${event.type} ${event.payload.from}>${event.payload.to}` : event.type))
+        .sort();
+    expect(about(read.messageId)).toEqual([
+      'delivery.status_changed delivered>read',
+      'delivery.status_changed queued>sent',
+      'delivery.status_changed sent>delivered',
+      'email.clicked',
+      'email.opened',
+      'email.sent',
+    ]);
+    expect(about(bounced.messageId)).toEqual(['delivery.status_changed queued>sent', 'delivery.status_changed sent>failed', 'email.bounced', 'email.sent']);
   });
 });
 

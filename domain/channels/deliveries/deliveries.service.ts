@@ -11,7 +11,7 @@
  * - Status webhooks: `applyProviderStatus`.
  * - A user's retry of a failed delivery: `retryDelivery` (a new attempt and a new job dispatch).
  */
-import { appendEvent, newEvent, type EventRecord } from '../../../events/event-log';
+import { appendEvent, newEvent, type EventRecord, type EventSubjects } from '../../../events/event-log';
 import { suppressContact } from '../../contacts/contacts.service';
 import { systemActor } from '../../shared/context';
 import type { CoreDeps } from '../../shared/deps';
@@ -83,18 +83,34 @@ interface DeliveryChange {
 }
 
 /**
+ * The contact a message's delivery events are about: its conversation's. An outbound message has no
+ * author contact, and without one the events would miss the contact's timeline.
+ */
+async function recipientOf(deps: CoreDeps, key: MessageKey): Promise<EventSubjects> {
+  const { data } = await deps.db.entities.conversation
+    .get({ workspaceId: key.workspaceId, conversationId: key.conversationId })
+    .go();
+  const contactId = (data as { contactId?: string } | null)?.contactId;
+  return contactId ? { contactId } : {};
+}
+
+/**
  * Reads the message, lets `decide` change its delivery (undefined: nothing to do) and writes it on
  * condition that nobody else did meanwhile; a lost race reads again. Returns the delivery as it ends.
+ * `withEvents`: `decide` writes events, so the contact they are about is read too (once, beside the
+ * message's first read).
  */
 async function changeDelivery(
   deps: CoreDeps,
   key: MessageKey,
-  decide: (message: DeliveredMessageItem) => DeliveryChange | undefined,
+  decide: (message: DeliveredMessageItem, about: EventSubjects) => DeliveryChange | undefined,
+  withEvents = false,
 ): Promise<{ message: DeliveredMessageItem | undefined; changed: boolean }> {
+  const subjects = withEvents ? recipientOf(deps, key) : Promise.resolve({});
   for (let run = 1; ; run += 1) {
-    const message = await findDeliveredMessage(deps, key);
+    const [message, about] = await Promise.all([findDeliveredMessage(deps, key), subjects]);
     if (!message) return { message: undefined, changed: false };
-    const change = decide(message);
+    const change = decide(message, about);
     if (!change) return { message, changed: false };
     const version = message.deliveryVersion;
     const at = change.delivery.updatedAt;
@@ -124,6 +140,7 @@ const deliveryEvent = (
   message: DeliveredMessageItem,
   before: DeliveryAttempt,
   after: DeliveryAttempt,
+  about: EventSubjects,
 ): EventRecord =>
   newEvent(
     deps,
@@ -142,7 +159,7 @@ const deliveryEvent = (
       errorCode: after.error?.code ?? null,
       errorMessage: after.error?.message ?? null,
     },
-    message.authorContactId ? { contactId: message.authorContactId } : {},
+    about,
   );
 
 // ---------------------------------------------------------------------------------------------
@@ -192,7 +209,7 @@ export async function recordAccepted(
 ): Promise<DeliveredMessageItem | undefined> {
   const at = deps.clock.nowIso();
   const nowSeconds = Math.floor(deps.clock.nowMs() / 1000);
-  const { message } = await changeDelivery(deps, key, (item) => {
+  const { message } = await changeDelivery(deps, key, (item, about) => {
     const attempt = item.delivery.attempts.find((each) => each.attempt === attemptNo);
     if (!attempt || attempt.providerMessageId !== null) return undefined;
     if (adoptOn !== undefined && (attempt.status !== 'queued' || item.delivery.connectionId !== adoptOn)) return undefined;
@@ -206,7 +223,7 @@ export async function recordAccepted(
     };
     return {
       delivery: withAttempt(item.delivery, accepted, at),
-      events: attempt.status === 'queued' ? [deliveryEvent(deps, item, attempt, accepted)] : [],
+      events: attempt.status === 'queued' ? [deliveryEvent(deps, item, attempt, accepted, about)] : [],
       extraOps: (tx) => [
         tx.providerMessageRef
           .create({
@@ -222,7 +239,7 @@ export async function recordAccepted(
           .commit(),
       ],
     };
-  });
+  }, true);
   if (!message) return undefined;
   // Another id holds the attempt (a send answered after a callback adopted it): its statuses are not this one's.
   const held = message.delivery.attempts.find((each) => each.attempt === attemptNo)?.providerMessageId;
@@ -318,13 +335,13 @@ export async function failQueuedAttempt(
   error: DeliveryError,
 ): Promise<DeliveredMessageItem | undefined> {
   const at = deps.clock.nowIso();
-  const { message } = await changeDelivery(deps, key, (item) => {
+  const { message } = await changeDelivery(deps, key, (item, about) => {
     const attempt = item.delivery.attempts.find((each) => each.attempt === attemptNo);
     if (!attempt || attempt.status !== 'queued' || item.delivery.jobId !== jobId) return undefined;
     const after = advanceAttempt(attempt, { status: 'failed', providerStatus: null, at, error });
     if (!after) return undefined;
-    return { delivery: withAttempt(item.delivery, after, at), events: [deliveryEvent(deps, item, attempt, after)] };
-  });
+    return { delivery: withAttempt(item.delivery, after, at), events: [deliveryEvent(deps, item, attempt, after, about)] };
+  }, true);
   return message;
 }
 
@@ -341,12 +358,12 @@ export async function beginManualRetry(
   extraOps: (tx: TxEntities) => unknown[],
 ): Promise<{ message: DeliveredMessageItem; retried: boolean } | undefined> {
   const at = deps.clock.nowIso();
-  const { message, changed } = await changeDelivery(deps, key, (item) => {
+  const { message, changed } = await changeDelivery(deps, key, (item, about) => {
     const delivery = retriedDelivery(item.delivery, 'manual_retry', requestedBy, jobId, at);
     if (!delivery) return undefined;
     const before = currentAttempt(item.delivery);
-    return { delivery, events: [deliveryEvent(deps, item, before, currentAttempt(delivery))], extraOps };
-  });
+    return { delivery, events: [deliveryEvent(deps, item, before, currentAttempt(delivery), about)], extraOps };
+  }, true);
   return message ? { message, retried: changed } : undefined;
 }
 
@@ -367,17 +384,17 @@ async function applyToAttempt(
         }
       : update;
   const email = 'type' in update ? update.email : null;
-  return changeDelivery(deps, key, (item) => {
+  return changeDelivery(deps, key, (item, about) => {
     const attempt = item.delivery.attempts.find((each) => each.attempt === attemptNo);
     if (!attempt) return undefined;
     const after = advanceAttempt(attempt, attemptUpdate);
     const events: EventRecord[] = [];
-    if (after && after.status !== attempt.status) events.push(deliveryEvent(deps, item, attempt, after));
-    if (email) events.push(...emailEvents(deps, item, attempt, after ?? attempt, email, 'type' in update ? update : undefined));
+    if (after && after.status !== attempt.status) events.push(deliveryEvent(deps, item, attempt, after, about));
+    if (email) events.push(...emailEvents(deps, item, attempt, after ?? attempt, email, 'type' in update ? update : undefined, about));
     if (!after && events.length === 0) return undefined;
     const at = deps.clock.nowIso();
     return { delivery: withAttempt(item.delivery, after ?? attempt, at), events };
-  });
+  }, true);
 }
 
 /** Seed 000's email events: opened (the first open), clicked (each click), bounced (hard or soft). */
@@ -388,10 +405,10 @@ function emailEvents(
   after: DeliveryAttempt,
   email: NonNullable<DeliveryStatusEvent['email']>,
   event: DeliveryStatusEvent | undefined,
+  about: EventSubjects,
 ): EventRecord[] {
   const actor = systemActor(message.workspaceId);
   const entity = { type: 'message' as const, id: message.messageId };
-  const about = message.authorContactId ? { contactId: message.authorContactId } : {};
   const ref = { conversationId: message.conversationId, messageId: message.messageId };
   switch (email.event) {
     case 'open':
