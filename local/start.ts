@@ -21,7 +21,7 @@ import { startGateway } from './gateway';
 import { loadHandler } from './handlers';
 import { startOutboxWriter } from './outbox';
 import { registerExistingConnections, sandboxAccountsConsumer } from './sandbox-accounts';
-import { startProviderSandbox, whatsappApiVersion } from './provider-sandbox';
+import { sandboxSnsEnvironment, startProviderSandbox, whatsappApiVersion } from './provider-sandbox';
 import { credentialsKeyFile, cursorKeyFile, dataDir, demoFile, runtimeFile } from './paths';
 import { ensureQueues, startQueueRunner } from './queue-runner';
 import { startScheduler } from './scheduler';
@@ -120,8 +120,8 @@ async function main() {
       TELEGRAM_API_BASE_URL: sandbox.url,
       TWILIO_API_BASE_URL: sandbox.url,
       SES_API_BASE_URL: sandbox.url,
-      // SNS messages name an SNS host's certificate; locally its bytes come from the sandbox (the host check stays).
-      SNS_CERTIFICATE_BASE_URL: `${sandbox.url}/sns`,
+      // SNS messages name an SNS host's certificate and SubscribeURL; locally the sandbox answers both (the host check stays).
+      ...sandboxSnsEnvironment(sandbox.url),
       // Conversations are classified by the deterministic local rules, never a Bedrock model (AWS credentials are fake here).
       QUALIFIER_MODEL_ID: '',
       // Outbound webhooks may reach a receiver on this machine (on AWS only public addresses).

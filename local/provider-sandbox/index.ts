@@ -17,8 +17,10 @@
  * - `POST status`      `{provider, providerMessageId, status}`: post one more status callback for a send
  * - `POST reply`       `{provider, account?, from, fromName?, text, replyTo?, media?, edit?, kind?: 'call'}`:
  *                      the contact writes (or calls); answers with the webhook's HTTP status
+ * - `GET subscriptions` the SNS subscriptions confirmed through `GET /sns/?Action=ConfirmSubscription`
  * - `POST reset`       forget sends, callbacks and knobs (`{accounts: true}`: accounts too)
- * And `GET /sns/SimpleNotificationService-sandbox.pem`: the certificate SNS notifications are signed with.
+ * And `GET /sns/SimpleNotificationService-sandbox.pem`: the certificate SNS notifications are signed with;
+ * `GET /sns/?Action=ConfirmSubscription&TopicArn=&Token=`: a `SubscribeURL` visited, as SNS answers it.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,10 +28,12 @@ import { Dispatcher } from './dispatcher';
 import { readBody, sendJson, type Ctx } from './http';
 import {
   handleSes,
+  handleSnsApi,
   sesEventCallback,
   sesEventNames,
   sesReply,
   sesSendPath,
+  snsApiPath,
   snsCertificatePath,
   snsSigningCert,
 } from './ses';
@@ -54,6 +58,7 @@ import {
 import { handleWhatsApp, isWhatsAppPath, whatsappReply, whatsappStatusCallback } from './whatsapp';
 
 export { SandboxState } from './state';
+export { sandboxSnsEnvironment } from './ses';
 export type { Behaviour, Faults, SandboxCallback, SandboxSend, SandboxProvider } from './state';
 
 /** The Graph API version the sandbox is addressed with: `WHATSAPP_API_BASE_URL=<url>/v23.0`. */
@@ -114,6 +119,7 @@ export const startProviderSandbox = async (
       res.writeHead(200, { 'content-type': 'application/x-pem-file' });
       return void res.end(snsSigningCert);
     }
+    if (path === snsApiPath) return handleSnsApi(ctx);
     if (path === sesSendPath) return handleSes(ctx);
     if (isTwilioPath(path)) return handleTwilio(ctx);
     if (isTelegramPath(path)) return handleTelegram(ctx);
@@ -228,6 +234,8 @@ const admin = async (ctx: Ctx): Promise<void> => {
       return extraStatus(ctx, body);
     case 'POST reply':
       return reply(ctx, body);
+    case 'GET subscriptions':
+      return sendJson(ctx, 200, { subscriptions: state.snsSubscriptions });
     case 'POST reset':
       ctx.dispatcher.cancel();
       state.reset(body.accounts === true);

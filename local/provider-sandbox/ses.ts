@@ -26,12 +26,17 @@
  *   SigningCertURL, UnsubscribeURL) and https://docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html
  *   (SignatureVersion 2 = SHA256withRSA over "Name\nvalue\n" of Message, MessageId, Subject (if any),
  *   Timestamp, TopicArn, Type)
+ * - https://docs.aws.amazon.com/sns/latest/dg/SendMessageToHttp.confirm.html and
+ *   https://docs.aws.amazon.com/sns/latest/api/API_ConfirmSubscription.html (a subscriber confirms by a
+ *   GET of the confirmation's `SubscribeURL`, `?Action=ConfirmSubscription&TopicArn=...&Token=...`; the
+ *   answer's ConfirmSubscriptionResult holds the `SubscriptionArn`; a missing parameter is
+ *   InvalidParameter, 400)
  *
  * The signing key and certificate next to this file were made for the sandbox (`openssl req -x509
  * -newkey rsa:2048 ...`): they sign nothing real. `SigningCertURL` still names an SNS host
  * (`https://sns.<region>.amazonaws.com/SimpleNotificationService-sandbox.pem`), as the product only
  * trusts SNS hosts; locally the product's certificate port maps that URL to `GET
- * /sns/SimpleNotificationService-sandbox.pem` here.
+ * /sns/SimpleNotificationService-sandbox.pem` here, and its confirmer a `SubscribeURL` to `GET /sns/?...`.
  */
 import { createSign, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -39,7 +44,20 @@ import { fileURLToPath } from 'node:url';
 import { drawFault, rawRequest, sendJson, type Ctx } from './http';
 import type { SandboxCallback, SandboxSend, SandboxState, SesAccount } from './state';
 
-export const snsCertificatePath = '/sns/SimpleNotificationService-sandbox.pem';
+/** Where the sandbox answers as SNS's host does: `SNS_CERTIFICATE_BASE_URL` and `SNS_SUBSCRIBE_BASE_URL` are `<sandbox>/sns`. */
+export const snsBasePath = '/sns';
+export const snsCertificatePath = `${snsBasePath}/SimpleNotificationService-sandbox.pem`;
+/** A `SubscribeURL` (`https://sns.<region>.amazonaws.com/?Action=ConfirmSubscription&...`) rebased on the sandbox. */
+export const snsApiPath = `${snsBasePath}/`;
+
+/**
+ * What the channel-hooks function is given to reach the sandbox instead of SNS (`npm start`): signing
+ * certificates and `SubscribeURL` confirmations both go to `<sandbox>/sns` (the SNS host check stays).
+ */
+export const sandboxSnsEnvironment = (sandboxUrl: string) => ({
+  SNS_CERTIFICATE_BASE_URL: `${sandboxUrl}${snsBasePath}`,
+  SNS_SUBSCRIBE_BASE_URL: `${sandboxUrl}${snsBasePath}`,
+});
 export const sesSendPath = '/v2/email/outbound-emails';
 
 const file = (name: string) => readFileSync(fileURLToPath(new URL(name, import.meta.url)), 'utf8');
@@ -498,4 +516,48 @@ export const sesReply = (
     event: 'Received',
     providerMessageId: messageId,
   });
+};
+
+const snsXmlNamespace = 'http://sns.amazonaws.com/doc/2010-03-31/';
+const xmlText = (value: string) => value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+const sendXml = (ctx: Ctx, status: number, xml: string) => {
+  const text = `<?xml version="1.0"?>\n${xml}`;
+  ctx.res.writeHead(status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(text) });
+  ctx.res.end(text);
+};
+
+const snsError = (ctx: Ctx, status: number, code: string, message: string) =>
+  sendXml(
+    ctx,
+    status,
+    `<ErrorResponse xmlns="${snsXmlNamespace}"><Error><Type>Sender</Type><Code>${code}</Code>` +
+      `<Message>${xmlText(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+  );
+
+/**
+ * SNS's answer to a visited `SubscribeURL` (ConfirmSubscription as a GET): the subscription is
+ * recorded as confirmed (`GET /_sandbox/subscriptions`) and its ARN answered. Any token is taken: the
+ * sandbox's own notifications need no subscription, so this only lets a subscriber's confirmation succeed.
+ */
+export const handleSnsApi = (ctx: Ctx) => {
+  const params = ctx.url.searchParams;
+  const action = params.get('Action');
+  if (ctx.method !== 'GET' || action !== 'ConfirmSubscription') {
+    return snsError(ctx, 400, 'InvalidAction', `The sandbox's SNS answers only GET ConfirmSubscription, not ${ctx.method} ${action ?? '(no Action)'}`);
+  }
+  const topicArn = params.get('TopicArn');
+  const token = params.get('Token');
+  if (!topicArn) return snsError(ctx, 400, 'InvalidParameter', 'Invalid parameter: TopicArn');
+  if (!token) return snsError(ctx, 400, 'InvalidParameter', 'Invalid parameter: Token');
+  const known = ctx.state.snsSubscriptions.find((each) => each.topicArn === topicArn && each.token === token);
+  const subscription = known ?? { topicArn, token, subscriptionArn: `${topicArn}:${randomUUID()}`, confirmedAt: new Date().toISOString() };
+  if (!known) ctx.state.snsSubscriptions.push(subscription);
+  sendXml(
+    ctx,
+    200,
+    `<ConfirmSubscriptionResponse xmlns="${snsXmlNamespace}"><ConfirmSubscriptionResult>` +
+      `<SubscriptionArn>${xmlText(subscription.subscriptionArn)}</SubscriptionArn></ConfirmSubscriptionResult>` +
+      `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></ConfirmSubscriptionResponse>`,
+  );
 };

@@ -220,6 +220,8 @@ export class SandboxState {
   }
 
   sends: SandboxSend[] = [];
+  /** SNS subscriptions a subscriber confirmed by visiting its `SubscribeURL` (ses.ts `handleSnsApi`). */
+  snsSubscriptions: { topicArn: string; token: string; subscriptionArn: string; confirmedAt: string }[] = [];
   readonly sendsById = new Map<string, SandboxSend>();
   callbacks: SandboxCallback[] = [];
   behaviour = defaultBehaviour();
@@ -268,6 +270,7 @@ export class SandboxState {
     this.sends = [];
     this.sendsById.clear();
     this.callbacks = [];
+    this.snsSubscriptions = [];
     this.recipientErrors.clear();
     this.media.clear();
     this.behaviour = defaultBehaviour();

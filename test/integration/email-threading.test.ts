@@ -1,3 +1,4 @@
+import { createSign, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliverMessageJob } from '../../domain/channels/deliveries/deliver-message.job';
 import { findDeliveredMessage, newDelivery, recordAccepted } from '../../domain/channels/deliveries/deliveries.service';
@@ -5,7 +6,11 @@ import { mailIdGuard } from '../../domain/channels/inbound/inbound-email';
 import { channelScope } from '../../domain/contacts/contact-record';
 import { findJob } from '../../domain/jobs/job-record';
 import { runJobMessage } from '../../domain/jobs/job-run.service';
+import { resetConfig } from '../../functions/shared/config';
 import { setChannelAdapters, withBlobStore, withDeliveryDeps } from '../../functions/shared/deps';
+import { resetChannelHookPorts } from '../../functions/webhooks/channel-hooks.handler';
+import { sandboxSnsEnvironment, startProviderSandbox } from '../../local/provider-sandbox';
+import { snsSigningKey } from '../../local/provider-sandbox/ses';
 import { createFakeChannelAdapters } from '../support/fake-channel-adapters';
 import { fixtureText } from '../support/provider-fixtures';
 import {
@@ -395,6 +400,44 @@ describe('SNS', () => {
     expect(sns.confirmations).toHaveLength(1);
     expect(sns.confirmations[0]).toContain(`Token=${fixture.Token}`);
     expect(sns.certificateFetches()).toBe(1);
+  });
+
+  it('under npm start, confirms the subscription against the provider sandbox (README: confirmed automatically)', async () => {
+    const sandbox = await startProviderSandbox();
+    const saved = { cert: process.env.SNS_CERTIFICATE_BASE_URL, subscribe: process.env.SNS_SUBSCRIBE_BASE_URL };
+    // The handler's SNS settings exactly as local/start.ts gives them.
+    Object.assign(process.env, sandboxSnsEnvironment(sandbox.url));
+    resetConfig();
+    resetChannelHookPorts();
+    try {
+      const token = randomUUID().replaceAll('-', '');
+      // A SubscriptionConfirmation as SNS posts it (SignatureVersion 2), signed by the sandbox's key.
+      const message: Record<string, string> = {
+        Type: 'SubscriptionConfirmation',
+        MessageId: randomUUID(),
+        Token: token,
+        TopicArn: eventsTopic,
+        Message: `You have chosen to subscribe to the topic ${eventsTopic}.\nTo confirm the subscription, visit the SubscribeURL included in this message.`,
+        SubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${encodeURIComponent(eventsTopic)}&Token=${token}`,
+        Timestamp: stack.clock.nowIso(),
+        SignatureVersion: '2',
+      };
+      const signed = ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'].map((name) => `${name}\n${message[name]}\n`).join('');
+      const body = JSON.stringify({
+        ...message,
+        Signature: createSign('RSA-SHA256').update(signed, 'utf8').sign(snsSigningKey, 'base64'),
+        SigningCertURL: 'https://sns.us-east-1.amazonaws.com/SimpleNotificationService-sandbox.pem',
+      });
+      expect(await post(body)).toMatchObject({ status: 200, body: { confirmed: 1 } });
+      const confirmed = (await (await fetch(`${sandbox.url}/_sandbox/subscriptions`)).json()) as { subscriptions: { topicArn: string; token: string }[] };
+      expect(confirmed.subscriptions).toEqual([expect.objectContaining({ topicArn: eventsTopic, token })]);
+    } finally {
+      process.env.SNS_CERTIFICATE_BASE_URL = saved.cert;
+      process.env.SNS_SUBSCRIBE_BASE_URL = saved.subscribe;
+      resetConfig();
+      resetChannelHookPorts();
+      await sandbox.stop();
+    }
   });
 
   it('refuses another topic, a forged signature or an unsigned body, writing nothing', async () => {
