@@ -1,11 +1,11 @@
 import { newEvent } from '../../events/event-log';
 import { requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
-import { limitExceeded } from '../shared/errors';
+import { limitExceeded, stale } from '../shared/errors';
 import { distinctTags, isSystemTag, maxTagsPerContact, tagKey } from '../tags/tag-names';
 import { assertNotReserved, ensureTags } from '../tags/tag-record';
 import type { Contact } from './contacts.schemas';
-import { changeContact } from './contacts.service';
+import { assertCanWrite, changeContact, readContact } from './contacts.service';
 
 const contactRef = (contactId: string) => ({ type: 'contact' as const, id: contactId });
 
@@ -35,6 +35,12 @@ export async function addTags(
   options: { libraryChecked?: boolean } = {},
 ): Promise<Contact> {
   assertMayChangeTags(caller, names);
+  if (!options.libraryChecked) {
+    // A request refused (no such contact, another's, a stale If-Match) adds nothing to the library either.
+    const contact = await readContact(deps, caller.workspaceId, contactId);
+    assertCanWrite(caller, contact);
+    if (expectedVersion !== undefined && expectedVersion !== contact.version) throw stale();
+  }
   // The tag library lists a new tag at once (created on first use); a tag being renamed lands as its new name.
   const wanted = options.libraryChecked ? distinctTags(names) : await ensureTags(deps, caller, names);
   return changeContact(

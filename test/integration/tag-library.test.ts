@@ -217,6 +217,24 @@ describe('free-form tags and the library', () => {
     expect(badLimit.body.errors[0].field).toBe('query.limit');
   });
 
+  it('adds nothing to the library when tagging is refused: no such contact, another workspace’s, or one a member may not change', async () => {
+    const theirs = await createContact(globex.owner.token, 'Globex Gail');
+    const claimed = await createContact(acme.owner.token, 'Claimed Carl');
+    await stack.api('POST', `/v1/contacts/${claimed.id}/assign`, { token: acme.owner.token, body: { ownerId: acme.admin.user.id } });
+    const refusals = [
+      [acme.owner.token, 'ct_01M999ZZZZZZZZZZZZZZZZZZZZ', 'ghost one', 404],
+      [acme.owner.token, theirs.id, 'ghost two', 404],
+      [acme.member.token, claimed.id, 'ghost three', 403],
+    ] as const;
+    for (const [token, contactId, tag, status] of refusals) {
+      expect((await stack.api('POST', `/v1/contacts/${contactId}/tags`, { token, body: { tags: [tag] } })).status, tag).toBe(status);
+      expect((await getTag(tag)).status, tag).toBe(404);
+    }
+    const stale = await stack.api('POST', `/v1/contacts/${claimed.id}/tags`, { token: acme.owner.token, headers: { 'if-match': '"99"' }, body: { tags: ['ghost four'] } });
+    expect(stale.status).toBe(412);
+    expect((await getTag('ghost four')).status).toBe(404);
+  });
+
   it('keeps workspaces apart: another workspace’s tags are 404 and never listed', async () => {
     const contact = await createContact(acme.owner.token, 'Private Pat');
     await tagContact(acme.owner.token, contact.id, ['Acme Secret']);
