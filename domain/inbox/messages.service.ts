@@ -463,7 +463,8 @@ export async function sendMessage(
             ...messageRef,
             to: before.kind === 'contact' ? (before.contactId ?? '') : others.join(','),
             firstResponseSeconds,
-            excerpt: excerptOf(message.body),
+            // A direct conversation's words are its users' alone; its events reach the workspace's feed and webhooks.
+            ...(before.kind === 'direct' ? {} : { excerpt: excerptOf(message.body) }),
             ...(before.channel === 'email' ? { subject: before.subject ?? null } : {}),
           },
           aboutOf(before),

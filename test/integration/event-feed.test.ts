@@ -153,6 +153,19 @@ describe('the change feed', () => {
     expect((await feed({ after: '2', limit: '1' })).body.items[0].id).toBe(items[2]!.id);
   });
 
+  it('carries no words of a direct conversation, which is its users’ alone', async () => {
+    const direct = await stack.api('POST', '/v1/conversations', { token: acme.admin.token, body: { kind: 'direct', userIds: [acme.member.user.id] } });
+    expect(direct.status, JSON.stringify(direct.body)).toBe(201);
+    const sent = await stack.api('POST', `/v1/conversations/${direct.body.id}/messages`, { token: acme.admin.token, body: { body: 'PRIVATE: resigning next week' } });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+    await streams.drain();
+    const { items } = await readAll(undefined, { types: 'internal.sent' });
+    const event = items.find((item) => item.entityId === sent.body.id) as (FeedItem & { payload: Record<string, unknown> }) | undefined;
+    expect(event?.payload).toMatchObject({ conversationId: direct.body.id, messageId: sent.body.id });
+    expect(JSON.stringify(event)).not.toContain('resigning');
+    expect((await stack.api('GET', `/v1/conversations/${direct.body.id}`, { token: owner() })).status).toBe(404);
+  });
+
   it('is for owners and admins, and refuses a position it did not give out', async () => {
     expect((await feed({}, acme.member.token)).status).toBe(403);
     expect((await feed({}, acme.admin.token)).status).toBe(200);
