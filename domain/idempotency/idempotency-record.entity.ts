@@ -8,8 +8,13 @@ export const idempotencyRecordSchema = {
     workspaceId: { type: 'string', required: true, readOnly: true },
     userId: { type: 'string', required: true, readOnly: true },
     key: { type: 'string', required: true, readOnly: true },
-    /** SHA-256 of method, path and body: the same key with another request is refused. */
+    /** SHA-256 of method, path and body bytes: how a record written before `requestMeaningHash` tells its request. */
     requestHash: { type: 'string', required: true, readOnly: true },
+    /**
+     * SHA-256 of method, path and the body's canonical JSON (`requestFingerprint`): the same key with
+     * another request is refused. Absent on records written before it (compared by `requestHash`).
+     */
+    requestMeaningHash: { type: 'string', readOnly: true },
     state: { type: ['in_progress', 'completed'] as const, required: true },
     statusCode: { type: 'number' },
     responseBody: { type: 'string' },

@@ -31,15 +31,62 @@ export const idempotencyWaitSettings = {
   sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
 };
 
-export const requestFingerprint = (method: string, path: string, body: string) =>
-  createHash('sha256').update(`${method}\n${path}\n${body}`).digest('hex');
+/**
+ * What identifies a request under its key, two ways:
+ * - `meaning`: SHA-256 of method, path and the body's canonical JSON (parsed; object keys sorted at
+ *   every level, no whitespace; strings and numbers written as JSON.stringify writes them), so the same
+ *   JSON written another way (keys reordered, pretty-printed, `\u0057` for `W`) is the same request. A
+ *   body that is not JSON (or is empty) counts by its bytes: the same as `bytes`.
+ * - `bytes`: SHA-256 of method, path and the body's bytes: the only fingerprint of records written
+ *   before `meaning` was (and still written, for a function not yet updated that reads the record).
+ */
+export interface RequestFingerprint {
+  meaning: string;
+  bytes: string;
+}
+
+export function requestFingerprint(method: string, path: string, body: string): RequestFingerprint {
+  const bytes = sha256(`${method}\n${path}\n${body}`);
+  const canonical = canonicalJson(body);
+  return { bytes, meaning: canonical === undefined ? bytes : sha256(`${method}\n${path}\njson:${canonical}`) };
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The body's JSON with object keys sorted at every level and no whitespace; undefined when it is not JSON. */
+export function canonicalJson(body: string): string | undefined {
+  if (body.trim() === '') return undefined;
+  try {
+    return canonical(JSON.parse(body));
+  } catch {
+    return undefined; // not JSON, or nested too deep to walk: its bytes identify it
+  }
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    // Sorted by UTF-16 code units; JSON.parse makes `__proto__` an own key, sorted like any other.
+    const keys = Object.keys(record).sort();
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonical(record[key])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Whether a stored record was claimed by this request: by meaning, or by bytes for a record that has no meaning stored. */
+const sameRequest = (existing: { requestHash: string; requestMeaningHash?: string }, fingerprint: RequestFingerprint) =>
+  existing.requestMeaningHash !== undefined
+    ? existing.requestMeaningHash === fingerprint.meaning
+    : existing.requestHash === fingerprint.bytes;
 
 type RecordKey = { workspaceId: string; userId: string; key: string };
 
 /**
  * Claims an Idempotency-Key for a request:
  * - the first request under a key proceeds (`new`);
- * - a repeat with the same method, path and body gets the stored first response (`replay`);
+ * - a repeat with the same method, path and body gets the stored first response (`replay`); the body
+ *   counts by its meaning, not its bytes (`requestFingerprint`);
  * - a repeat with another request is a 422 `idempotency_key_reused`;
  * - a repeat while the first is still running waits for it (`idempotencyWaitSettings`) and then
  *   replays its response; if the first failed meanwhile (its key released), the repeat runs itself
@@ -50,7 +97,7 @@ export async function beginIdempotentRequest(
   deps: CoreDeps,
   caller: CallerContext,
   key: string,
-  requestHash: string,
+  fingerprint: RequestFingerprint,
 ): Promise<IdempotencyStart> {
   const settings = idempotencyWaitSettings;
   const ids: RecordKey = { workspaceId: caller.workspaceId, userId: caller.userId, key };
@@ -65,12 +112,12 @@ export async function beginIdempotentRequest(
   // A round claims the key, or reads its record until the first request is done. The key comes free
   // again only when a first request failed (or its record expired): a few rounds at most.
   for (let round = 0; round < 5; round += 1) {
-    if (await claim(deps, ids, requestHash)) return { outcome: 'new' };
+    if (await claim(deps, ids, fingerprint)) return { outcome: 'new' };
     for (;;) {
       const { data: existing } = await deps.db.entities.idempotencyRecord.get(ids).go({ consistent: true });
       if (!existing) break; // released by a failed first request, or expired: claim it
-      if (await takeOverStale(deps, ids, requestHash, existing)) return { outcome: 'new' };
-      if (existing.requestHash !== requestHash) {
+      if (await takeOverStale(deps, ids, fingerprint, existing)) return { outcome: 'new' };
+      if (!sameRequest(existing, fingerprint)) {
         throw new DomainError(
           'idempotency_key_reused',
           'This Idempotency-Key was already used for a different request: use a new key for a new request',
@@ -96,10 +143,10 @@ export async function beginIdempotentRequest(
 }
 
 /** Puts the key's record `in_progress`, only if there is none: true when this request got the key. */
-async function claim(deps: CoreDeps, ids: RecordKey, requestHash: string): Promise<boolean> {
+async function claim(deps: CoreDeps, ids: RecordKey, fingerprint: RequestFingerprint): Promise<boolean> {
   try {
     await deps.db.entities.idempotencyRecord
-      .create(newRecord(deps, ids, requestHash))
+      .create(newRecord(deps, ids, fingerprint))
       .go({ response: 'none' });
     return true;
   } catch (error) {
@@ -108,9 +155,10 @@ async function claim(deps: CoreDeps, ids: RecordKey, requestHash: string): Promi
   }
 }
 
-const newRecord = (deps: CoreDeps, ids: RecordKey, requestHash: string) => ({
+const newRecord = (deps: CoreDeps, ids: RecordKey, fingerprint: RequestFingerprint) => ({
   ...ids,
-  requestHash,
+  requestHash: fingerprint.bytes,
+  requestMeaningHash: fingerprint.meaning,
   state: 'in_progress' as const,
   createdAt: deps.clock.nowIso(),
   expiresAt: Math.floor(deps.clock.nowMs() / 1000) + idempotencyWindowSeconds,
@@ -124,7 +172,7 @@ const newRecord = (deps: CoreDeps, ids: RecordKey, requestHash: string) => ({
 async function takeOverStale(
   deps: CoreDeps,
   ids: RecordKey,
-  requestHash: string,
+  fingerprint: RequestFingerprint,
   existing: { state: string; createdAt: string; expiresAt: number },
 ): Promise<boolean> {
   const expired = existing.expiresAt <= Math.floor(deps.clock.nowMs() / 1000);
@@ -133,7 +181,7 @@ async function takeOverStale(
   if (!expired && !abandoned) return false;
   try {
     await deps.db.entities.idempotencyRecord
-      .put(newRecord(deps, ids, requestHash))
+      .put(newRecord(deps, ids, fingerprint))
       .where((attr, { eq }) => `${eq(attr.state, existing.state)} AND ${eq(attr.createdAt, existing.createdAt)}`)
       .go({ response: 'none' });
     return true;

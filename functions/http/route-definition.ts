@@ -63,7 +63,11 @@ export interface RouteDefinition {
    * reused Idempotency-Key and 409 for a write that keeps losing races.
    */
   refusals?: Partial<Record<RefusalStatus, string>>;
-  /** A creating POST: honours the Idempotency-Key header. */
+  /**
+   * A creating POST: honours the Idempotency-Key header. One that makes a record and answers it (201)
+   * takes no If-Match (there is no version yet); one that adds to a versioned record and answers that
+   * record (200: a stage to a pipeline, a channel to a contact) honours If-Match too.
+   */
   creates?: boolean;
   /** The record carries a version: the response has an ETag and writes honour If-Match. */
   versioned?: boolean;
@@ -72,9 +76,9 @@ export interface RouteDefinition {
 /** Statuses a route declares for itself: role or ownership (403), a missing referenced record (404), a state or uniqueness conflict (409), a cap or rule (422). */
 export type RefusalStatus = 403 | 404 | 409 | 422;
 
-/** A write that carries If-Match: a versioned record changed by anything but a create. */
-export const honoursIfMatch = (route: Pick<RouteDefinition, 'method' | 'versioned' | 'creates'>) =>
-  Boolean(route.versioned) && route.method !== 'GET' && !route.creates;
+/** A write that carries If-Match: a versioned record changed by anything but the create of that record (a 201). */
+export const honoursIfMatch = (route: Pick<RouteDefinition, 'method' | 'versioned' | 'creates' | 'response'>) =>
+  Boolean(route.versioned) && route.method !== 'GET' && !(route.creates && route.response.status === 201);
 
 /** `GET /v1/users/{userId}`: the API Gateway route key, also used by the local gateway. */
 export const routeKey = (definition: Pick<RouteDefinition, 'method' | 'path'>) =>

@@ -231,11 +231,27 @@ export function contractSuite(include: (route: (typeof routeList)[number]) => bo
           expectStatus(operationId, 'replayed', replay, route.response.status);
           if (replay.headers['idempotent-replayed'] !== 'true')
             violations.push(`${operationId}: a replay without Idempotent-Replayed`);
-          return {
-            ...ok,
-            body: `${JSON.stringify(ok.body ?? {})} `,
-            headers: { ...ok.headers, 'idempotency-key': key, 'content-type': 'application/json' },
-          };
+          // The same JSON written another way is the same request: replayed too.
+          const rewritten = await exchange(
+            operationId,
+            {
+              ...ok,
+              ...(ok.body === undefined ? {} : { body: JSON.stringify(ok.body, null, 2) }),
+              headers: { ...ok.headers, 'idempotency-key': key, 'content-type': 'application/json' },
+            },
+            'replayed, rewritten',
+          );
+          expectStatus(operationId, 'replayed, rewritten', rewritten, route.response.status);
+          // Another request under a key: its first use was a tag's creation, by the same caller.
+          const reused = c.unique('idem');
+          const other = await send('createTag', {
+            path: '/v1/tags',
+            body: { name: c.unique('Idem') },
+            ...(ok.token === undefined ? {} : { token: ok.token }),
+            headers: { 'idempotency-key': reused },
+          });
+          expect(other.status).toBe(201);
+          return { ...ok, headers: { ...ok.headers, 'idempotency-key': reused } };
         },
       });
     }

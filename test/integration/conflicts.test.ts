@@ -219,7 +219,7 @@ describe('Idempotency-Key under concurrency', () => {
         workspaceId: acme.workspace.id,
         userId: acme.owner.user.id,
         key,
-        requestHash: requestFingerprint('POST', '/v1/contacts', JSON.stringify(body)),
+        requestHash: requestFingerprint('POST', '/v1/contacts', JSON.stringify(body)).bytes,
         state: 'in_progress',
         createdAt,
         expiresAt: Math.floor(stack.clock.nowMs() / 1000) + 3600,

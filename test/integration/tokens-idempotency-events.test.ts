@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../functions/http/openapi';
 import { createDocumentValidator } from '../contract/document-validator';
@@ -163,6 +164,143 @@ describe('Idempotency-Key', () => {
     expect(a.status).toBe(201);
     expect(b.status).toBe(201);
     expect(a.body.id).not.toBe(b.body.id);
+  });
+
+  /** Sends one request twice under one key (as the owner); the second must be the first's answer, replayed. */
+  const sentTwice = async (path: string, body: unknown, key: string, headers: Record<string, string> = {}) => {
+    const request = { token: acme.owner.token, headers: { ...headers, 'idempotency-key': key }, body };
+    const first = await stack.api('POST', path, request);
+    expect(first.status, JSON.stringify(first.body)).toBeLessThan(300);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    const second = await stack.api('POST', path, request);
+    expect({ status: second.status, body: second.body, replayed: second.headers['idempotent-replayed'] }).toEqual({
+      status: first.status,
+      body: first.body,
+      replayed: 'true',
+    });
+    return first;
+  };
+  const owner = (method: string, path: string, body?: unknown) =>
+    stack.api(method, path, { token: acme.owner.token, ...(body === undefined ? {} : { body }) });
+  const criteria = [{ id: 'budget', name: 'Budget', weight: 1, kind: 'manual' }];
+
+  it('honours it on a stage added to a pipeline: one stage, and the If-Match it also takes is not checked again on the replay', async () => {
+    const pipeline = (await owner('POST', '/v1/pipelines', { name: 'Idempotent stages', stages: [{ name: 'Lead' }] })).body;
+    const added = await sentTwice(`/v1/pipelines/${pipeline.id}/stages`, { name: 'Proposal' }, 'stage-proposal', {
+      'if-match': `"${pipeline.version}"`,
+    });
+    expect(added.body.version).toBe(pipeline.version + 1);
+    const read = (await owner('GET', `/v1/pipelines/${pipeline.id}`)).body;
+    expect(read.stages.filter((stage: { name: string }) => stage.name === 'Proposal')).toHaveLength(1);
+    // Still a versioned write: a stale If-Match under a new key is a 412.
+    const stale = await stack.api('POST', `/v1/pipelines/${pipeline.id}/stages`, {
+      token: acme.owner.token,
+      headers: { 'idempotency-key': 'stage-stale', 'if-match': `"${pipeline.version}"` },
+      body: { name: 'Late' },
+    });
+    expect(stale.status).toBe(412);
+  });
+
+  it('honours it on a lead accepted with a deal: one deal, one review', async () => {
+    const product = (await owner('POST', '/v1/products', { name: 'Idempotent leads', criteria })).body;
+    const contact = (await owner('POST', '/v1/contacts', { name: 'Lena Lead' })).body;
+    await owner('POST', `/v1/contacts/${contact.id}/fit/${product.id}/assessments`, { criterionId: 'budget', value: 4 });
+    const reviewed = await sentTwice(
+      `/v1/products/${product.id}/leads/${contact.id}/review`,
+      { status: 'accepted', reason: 'Budget confirmed', deal: { title: 'Pilot', value: 100_000, currency: 'EUR' } },
+      'accept-lena',
+    );
+    expect(reviewed.body.review.dealId).toBeDefined();
+    const deals = await stack.api('GET', '/v1/deals', { token: acme.owner.token, query: { contactId: contact.id, limit: 100 } });
+    expect(deals.body.items.map((deal: { id: string }) => deal.id)).toEqual([reviewed.body.review.dealId]);
+    const reviews = await owner('GET', `/v1/products/${product.id}/leads/${contact.id}/reviews`);
+    expect(reviews.body.items).toHaveLength(1);
+  });
+
+  it('honours it on an assessment: one assessment', async () => {
+    const product = (await owner('POST', '/v1/products', { name: 'Idempotent fit', criteria })).body;
+    const contact = (await owner('POST', '/v1/contacts', { name: 'Abe Assessed' })).body;
+    const path = `/v1/contacts/${contact.id}/fit/${product.id}/assessments`;
+    await sentTwice(path, { criterionId: 'budget', value: 3, evidence: '40 seats' }, 'assess-abe');
+    expect((await owner('GET', path)).body.items).toHaveLength(1);
+  });
+
+  it('honours it on a channel added to a contact: the repeat replays the first answer, not a 400 for a channel given twice', async () => {
+    const contact = (await owner('POST', '/v1/contacts', { name: 'Cy Channel' })).body;
+    const added = await sentTwice(`/v1/contacts/${contact.id}/channels`, { kind: 'email', value: 'cy@idem.example' }, 'channel-cy', {
+      'if-match': `"${contact.version}"`,
+    });
+    expect(added.body.channels.map((channel: { value: string }) => channel.value)).toEqual(['cy@idem.example']);
+  });
+
+  it('honours it on a webhook replay: one job', async () => {
+    const hook = (await owner('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/idem', eventTypes: ['contact.*'] })).body;
+    const range = { from: '2026-01-01T00:00:00Z', to: '2026-01-20T00:00:00Z' };
+    const job = await sentTwice(`/v1/webhooks/${hook.id}/replay`, range, 'replay-hook');
+    expect(job.status).toBe(202);
+    const jobs = await stack.api('GET', '/v1/jobs', { token: acme.owner.token, query: { kind: 'replay_webhook', limit: 100 } });
+    expect(jobs.body.items.map((item: { id: string }) => item.id)).toEqual([job.body.id]);
+  });
+
+  it('replays the same JSON written another way (keys reordered, pretty-printed, escaped); another meaning is still a 422', async () => {
+    const request = (body: string) => ({
+      token: acme.owner.token,
+      headers: { 'idempotency-key': 'add-wes-1', 'content-type': 'application/json' },
+      body,
+    });
+    const first = await stack.api('POST', '/v1/users', request('{"name":"Wes","email":"wes@example.com"}'));
+    expect(first.status).toBe(201);
+    for (const rewritten of [
+      '{"email":"wes@example.com","name":"Wes"}',
+      JSON.stringify({ email: 'wes@example.com', name: 'Wes' }, null, 2),
+      '{ "name" : "\\u0057es", "email":"wes@example.com" }\n',
+    ]) {
+      const again = await stack.api('POST', '/v1/users', request(rewritten));
+      expect({ status: again.status, replayed: again.headers['idempotent-replayed'], body: again.body }, rewritten).toEqual({
+        status: 201,
+        replayed: 'true',
+        body: first.body,
+      });
+    }
+    const other = await stack.api('POST', '/v1/users', request('{"name":"Wes","email":"wes2@example.com"}'));
+    expect(other.status).toBe(422);
+    expect(other.body.code).toBe('idempotency_key_reused');
+    const list = await stack.api('GET', '/v1/users', { token: acme.owner.token, query: { limit: 100 } });
+    expect(list.body.items.filter((u: { email: string }) => u.email.startsWith('wes'))).toHaveLength(1);
+  });
+
+  it('replays a key stored before requests were told by their meaning (its bytes only) for the same bytes', async () => {
+    // A record as the code before wrote it: the SHA-256 of method, path and body bytes, nothing else.
+    const body = '{"name":"Old Key"}';
+    const first = await stack.api('POST', '/v1/tokens', {
+      token: acme.owner.token,
+      headers: { 'idempotency-key': 'old-format', 'content-type': 'application/json' },
+      body,
+    });
+    expect(first.status).toBe(201);
+    const ids = { workspaceId: acme.workspace.id, userId: acme.owner.user.id, key: 'old-format' };
+    const stored = (await stack.deps.db.entities.idempotencyRecord.get(ids).go()).data!;
+    const { requestMeaningHash: _meaning, ...legacy } = stored;
+    await stack.deps.db.entities.idempotencyRecord
+      .put({ ...legacy, requestHash: createHash('sha256').update(`POST\n/v1/tokens\n${body}`).digest('hex') })
+      .go();
+    expect((await stack.deps.db.entities.idempotencyRecord.get(ids).go()).data!.requestMeaningHash).toBeUndefined();
+    const again = await stack.api('POST', '/v1/tokens', {
+      token: acme.owner.token,
+      headers: { 'idempotency-key': 'old-format', 'content-type': 'application/json' },
+      body,
+    });
+    expect({ status: again.status, replayed: again.headers['idempotent-replayed'], body: again.body }).toEqual({
+      status: 201,
+      replayed: 'true',
+      body: first.body,
+    });
+    const other = await stack.api('POST', '/v1/tokens', {
+      token: acme.owner.token,
+      headers: { 'idempotency-key': 'old-format' },
+      body: { name: 'New Key' },
+    });
+    expect(other.body.code).toBe('idempotency_key_reused');
   });
 });
 

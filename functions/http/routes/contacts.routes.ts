@@ -130,6 +130,7 @@ export const contactsRoutes = {
     tag: 'Contacts',
     summary: 'Add a channel to a contact',
     auth: true,
+    creates: true,
     versioned: true,
     params: contactIdParams,
     body: addChannelInput,

@@ -95,6 +95,7 @@ export const leadsRoutes = {
     description:
       'Accepting can give the contact an owner (`ownerId`) and create a deal for it (`deal`: title, pipeline, value); the review names them. Each review is kept (`GET …/reviews`) and appends `lead.reviewed`.',
     auth: true,
+    creates: true,
     params: productLeadParams,
     body: reviewInput,
     refusals: {
@@ -139,6 +140,7 @@ export const leadsRoutes = {
     description:
       'Any criterion: a user’s value overrides a rule’s or the AI’s (the history keeps every assessment). The score is recomputed in the same transaction as the contact’s `fitScores`, which segment rules read (`fitScore.<productId>`). Appends `fit.assessed`. The same rights as changing the contact.',
     auth: true,
+    creates: true,
     params: contactProductParams,
     body: assessInput,
     refusals: { 403: 'a member assessing a contact another user owns' },

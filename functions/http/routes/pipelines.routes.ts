@@ -78,6 +78,7 @@ export const pipelinesRoutes = {
     tag: 'Pipelines',
     summary: 'Add an open stage (owner/admin); by default before the won and lost stages',
     auth: true,
+    creates: true,
     versioned: true,
     params: pipelineIdParams,
     body: addStageInput,

@@ -129,6 +129,7 @@ export const webhooksRoutes = {
     summary: 'Send again every delivery of a time range, as a job',
     description: `A \`replay_webhook\` job (\`GET /v1/jobs/{id}\`) puts each of the webhook’s deliveries whose event happened in [from, to) back to pending (same \`webhook-id\`: the receiver dedupes) — delivered, failed, and those skipped while the webhook was disabled — at most ${webhookSettings.maxReplayDeliveries} per job, resuming from its page after a crash. Reaches as far back as the delivery log (30 days).`,
     auth: true,
+    creates: true,
     params: webhookIdParams,
     body: replayInput,
     refusals: { ...managers, 422: 'the webhook is disabled (enable it first), or the range ends before the delivery log’s 30 days' },

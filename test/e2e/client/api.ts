@@ -7292,6 +7292,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member asking for the events of a webhook, a channel connection or another user’s token (records only owners and admins read) */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description No such record in the caller’s workspace (`not_found`). the record in the query: no record of this kind with this id in the workspace, nor any event of one */
             404: {
                 headers: {
@@ -8254,6 +8265,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
                 /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
                 "If-Match"?: string;
             };
@@ -8283,6 +8296,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The record’s version, for If-Match */
                     ETag: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8386,11 +8401,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. `channel_taken`: a value another contact holds (`conflictingContactId`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `channel_taken`: a value another contact holds (`conflictingContactId`). `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8430,7 +8447,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `limit_exceeded`: the contact has 10 channels */
+            /** @description Understood but refused by a rule; `code` says which. `limit_exceeded`: the contact has 10 channels. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -15147,6 +15164,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
                 /** @description The ETag you read (e.g. `"3"`): the change applies only to that version, else 412. Without it, the change applies to the current version. */
                 "If-Match"?: string;
             };
@@ -15174,6 +15193,8 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The record’s version, for If-Match */
                     ETag: string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15279,11 +15300,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15323,7 +15346,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `limit_exceeded`: the pipeline has the most stages allowed */
+            /** @description Understood but refused by a rule; `code` says which. `limit_exceeded`: the pipeline has the most stages allowed. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -18354,6 +18377,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
+                    /** @description The record’s version, for If-Match */
+                    ETag?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -23833,6 +23858,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
+                    /** @description `attachment; filename="…"`: the name to save the file under */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26717,7 +26744,10 @@ export interface operations {
     reviewLead: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The product’s id */
                 productId: string;
@@ -26749,6 +26779,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26843,11 +26875,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -26876,7 +26910,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `ownerId` or `deal.pipelineId` names no record of the workspace */
+            /** @description Understood but refused by a rule; `code` says which. `invalid_reference`: `ownerId` or `deal.pipelineId` names no record of the workspace. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -27190,7 +27224,10 @@ export interface operations {
     assessContact: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The contact’s id */
                 contactId: string;
@@ -27217,6 +27254,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27304,11 +27343,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -27328,6 +27369,17 @@ export interface operations {
             };
             /** @description The body is not JSON (`unsupported_media_type`): send `Content-Type: application/json` */
             415: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Understood but refused by a rule; `code` says which. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
+            422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
@@ -28978,7 +29030,10 @@ export interface operations {
     replayWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Repeat a create safely: the same key and body replay the first answer for 24 hours; while the first request runs, a repeat waits for it */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The webhook’s id */
                 webhookId: string;
@@ -29002,6 +29057,8 @@ export interface operations {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
+                    /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29081,11 +29138,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
+                    /** @description Seconds to wait before repeating a request whose Idempotency-Key is still in use */
+                    "Retry-After"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -29114,7 +29173,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Understood but refused by a rule; `code` says which. the webhook is disabled (enable it first), or the range ends before the delivery log’s 30 days */
+            /** @description Understood but refused by a rule; `code` says which. the webhook is disabled (enable it first), or the range ends before the delivery log’s 30 days. `idempotency_key_reused`: the Idempotency-Key was used for a different request */
             422: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
