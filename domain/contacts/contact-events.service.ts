@@ -2,7 +2,7 @@ import * as z from 'zod';
 import type { EntityType } from '../../events/catalogue';
 import { aboutCompanyKey, aboutDealKey, listEventsByEntity, type EventRecord } from '../../events/event-log';
 import { defaultPipelineId } from '../pipelines/pipeline-record';
-import type { CallerContext } from '../shared/context';
+import { isManager, requireManager, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { invalidCursor, notFound } from '../shared/errors';
 import { canRead } from '../inbox/conversation-access';
@@ -124,6 +124,11 @@ export async function listRecordEvents(
     await assertKnownRecord(deps, caller, entity, page, events);
     return events;
   }
+  // What only an owner or admin reads, the events of it too: they hold a webhook's URL, a connection's settings, a token's name.
+  if (entity.type === 'webhook' || entity.type === 'channel_connection') {
+    requireManager(caller, `read the events of a ${entity.type === 'webhook' ? 'webhook' : 'channel connection'}`);
+  }
+  if (entity.type === 'token' && !isManager(caller)) await assertOwnToken(deps, caller, entity.id);
   if (entity.type === 'conversation') await assertReadableConversation(deps, caller, entity.id);
   // A job's events are for those who see the job (a member: their own).
   if (entity.type === 'job') await visibleJob(deps, caller, entity.id);
@@ -141,4 +146,10 @@ export async function listRecordEvents(
   // A contact's log is its timeline without filters (one reader for both).
   const timeline = await listContactTimeline(deps, caller, entity.id, { limit: page.limit, cursor: page.cursor });
   return { items: timeline.items.map((entry) => entry.event), nextCursor: timeline.nextCursor };
+}
+
+/** A member reads the events of their own tokens only; another user's token is refused as the token list refuses it. */
+async function assertOwnToken(deps: CoreDeps, caller: CallerContext, tokenId: string) {
+  const { data } = await deps.db.entities.apiToken.query.byTokenId({ workspaceId: caller.workspaceId, tokenId }).go({ limit: 1 });
+  if (data[0] && data[0].userId !== caller.userId) requireManager(caller, "read the events of another user's token");
 }

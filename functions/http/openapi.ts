@@ -72,11 +72,14 @@ function successResponses(route: Route): Record<number, ResponseConfig> {
   for (const answer of all) {
     const headers: Record<string, ReturnType<typeof header>> = { ...requestIdHeader };
     const hasRecord = answer.schema !== undefined && (answer.status === 200 || answer.status === 201);
-    if (route.versioned && hasRecord && answer === all[0]) headers.ETag = header('The record’s version, for If-Match', true);
+    // The handler sends an ETag with any answer that is a versioned record: the other answers' when theirs is one.
+    if (route.versioned && hasRecord) headers.ETag = header('The record’s version, for If-Match', answer === all[0]);
     if (answer.status === 201) headers.Location = header('The new record’s URL, when it has one of its own');
     if (route.creates) headers['Idempotent-Replayed'] = header('`true` when this is the stored answer to an earlier request with the same Idempotency-Key');
     const declared = 'contentType' in answer && answer.contentType ? answer.contentType : 'application/json';
     const contentTypes = Array.isArray(declared) ? declared : [declared];
+    // A file to download (not JSON, not a page) comes with the name to save it under.
+    if (contentTypes.some((type) => !/json|html/.test(type))) headers['Content-Disposition'] = header('`attachment; filename="…"`: the name to save the file under');
     const schema = answer.schema?.();
     responses[answer.status] = {
       description: answer.description,

@@ -6,6 +6,9 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
   ajv: Ajv2020,
 ) => void;
 
+/** Response headers a client reads and acts on (the rest, content-type and transport headers, are HTTP's). */
+const contractHeaders = ['etag', 'location', 'idempotent-replayed', 'retry-after', 'www-authenticate', 'allow', 'content-disposition', 'link'];
+
 export interface ObservedResponse {
   status: number;
   headers: Record<string, string>;
@@ -84,6 +87,11 @@ export function createDocumentValidator(document: {
       for (const [name, spec] of Object.entries(declared.headers ?? {})) {
         if (spec.required && headers[name.toLowerCase()] === undefined)
           problems.push(`required header ${name} is missing`);
+      }
+      // The headers a client acts on are part of the contract: one sent must be declared for that status.
+      const declaredNames = new Set(Object.keys(declared.headers ?? {}).map((name) => name.toLowerCase()));
+      for (const name of contractHeaders) {
+        if (headers[name] !== undefined && !declaredNames.has(name)) problems.push(`header ${name} is sent but not declared`);
       }
       const contentTypes = Object.keys(declared.content ?? {});
       if (contentTypes.length === 0) {

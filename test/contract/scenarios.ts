@@ -447,6 +447,16 @@ const coreScenarios = {
     ok: async (ctx) => ({
       path: `/v1/tokens/${(await ctx.call('POST', '/v1/tokens', { name: 'gone' })).body.id}`,
     }),
+    cases: [
+      {
+        status: 403,
+        why: "an admin revokes an owner's",
+        build: async (ctx) => ({
+          path: `/v1/tokens/${(await ctx.call('POST', '/v1/tokens', { name: 'owner spare' })).body.id}`,
+          token: ctx.ws.admin.token,
+        }),
+      },
+    ],
   },
 
   listCustomFields: { ok: async () => ({ path: '/v1/custom-fields', query: { entityType: 'contact' } }) },
@@ -519,6 +529,18 @@ const coreScenarios = {
         build: async () => ({
           path: '/v1/events',
           query: { entityType: 'contact', entityId: unknownIds.contactId },
+        }),
+      },
+      {
+        status: 403,
+        why: "a member asks for another user's token's events",
+        build: async (ctx) => ({
+          path: '/v1/events',
+          query: {
+            entityType: 'token',
+            entityId: (await ctx.call('POST', '/v1/tokens', { userId: ctx.ws.admin.user.id, name: 'ops' })).body.id,
+          },
+          token: ctx.ws.member.token,
         }),
       },
       {

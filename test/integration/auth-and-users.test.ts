@@ -247,6 +247,38 @@ describe('users and roles', () => {
   });
 });
 
+describe('the event log of records only owners and admins read', () => {
+  it('refuses a member the events of a webhook, a channel connection and another user’s token; their own token’s are theirs', async () => {
+    const events = (token: string, entityType: string, entityId: string) =>
+      stack.api('GET', '/v1/events', { token, query: { entityType, entityId } });
+    const webhook = await stack.api('POST', '/v1/webhooks', {
+      token: acme.owner.token,
+      body: { url: 'http://127.0.0.1:9/crm?token=SECRET123', eventTypes: ['contact.created'] },
+    });
+    expect(webhook.status, JSON.stringify(webhook.body)).toBe(201);
+    const channel = await stack.api('POST', '/v1/channels', {
+      token: acme.owner.token,
+      body: { kind: 'email', name: 'Mail', settings: { sesIdentity: 'acme-events.example', fromAddress: 'hi@acme-events.example', replyDomain: 'reply.acme-events.example' } },
+    });
+    expect(channel.status, JSON.stringify(channel.body)).toBe(201);
+    const adminTokens = await stack.api('GET', '/v1/tokens', { token: acme.owner.token, query: { userId: acme.admin.user.id } });
+    const memberTokens = await stack.api('GET', '/v1/tokens', { token: acme.member.token });
+    for (const [entityType, entityId] of [
+      ['webhook', webhook.body.id],
+      ['channel_connection', channel.body.id],
+      ['token', adminTokens.body.items[0].id],
+    ] as const) {
+      const refused = await events(acme.member.token, entityType, entityId);
+      expect(refused.status, entityType).toBe(403);
+      expect(JSON.stringify(refused.body)).not.toContain('SECRET123');
+      expect((await events(acme.admin.token, entityType, entityId)).status, entityType).toBe(200);
+    }
+    const own = await events(acme.member.token, 'token', memberTokens.body.items[0].id);
+    expect(own.status).toBe(200);
+    expect(own.body.items.map((event: { type: string }) => event.type)).toContain('token.created');
+  });
+});
+
 describe('tenant isolation', () => {
   it('gives workspace A’s token a 404 for workspace B’s user', async () => {
     const res = await stack.api('GET', `/v1/users/${globex.member.user.id}`, { token: acme.owner.token });

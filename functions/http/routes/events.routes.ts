@@ -13,7 +13,10 @@ export const eventsRoutes = {
       'For a contact, a company or a deal: every event about it — its own, and those of its notes, tasks and deals (and, for a contact, of the contacts merged into it). For other records: their own events. An id the workspace never held, of any kind, is a 404 (a record removed since keeps its events readable); a record without events yet is an empty page.',
     auth: true,
     query: listEventsQuery,
-    refusals: { 404: 'the record in the query: no record of this kind with this id in the workspace, nor any event of one' },
+    refusals: {
+      403: 'a member asking for the events of a webhook, a channel connection or another user’s token (records only owners and admins read)',
+      404: 'the record in the query: no record of this kind with this id in the workspace, nor any event of one',
+    },
     response: { status: 200, description: 'A page of events', schema: pageOf(eventSchema, 'EventPage') },
   }),
   readEventFeed: route({
