@@ -39,7 +39,8 @@ describe('the OpenAPI document', () => {
         const headers: Record<string, string> = {
           'content-type': 'application/json',
           'x-request-id': 'example',
-          etag: '"1"',
+          // The answer of a versioned record comes with its version.
+          ...(route.versioned ? { etag: '"1"' } : {}),
         };
         for (const problem of validator.check(route.operationId, {
           status: route.response.status,
