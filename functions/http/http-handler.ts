@@ -353,10 +353,15 @@ function firstUnstorableValue(value: unknown, path: string, depth = 1): { field:
   return undefined;
 }
 
-/** If-Match carries the ETag the client read: `"3"` (or W/"3"); `*` means any version. */
+/**
+ * If-Match carries the ETag the client read: `"3"`; `*` means any version. If-Match compares strongly
+ * (RFC 9110 §13.1.1) and this API's ETags are strong, so a weak one (`W/"3"`) never matches: a version
+ * no record has, hence 412.
+ */
 function parseIfMatch(header: string | undefined): number | undefined {
   if (header === undefined || header.trim() === '*') return undefined;
-  const match = header.trim().match(/^(?:W\/)?"?(\d{1,12})"?$/);
-  if (!match) throw validation([{ field: 'headers.if-match', message: 'Use the ETag of the record, e.g. "3"' }]);
-  return Number(match[1]);
+  const match = header.trim().match(/^(W\/)?"?(\d{1,12})"?$/);
+  if (!match) throw validation([{ field: 'headers.if-match', message: 'Use the ETag of the record, e.g. "3" (one ETag)' }]);
+  return match[1] ? noVersion : Number(match[2]);
 }
+const noVersion = -1;

@@ -1068,6 +1068,11 @@ const coreScenarios = {
         why: 'an unknown contact',
         build: async () => ({ path: '/v1/pins/2', body: { contactId: unknownIds.contactId } }),
       },
+      {
+        status: 404,
+        why: 'an empty slot segment',
+        build: async (ctx) => ({ path: '/v1/pins/', body: { contactId: (await ctx.contact()).id } }),
+      },
     ],
     invalid: async () => ({ path: '/v1/pins/9', body: { contactId: unknownIds.contactId } }),
   },
@@ -1076,6 +1081,7 @@ const coreScenarios = {
       await ctx.call('PUT', '/v1/pins/3', { contactId: (await ctx.contact()).id }, ctx.ws.admin.token);
       return { path: '/v1/pins/3', token: ctx.ws.admin.token };
     },
+    cases: [{ status: 404, why: 'a dot segment for the slot', build: async () => ({ path: '/v1/pins/..' }) }],
     invalid: async () => ({ path: '/v1/pins/0' }),
   },
 

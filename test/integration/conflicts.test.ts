@@ -171,6 +171,15 @@ describe('with If-Match, a stale version is a 412', () => {
     expect((await eventsOf('contact', contact.id)).filter((event) => event.type === 'contact.updated')).toHaveLength(1);
   });
 
+  it('compares If-Match strongly (RFC 9110): the current version as a weak ETag is a 412', async () => {
+    const contact = await created('/v1/contacts', { name: 'Weak Wanda' });
+    const weak = await api('PATCH', `/v1/contacts/${contact.id}`, { city: 'Oslo' }, { 'if-match': `W/"${contact.version}"` });
+    expect(weak.status).toBe(412);
+    expect((await api('GET', `/v1/contacts/${contact.id}`)).body).toMatchObject({ city: null, version: contact.version });
+    const strong = await api('PATCH', `/v1/contacts/${contact.id}`, { city: 'Oslo' }, { 'if-match': `"${contact.version}"` });
+    expect(strong.status).toBe(200);
+  });
+
   it('every versioned write route answers If-Match "999" with 412 and changes nothing', async () => {
     // A creating POST has no version to match: it takes no If-Match (the document declares none).
     const routes = routeList.filter((route) => honoursIfMatch(route));

@@ -24,7 +24,10 @@ export const pinsRoutes = {
     auth: true,
     params: pinSlotParams,
     body: setPinInput,
-    refusals: { 422: '`invalid_reference`: `contactId` names no record of the workspace' },
+    refusals: {
+      404: '`route_not_found`: the slot segment is empty, `.` or `..`',
+      422: '`invalid_reference`: `contactId` names no record of the workspace',
+    },
     response: { status: 200, description: 'The pin', schema: pinSchema },
   }),
   clearPin: route({
@@ -35,6 +38,7 @@ export const pinsRoutes = {
     summary: 'Clear a pin slot (clearing an empty slot is fine)',
     auth: true,
     params: pinSlotParams,
+    refusals: { 404: '`route_not_found`: the slot segment is empty, `.` or `..`' },
     response: { status: 204, description: 'The slot is empty' },
   }),
 } as const satisfies Record<string, RouteDefinition>;

@@ -11239,6 +11239,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description No such record in the caller’s workspace (`not_found`). `route_not_found`: the slot segment is empty, `.` or `..` */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
@@ -11334,6 +11345,17 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description `Bearer`, with the error when a token was sent (RFC 6750) */
                     "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record in the caller’s workspace (`not_found`). `route_not_found`: the slot segment is empty, `.` or `..` */
+            404: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
