@@ -16,8 +16,18 @@
  * - Calls: https://developers.facebook.com/documentation/business-messaging/whatsapp/calling/user-initiated-calls
  *   and .../calling/business-initiated-calls (field `calls`: `connect` and `terminate` events, `status`
  *   COMPLETED / FAILED / REJECTED, `duration`; call statuses RINGING / ACCEPTED / REJECTED)
+ * - Usernames and business-scoped user IDs (BSUIDs):
+ *   https://developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids/
+ *   (copy: https://support.chatarchitect.com/books/meta-whatsapp/page/business-scoped-user-ids-developer-documentation;
+ *   tables: https://dualhook.com/docs/contacts-bsuid-webhooks). Every incoming message carries the
+ *   sender's BSUID (`messages[].from_user_id`, `contacts[].user_id`); a user who adopted a username may
+ *   come without their number (`messages[].from` and `contacts[].wa_id` omitted) and with
+ *   `contacts[].profile.username`. Statuses of a message sent to a BSUID carry `recipient_user_id` and may
+ *   lack `recipient_id`; calls carry `from_user_id` beside `from`.
  *
- * A WhatsApp `wa_id` is the number without `+`: it is normalised to E.164 before matching.
+ * A WhatsApp `wa_id` is the number without `+`: it is normalised to E.164 before matching. The sender
+ * is their number when given, with their BSUID as an alternate value of the same contact (so a later
+ * message that brings only the BSUID finds them); else the BSUID alone is their WhatsApp value.
  */
 import { createHmac } from 'node:crypto';
 import * as z from 'zod';
@@ -117,7 +127,10 @@ const waMedia = z.object({
 });
 
 const waMessage = z.object({
-  from: z.string(),
+  // Left out when the sender adopted a username and their number cannot be shared; `from_user_id` then
+  // names them (their BSUID, on every message).
+  from: z.string().optional(),
+  from_user_id: z.string().optional(),
   id: z.string(),
   timestamp: unixTime,
   type: z.string(),
@@ -197,6 +210,8 @@ const waStatus = z.object({
   status: z.string(),
   timestamp: unixTime,
   recipient_id: z.string().optional(),
+  // A message sent to a BSUID: its statuses name it here (`recipient_id` only when the number may be shared).
+  recipient_user_id: z.string().optional(),
   type: z.string().optional(),
   errors: z.array(waError).optional(),
   biz_opaque_callback_data: z.string().optional(),
@@ -204,7 +219,9 @@ const waStatus = z.object({
 
 const waCall = z.object({
   id: z.string(),
-  from: z.string(),
+  // A user-initiated call: `from` is their number when it may be shared, `from_user_id` their BSUID.
+  from: z.string().optional(),
+  from_user_id: z.string().optional(),
   to: z.string(),
   event: z.string(),
   timestamp: unixTime,
@@ -216,8 +233,10 @@ const waCall = z.object({
 
 const waContact = z.object({
   wa_id: z.string().optional(),
-  profile: z.object({ name: z.string().optional() }).optional(),
+  user_id: z.string().optional(),
+  profile: z.object({ name: z.string().optional(), username: z.string().optional() }).optional(),
 });
+type WaContact = z.infer<typeof waContact>;
 
 /** A change's `value`: the arrays are checked item by item, so one bad item does not sink the batch. */
 const waValue = z.object({
@@ -245,9 +264,42 @@ type WaValue = z.infer<typeof waValue>;
 
 const provider = 'whatsapp' as const;
 
-/** A `wa_id` (digits without `+`) as a contact party, named from the change's `contacts`. */
-const waParty = (waId: string, names?: Map<string, string>) =>
-  partyOf('whatsapp', `+${waId.replace(/^\+/, '')}`, names?.get(waId) ?? null);
+/** A `wa_id` (digits without `+`) as a contact party. */
+const waParty = (waId: string, name: string | null = null) => partyOf('whatsapp', `+${waId.replace(/^\+/, '')}`, name);
+
+/** Who wrote or called: by their number and, when given, their BSUID. */
+interface WaSender {
+  from?: string | undefined;
+  from_user_id?: string | undefined;
+}
+
+/** The change's `contacts` entry of a sender: the one with their number (`wa_id`) or BSUID (`user_id`). */
+const contactOf = (contacts: WaContact[], sender: WaSender): WaContact | undefined =>
+  contacts.find(
+    (contact) =>
+      (sender.from !== undefined && contact.wa_id === sender.from) ||
+      (sender.from_user_id !== undefined && contact.user_id === sender.from_user_id),
+  );
+
+/**
+ * The sender as a party: their number, with their BSUID as an alternate (a contact found by either gets
+ * the message); else their BSUID. An item that names neither takes the BSUID (`user_id`) of the change's
+ * only `contacts` entry (Meta describes the one sender there). Named by their profile name, else their
+ * username. `undefined` when nobody is named; null when what is named is no valid number or BSUID.
+ */
+const senderParty = (sender: WaSender, contacts: WaContact[]) => {
+  const named = contactOf(contacts, sender);
+  const anonymous = sender.from === undefined && sender.from_user_id === undefined;
+  const contact = named ?? (anonymous && contacts.length === 1 ? contacts[0] : undefined);
+  const phone = sender.from ?? named?.wa_id;
+  const userId = sender.from_user_id ?? contact?.user_id;
+  const name = contact?.profile?.name?.trim() || contact?.profile?.username?.trim() || null;
+  if (phone !== undefined) {
+    return partyOf('whatsapp', `+${phone.replace(/^\+/, '')}`, name, userId ? [{ kind: 'whatsapp', raw: userId }] : []);
+  }
+  if (userId !== undefined) return partyOf('whatsapp', userId, name);
+  return undefined;
+};
 
 /** Parses a verified WhatsApp notification into events: every message, status and call of every change. */
 export const parseWhatsAppWebhook = (rawBody: RawBody): InboundEvent[] => {
@@ -281,27 +333,22 @@ export const parseWhatsAppWebhook = (rawBody: RawBody): InboundEvent[] => {
   return events;
 };
 
-/** Profile names by `wa_id`, from the change's `contacts`. */
-const contactNames = (value: WaValue): Map<string, string> => {
-  const names = new Map<string, string>();
-  for (const item of value.contacts ?? []) {
+/** The change's `contacts` entries that parse (a bad one only loses its names). */
+const changeContacts = (value: WaValue): WaContact[] =>
+  (value.contacts ?? []).flatMap((item) => {
     const contact = waContact.safeParse(item);
-    if (contact.success && contact.data.wa_id && contact.data.profile?.name) {
-      names.set(contact.data.wa_id, contact.data.profile.name);
-    }
-  }
-  return names;
-};
+    return contact.success ? [contact.data] : [];
+  });
 
 const messagesChange = (value: WaValue): InboundEvent[] => {
-  const names = contactNames(value);
+  const contacts = changeContacts(value);
   const events: InboundEvent[] = [];
   for (const item of value.messages ?? []) {
     const message = waMessage.safeParse(item);
     events.push(
       message.success
-        ? inboundMessage(message.data, item, value, names)
-        : ignored(provider, 'invalid_item', 'A message without from, id, timestamp or type', item),
+        ? inboundMessage(message.data, item, value, contacts)
+        : ignored(provider, 'invalid_item', 'A message without id, timestamp or type', item),
     );
   }
   for (const item of value.statuses ?? []) {
@@ -324,14 +371,16 @@ const messagesChange = (value: WaValue): InboundEvent[] => {
 
 const mediaKinds = ['image', 'audio', 'video', 'document', 'sticker'] as const;
 
-const inboundMessage = (message: WaMessage, raw: unknown, value: WaValue, names: Map<string, string>): InboundEvent => {
+const inboundMessage = (message: WaMessage, raw: unknown, value: WaValue, contacts: WaContact[]): InboundEvent => {
   const dedupeKeys = [`whatsapp:message:${message.id}`];
-  const from = waParty(message.from, names);
+  const from = senderParty(message, contacts);
+  if (from === undefined)
+    return ignored(provider, 'invalid_item', 'A message without from or from_user_id (nor a contacts user_id)', raw);
   if (!from)
     return ignored(
       provider,
       'unroutable_sender',
-      `${message.from} is not a valid WhatsApp number`,
+      `${message.from ?? message.from_user_id} is not a valid WhatsApp number or user id`,
       message,
       dedupeKeys,
     );
@@ -551,7 +600,9 @@ const deliveryStatus = (status: z.infer<typeof waStatus>): InboundEvent => {
     return ignored(provider, 'unknown_status', `Status ${status.status} is not handled`, status, dedupeKeys);
   const recipient = status.recipient_id
     ? (canonicalValue('whatsapp', `+${status.recipient_id.replace(/^\+/, '')}`) ?? status.recipient_id)
-    : null;
+    : status.recipient_user_id
+      ? (canonicalValue('whatsapp', status.recipient_user_id) ?? status.recipient_user_id)
+      : null;
   const event: DeliveryStatusEvent = {
     type: 'delivery_status',
     provider,
@@ -585,14 +636,14 @@ const callStatusMap: Record<string, CallStatus> = {
 };
 
 const callsChange = (value: WaValue): InboundEvent[] => {
-  const names = contactNames(value);
+  const contacts = changeContacts(value);
   const events: InboundEvent[] = [];
   for (const item of value.calls ?? []) {
     const call = waCall.safeParse(item);
     events.push(
       call.success
-        ? callEvent(call.data, value, names)
-        : ignored(provider, 'invalid_item', 'A call without id, from, to or event', item),
+        ? callEvent(call.data, value, contacts)
+        : ignored(provider, 'invalid_item', 'A call without id, to or event', item),
     );
   }
   for (const item of value.statuses ?? []) {
@@ -614,10 +665,13 @@ const callsChange = (value: WaValue): InboundEvent[] => {
 const callEvent = (
   call: z.infer<typeof waCall>,
   value: WaValue,
-  names: Map<string, string>,
+  contacts: WaContact[],
 ): InboundEvent => {
   const dedupeKeys = [`whatsapp:call:${call.id}:${call.event}`];
   const outbound = call.direction?.toUpperCase() === 'BUSINESS_INITIATED';
+  const caller = outbound ? undefined : senderParty(call, contacts);
+  if (!outbound && caller === undefined)
+    return ignored(provider, 'invalid_item', 'A call without from or from_user_id', call);
   let status: CallStatus | undefined;
   if (call.event === 'connect') status = outbound ? 'initiated' : 'ringing';
   else if (call.event === 'terminate') status = terminateStatus[call.status?.toUpperCase() ?? 'COMPLETED'];
@@ -636,7 +690,9 @@ const callEvent = (
     dedupeKeys,
     providerCallId: call.id,
     direction: outbound ? 'outbound' : 'inbound',
-    contact: waParty(outbound ? call.to : call.from, names),
+    contact: outbound
+      ? waParty(call.to, contactOf(contacts, { from: call.to })?.profile?.name ?? null)
+      : (caller ?? null),
     business: value.metadata.phone_number_id,
     providerStatus: call.event === 'terminate' ? `terminate/${call.status ?? 'COMPLETED'}` : call.event,
     status,

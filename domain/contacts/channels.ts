@@ -37,6 +37,8 @@ export interface NormaliseOptions {
  * - phone, whatsapp: E.164 (`+` and digits), valid per libphonenumber's full metadata; display is the
  *   international format. A leading `00` is `+`; without either, `defaultCountry` is needed.
  *   Extensions are refused.
+ * - whatsapp also takes a business-scoped user ID (BSUID, `isWhatsAppUserId`), which Meta gives a user
+ *   who hides their number behind a username: kept as given, its country code upper-cased.
  * - linkedin: `https://www.linkedin.com/in/<slug>`, slug percent-decoded and lower-cased; only personal
  *   profiles (`/in/`). Company pages, legacy `/pub/` URLs and member-id URLs are refused.
  * - telegram: a chat id as a canonical integer string (`-100123`), or a username as `@name` lower-case;
@@ -60,8 +62,10 @@ export const normaliseChannelValue = (
   switch (kind) {
     case 'email':
       return normaliseEmail(value, fail);
-    case 'phone':
     case 'whatsapp':
+      if (whatsappUserIdShape.test(value)) return normaliseWhatsAppUserId(value, fail);
+      return normalisePhone(value, label[kind], options.defaultCountry, fail);
+    case 'phone':
       return normalisePhone(value, label[kind], options.defaultCountry, fail);
     case 'linkedin':
       return normaliseLinkedIn(value, fail);
@@ -167,6 +171,34 @@ const normalisePhone = (
     return fail(`${phone.formatInternational()} is not a valid ${what}: check the digits and ${hint}`);
   }
   return { normalized: phone.number, display: phone.formatInternational() };
+};
+
+// ---- WhatsApp business-scoped user IDs ----
+
+/**
+ * A WhatsApp business-scoped user ID (BSUID): the user's ISO 3166 alpha-2 country code, a period, and up
+ * to 128 alphanumeric characters (`US.13491208655302741918`); a parent BSUID, shared by linked business
+ * portfolios, has `ENT.` after the period (`US.ENT.11815799212886844830`). Meta identifies a user by it
+ * in webhooks (`user_id`, `from_user_id`) and a message can be sent to it (`recipient`); when the user
+ * adopts a username it may be the only identifier given. Opaque: kept as given, the country upper-cased.
+ * Source: https://developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids/
+ * (copy: https://support.chatarchitect.com/books/meta-whatsapp/page/business-scoped-user-ids-developer-documentation).
+ */
+const whatsappUserIdPattern = /^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$/;
+/** What a BSUID looks like before its checks: letters, a period, no `+` or digits first. */
+const whatsappUserIdShape = /^[A-Za-z]{2}\./;
+
+/** True when a normalised WhatsApp value is a business-scoped user ID rather than a phone number. */
+export const isWhatsAppUserId = (value: string): boolean => whatsappUserIdPattern.test(value);
+
+const normaliseWhatsAppUserId = (value: string, fail: Fail): NormalisedChannelValue => {
+  const normalized = `${value.slice(0, 2).toUpperCase()}${value.slice(2)}`;
+  if (!whatsappUserIdPattern.test(normalized)) {
+    return fail(
+      'Enter the WhatsApp number with its country code (e.g. +44 20 7123 4567), or a WhatsApp user id like US.13491208655302741918',
+    );
+  }
+  return { normalized, display: normalized };
 };
 
 // ---- LinkedIn ----

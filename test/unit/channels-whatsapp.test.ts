@@ -307,3 +307,101 @@ describe('parseWhatsAppWebhook', () => {
     ]);
   });
 });
+
+/**
+ * Users who adopt a username: Meta's business-scoped user IDs page,
+ * https://developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids/
+ * (copy: https://support.chatarchitect.com/books/meta-whatsapp/page/business-scoped-user-ids-developer-documentation),
+ * and https://dualhook.com/docs/contacts-bsuid-webhooks: every incoming message carries the sender's BSUID
+ * (`messages[].from_user_id`, `contacts[].user_id`); `from` and `wa_id` only while their number may be
+ * shared; `contacts[].profile.username` when they adopted one. The fixtures are the page's examples (its
+ * message example writes the contact's `user_id` as `uUS.…`, read as a typo of the `US.…` beside it).
+ */
+describe('parseWhatsAppWebhook: usernames and business-scoped user IDs', () => {
+  const bsuid = 'US.13491208655302741918';
+
+  it('takes a message without `from` from the sender named by `from_user_id`', () => {
+    const [event] = parseWhatsAppWebhook(fixtureBytes('whatsapp/username-message.json')) as InboundMessageEvent[];
+
+    expect(event).toMatchObject({
+      type: 'message',
+      channel: 'whatsapp',
+      providerMessageId: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=',
+      from: { kind: 'whatsapp', value: bsuid, name: 'Sheena Nelson', alternateValues: [] },
+      text: 'Does it come in another color?',
+      dedupeKeys: ['whatsapp:message:wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA='],
+    });
+  });
+
+  it('names the sender by their username when there is no profile name', () => {
+    const payload = JSON.parse(fixtureText('whatsapp/username-message.json'));
+    delete payload.entry[0].changes[0].value.contacts[0].profile.name;
+
+    const [event] = parseWhatsAppWebhook(JSON.stringify(payload)) as InboundMessageEvent[];
+
+    expect(event!.from).toMatchObject({ value: bsuid, name: '@realsheenanelson' });
+  });
+
+  it("falls back to the change's contacts[].user_id when the message names no sender", () => {
+    const payload = JSON.parse(fixtureText('whatsapp/username-message.json'));
+    delete payload.entry[0].changes[0].value.messages[0].from_user_id;
+
+    const [event] = parseWhatsAppWebhook(JSON.stringify(payload)) as InboundMessageEvent[];
+
+    expect(event!.from).toMatchObject({ value: bsuid, name: 'Sheena Nelson' });
+  });
+
+  it('keeps the number as the sender’s value when both are given, their BSUID as an alternate', () => {
+    // The page's syntax: `from` and `wa_id` while the number may be shared, `from_user_id` and `user_id` always.
+    const payload = JSON.parse(fixtureText('whatsapp/text.json'));
+    const value = payload.entry[0].changes[0].value;
+    value.contacts[0].user_id = bsuid;
+    value.messages[0].from_user_id = bsuid;
+
+    const [event] = parseWhatsAppWebhook(JSON.stringify(payload)) as InboundMessageEvent[];
+
+    expect(event!.from).toEqual({ kind: 'whatsapp', value: '+16505551234', name: 'Sheena Nelson', alternateValues: [bsuid] });
+  });
+
+  it('refuses a BSUID that is not one as an unroutable sender, and a message naming nobody as invalid', () => {
+    const payload = JSON.parse(fixtureText('whatsapp/username-message.json'));
+    const value = payload.entry[0].changes[0].value;
+    const message = value.messages[0];
+    value.messages = [
+      { ...message, id: 'wamid.BAD-BSUID', from_user_id: 'US.13491208655302741918!' },
+      { ...message, id: 'wamid.NOBODY', from_user_id: undefined },
+    ];
+    value.contacts = [];
+
+    const events = parseWhatsAppWebhook(JSON.stringify(payload)) as IgnoredEvent[];
+
+    expect(events.map((e) => [e.type, e.reason, e.dedupeKeys])).toEqual([
+      ['ignored', 'unroutable_sender', ['whatsapp:message:wamid.BAD-BSUID']],
+      ['ignored', 'invalid_item', []],
+    ]);
+  });
+
+  it('reads the status of a message sent to a BSUID: matched by its wamid, the recipient its BSUID', () => {
+    const [status] = parseWhatsAppWebhook(fixtureBytes('whatsapp/username-status.json')) as DeliveryStatusEvent[];
+
+    expect(status).toMatchObject({
+      type: 'delivery_status',
+      providerMessageId: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEzNDdFODU3MUMxMAA=',
+      recipient: bsuid,
+      status: 'delivered',
+    });
+  });
+
+  it('takes a call from a caller known only by their BSUID', () => {
+    // Calling webhooks carry `from_user_id` (and `from` while the number may be shared), the same page.
+    const payload = JSON.parse(fixtureText('whatsapp/calls.json'));
+    const call = payload.entry[0].changes[0].value.calls[0];
+    delete call.from;
+    call.from_user_id = bsuid;
+    payload.entry[0].changes[0].value.contacts = [{ profile: { name: 'Sheena Nelson' }, user_id: bsuid }];
+
+    const [event] = parseWhatsAppWebhook(JSON.stringify(payload)) as CallEvent[];
+
+    expect(event).toMatchObject({ type: 'call', direction: 'inbound', contact: { kind: 'whatsapp', value: bsuid, name: 'Sheena Nelson' } });
+  });
+});

@@ -3,6 +3,7 @@ import type { CountryCode } from 'libphonenumber-js/max';
 import {
   channelKinds,
   emailDomain,
+  isWhatsAppUserId,
   normaliseChannelValue,
   type ChannelKind,
 } from '../../domain/contacts/channels';
@@ -165,6 +166,35 @@ describe.each(['phone', 'whatsapp'] as const)('%s', (kind) => {
       { field: 'body.value', message: expect.stringContaining(hint), code: `invalid_${kind}` },
     ]);
     expect(error.message).toBe(error.details.fields?.[0]?.message);
+  });
+});
+
+/**
+ * WhatsApp business-scoped user IDs: "ISO 3166 alpha-2 country code, a period, up to 128 alphanumeric
+ * characters", a parent one with `ENT` (Meta's business-scoped user IDs page,
+ * https://developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids/,
+ * copied at https://support.chatarchitect.com/books/meta-whatsapp/page/business-scoped-user-ids-developer-documentation).
+ */
+describe('whatsapp business-scoped user IDs', () => {
+  it.each([
+    ['US.13491208655302741918', 'US.13491208655302741918'],
+    ['US.ENT.11815799212886844830', 'US.ENT.11815799212886844830'],
+    [' br.1502576394655843 ', 'BR.1502576394655843'],
+    ['IN.aBc123', 'IN.aBc123'],
+    [`US.${'7'.repeat(128)}`, `US.${'7'.repeat(128)}`],
+  ])('keeps %j as %s, shown as it is', (raw, normalized) => {
+    expect(normaliseChannelValue('whatsapp', raw)).toEqual({ normalized, display: normalized });
+    expect(isWhatsAppUserId(normalized)).toBe(true);
+  });
+
+  it.each(['US.', 'US.134-912', 'US.1349 1208', `US.${'7'.repeat(129)}`, 'US.ent.118'])('refuses %j', (raw) => {
+    const error = rejection('whatsapp', raw, { field: 'body.value' });
+    expect(error.details.fields).toEqual([{ field: 'body.value', message: expect.stringContaining('WhatsApp user id'), code: 'invalid_whatsapp' }]);
+  });
+
+  it('is a WhatsApp value only: a phone number is still digits', () => {
+    expect(rejection('phone', 'US.13491208655302741918').details.fields?.[0]?.code).toBe('invalid_phone');
+    expect(isWhatsAppUserId('+14155552671')).toBe(false);
   });
 });
 

@@ -40,6 +40,7 @@ import type { CertificateSource } from '../sns-message';
 import { applyChannelBlock } from './channel-blocks';
 import { fetchMediaJobOp } from './fetch-media.job';
 import { applyNumberChange } from './number-change';
+import { keepWhatsAppValues } from './whatsapp-values';
 import { groupThread, groupThreadGuard, groupThreadOp, recordGroupMigration } from './group-threads';
 import { planMailFiles, storeMailFiles, type MailFilePlan, type PlannedMailFile } from './mail-attachments';
 import { findThread, mailIdOp, parseMail, readMime, type ParsedMail } from './inbound-email';
@@ -241,6 +242,8 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
   };
   const { result, replayed } = await retryLostRaces(() => ingestMessage(deps, caller, spec));
   // Also on a repeat: an earlier attempt may have stored the message and stopped before this.
+  // A WhatsApp sender's number and BSUID both stay on their contact, whichever found it.
+  if (event.channel === 'whatsapp') await keepWhatsAppValues(deps, connection.workspaceId, result.contactId, event.from);
   if (event.numberChange) {
     await applyNumberChange(deps, connection.workspaceId, result.contactId, event.numberChange.value, {
       conversationId: result.conversationId,
