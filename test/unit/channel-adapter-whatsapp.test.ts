@@ -70,6 +70,32 @@ describe('WhatsApp Cloud API sender', () => {
     });
   });
 
+  it.each([
+    ['a business-scoped user ID', 'US.13491208655302741918'],
+    ['a parent business-scoped user ID', 'US.ENT.11815799212886844830'],
+  ])('sends to %s with `recipient` in place of `to`', async (_what, userId) => {
+    // Meta's business-scoped user IDs page (copied at
+    // https://support.chatarchitect.com/books/meta-whatsapp/page/business-scoped-user-ids-developer-documentation),
+    // https://dualhook.com/docs/contacts-bsuid-api-changes and https://docs.ycloud.com/reference/webhook-updates-bsuid:
+    // `recipient` takes a BSUID or parent BSUID, `to` a phone number (and wins when both are given); a send
+    // to a BSUID answers `contacts[].user_id`, without `wa_id`.
+    graph.answer(() => ({
+      json: { messaging_product: 'whatsapp', contacts: [{ input: userId, user_id: userId }], messages: [{ id: 'wamid.TO-BSUID' }] },
+    }));
+
+    const receipt = await adapters.sender('whatsapp').send(outbound(connection, { to: userId, text: 'Hi' }));
+
+    expect(receipt).toEqual({ providerMessageId: 'wamid.TO-BSUID', providerStatus: 'accepted' });
+    expect(graph.requests[0]!.json).toEqual({
+      messaging_product: 'whatsapp',
+      recipient_type: 'individual',
+      recipient: userId,
+      type: 'text',
+      text: { body: 'Hi', preview_url: false },
+      biz_opaque_callback_data: 'cnv_01:msg_01:1',
+    });
+  });
+
   it('answers a reply with context.message_id and keeps the provider status Meta gives', async () => {
     graph.answer(() => ({ json: accepted('wamid.reply', 'held_for_quality_assessment') }));
 

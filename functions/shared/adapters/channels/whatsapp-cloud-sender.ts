@@ -8,8 +8,11 @@
  *   (one file per message; audio takes no caption; images are JPEG/PNG, video MP4/3GPP, anything else
  *   goes as a document); the text is the first file's caption when that file takes one;
  * - a reply: `context: {message_id: <wamid>}`;
- * - `biz_opaque_callback_data: "<deliveryId>:<attempt>"`, echoed back on every status webhook.
- * Answer: `{messaging_product, contacts: [{input, wa_id}], messages: [{id, message_status?}]}`.
+ * - `biz_opaque_callback_data: "<deliveryId>:<attempt>"`, echoed back on every status webhook;
+ * - a contact known only by their business-scoped user ID (BSUID, `US.13491208655302741918`, or a parent
+ *   BSUID `US.ENT.…`): `recipient: <BSUID>` in place of `to` (`to` would win were both given).
+ * Answer: `{messaging_product, contacts: [{input, wa_id}], messages: [{id, message_status?}]}` (a send to
+ * a BSUID answers `contacts: [{input, user_id}]`); its statuses are matched by the message id, as ever.
  * Errors: `{error: {message, type, code, error_subcode?, error_data: {messaging_product, details}, fbtrace_id}}`.
  *
  * Media: `GET /{media-id}` → `{url, mime_type, sha256, file_size, id}`, then `GET <url>` with the same
@@ -20,6 +23,10 @@
  * - https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/image-messages/
  *   (and the audio, document and video message pages beside it: `link`, `caption`, `filename`)
  * - https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages (context, biz_opaque_callback_data)
+ * - https://developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids/
+ *   (`recipient`; also https://dualhook.com/docs/contacts-bsuid-api-changes and
+ *   https://docs.ycloud.com/reference/webhook-updates-bsuid: "set recipient to the user's BSUID or parent
+ *   BSUID, omit the to property")
  * - https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media (retrieve and download media)
  * - https://developers.facebook.com/documentation/business-messaging/whatsapp/support/error-codes/
  * - https://developers.facebook.com/docs/graph-api/guides/error-handling (the Graph error object)
@@ -27,6 +34,7 @@
 import { ProviderSendError, type ChannelSender, type OpenedConnection, type OutboundAttachment, type ProviderFailureKind, type SendReceipt } from '../../../../domain/channels/outbound';
 import type { MediaReference } from '../../../../domain/channels/inbound-events';
 import { encodeSendReference } from '../../../../domain/channels/send-reference';
+import { isWhatsAppUserId } from '../../../../domain/contacts/channels';
 import {
   afterAcceptedParts,
   kindOfHttpStatus,
@@ -117,7 +125,7 @@ export function createWhatsappCloudSender({ http, baseUrl }: WhatsappCloudOption
       const common = {
         messaging_product: 'whatsapp',
         recipient_type: 'individual',
-        to: message.to,
+        ...(isWhatsAppUserId(message.to) ? { recipient: message.to } : { to: message.to }),
         biz_opaque_callback_data: encodeSendReference(message.reference),
       };
 
