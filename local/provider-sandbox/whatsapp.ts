@@ -118,9 +118,11 @@ const sendMessage = async (ctx: Ctx, phoneNumberId: string) => {
   if (body.messaging_product !== 'whatsapp') {
     return graphError(ctx, 400, 100, '(#100) The parameter messaging_product is required.');
   }
-  const to = typeof body.to === 'string' ? body.to : '';
+  // A business-scoped user ID goes in `recipient` (Meta's business-scoped user IDs page); `to` wins when both are given.
+  const userId = typeof body.to !== 'string' && typeof body.recipient === 'string' && /^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$/.test(body.recipient) ? body.recipient : null;
+  const to = typeof body.to === 'string' ? body.to : (userId ?? '');
   const digits = to.replace(/^\+/, '').replace(/[\s-]/g, '');
-  if (!/^\d{7,15}$/.test(digits)) {
+  if (!userId && !/^\d{7,15}$/.test(digits)) {
     return graphError(ctx, 400, 100, '(#100) Invalid parameter', {
       details: `Parameter 'to' is not a valid WhatsApp phone number: ${to || '(missing)'}`,
     });
@@ -167,19 +169,20 @@ const sendMessage = async (ctx: Ctx, phoneNumberId: string) => {
     kind: 'message',
     account: account.phoneNumberId,
     providerMessageId: id,
-    to: `+${digits}`,
+    to: userId ?? `+${digits}`,
     text,
     request: rawRequest(ctx),
     meta: {
       type,
-      waId: digits,
+      waId: userId ? null : digits,
+      userId,
       replyTo: (body.context as { message_id?: string } | undefined)?.message_id ?? null,
       bizOpaque: typeof body.biz_opaque_callback_data === 'string' ? body.biz_opaque_callback_data : null,
     },
   });
   sendJson(ctx, 200, {
     messaging_product: 'whatsapp',
-    contacts: [{ input: to, wa_id: digits }],
+    contacts: [userId ? { input: to, user_id: userId } : { input: to, wa_id: digits }],
     messages: [{ id, message_status: 'accepted' }],
   });
   const { behaviour } = ctx.state;
@@ -213,13 +216,14 @@ export const whatsappStatusCallback = (
   status: string,
   errorCode?: number,
 ): SandboxCallback => {
-  const waId = String(send.meta.waId);
+  const waId = String(send.meta.waId ?? send.meta.userId);
   const billable = status === 'sent' || status === 'delivered';
   const item = {
     id: send.providerMessageId,
     status,
     timestamp: String(unixNow()),
-    recipient_id: waId,
+    // Sent to a BSUID: named by `recipient_user_id`, the number left out.
+    ...(send.meta.userId ? { recipient_user_id: send.meta.userId } : { recipient_id: waId }),
     ...(send.meta.bizOpaque ? { biz_opaque_callback_data: send.meta.bizOpaque } : {}),
     ...(billable
       ? {
@@ -303,10 +307,12 @@ export const whatsappReply = (
   input: ReplyInput,
 ): SandboxCallback => {
   const waId = input.from.replace(/^\+/, '').replace(/[\s-]/g, '');
+  // `--from US.13491208655302741918`: a user who adopted a username, named by their BSUID alone (no `from`, no `wa_id`).
+  const userId = /^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$/.test(input.from.trim()) ? input.from.trim() : null;
   const id = `wamid.${Buffer.from(`sandbox-in${state.hexId(24)}`)
     .toString('base64')
     .replace(/=+$/, '')}`;
-  const message: Record<string, unknown> = { from: waId, id, timestamp: String(unixNow()) };
+  const message: Record<string, unknown> = { ...(userId ? { from_user_id: userId } : { from: waId }), id, timestamp: String(unixNow()) };
   if (input.replyTo) message.context = { from: account.displayPhoneNumber, id: input.replyTo };
   if (input.media) {
     const kind = input.media.kind === 'document' ? 'document' : 'image';
@@ -331,7 +337,7 @@ export const whatsappReply = (
     state,
     account,
     {
-      contacts: [{ profile: { name: input.fromName ?? 'Sandbox Contact' }, wa_id: waId }],
+      contacts: [{ profile: { name: input.fromName ?? 'Sandbox Contact' }, ...(userId ? { user_id: userId } : { wa_id: waId }) }],
       messages: [message],
     },
     'inbound',

@@ -250,6 +250,23 @@ describe('WhatsApp Cloud API', () => {
     ]);
   });
 
+  it('sends to a business-scoped user ID given as `recipient`, and lets a user known only by one write', async () => {
+    // Meta's business-scoped user IDs page: `recipient` in place of `to`; statuses name it by `recipient_user_id`;
+    // a user who adopted a username writes with `from_user_id` and `contacts[].user_id`, no number.
+    const bsuid = 'US.13491208655302741918';
+    const response = await sendWhatsApp({ recipient: bsuid, type: 'text', text: { body: 'Hello there' } });
+    expect(response.status).toBe(200);
+    const body = (await json(response)) as { contacts: unknown[]; messages: { id: string }[] };
+    expect(body.contacts).toEqual([{ input: bsuid, user_id: bsuid }]);
+    expect((await admin('POST', 'reply', { provider: 'whatsapp', from: bsuid, fromName: 'Sheena Nelson', text: 'Hi back' })).body).toMatchObject({ status: 200 });
+    await admin('POST', 'flush');
+
+    const events = await parsedAll('whatsapp');
+    expect(statusesOf(events)).toEqual(['sent', 'delivered', 'read']);
+    expect(events.filter((e) => e.type === 'delivery_status').every((e) => e.providerMessageId === body.messages[0]!.id && e.recipient === bsuid)).toBe(true);
+    expect(events.find((e) => e.type === 'message')).toMatchObject({ from: { kind: 'whatsapp', value: bsuid, name: 'Sheena Nelson' }, text: 'Hi back' });
+  });
+
   it('accepts media by link and a reply with context', async () => {
     const image = await sendWhatsApp({
       to: '16505551234',
