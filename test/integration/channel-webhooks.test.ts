@@ -32,7 +32,7 @@ beforeAll(async () => {
   stack = await createTestStack({ clockStart: '2027-01-15T09:00:00.000Z' });
   [acme, globex] = await Promise.all([seedWorkspace(stack, 'Acme'), seedWorkspace(stack, 'Globex')]);
   hooks = await connectAll(stack, acme.owner.token);
-  globexHooks = await connectAll(stack, globex.owner.token, { appSecret: 'globex-app-secret-99887766' });
+  globexHooks = await connectAll(stack, globex.owner.token, { appSecret: 'globex-app-secret-99887766' }, 'globex.example');
 });
 afterAll(() => stack?.destroy());
 

@@ -466,6 +466,23 @@ describe('a mail for another workspace on the same topic', () => {
       },
     });
     expect(theirs.status).toBe(201);
+    // Nor may it claim Acme's domains to read Acme's mail or send as Acme: a domain is one workspace's.
+    for (const [settings, field] of [
+      [{ sesIdentity: 'acme.example', fromAddress: 'support@acme.example', replyDomain: 'reply.globex.example' }, 'body.settings.sesIdentity'],
+      [{ sesIdentity: 'globex.example', fromAddress: 'sales@globex.example', replyDomain: 'reply.acme.example' }, 'body.settings.replyDomain'],
+    ] as const) {
+      const squat = await stack.api('POST', '/v1/channels', { token: globex.owner.token, body: { kind: 'email', name: 'Squat', settings } });
+      expect(squat.status, field).toBe(409);
+      expect(squat.body).toMatchObject({ code: 'domain_taken', errors: [{ field }] });
+    }
+    const moved = await stack.api('PATCH', `/v1/channels/${theirs.body.id}`, { token: globex.owner.token, body: { kind: 'email', settings: { replyDomain: 'reply.acme.example' } } });
+    expect(moved.status).toBe(409);
+    // A second connection of the same workspace may share its domains.
+    const second = await stack.api('POST', '/v1/channels', {
+      token: globex.owner.token,
+      body: { kind: 'email', name: 'Sales', settings: { sesIdentity: 'globex.example', fromAddress: 'sales@globex.example', replyDomain: 'reply.globex.example' } },
+    });
+    expect(second.status).toBe(201);
     const mail = received({ subject: 'Our renewal terms', text: 'CONFIDENTIAL: renewal terms for Acme' });
     const atGlobex = await hook(`/hooks/ses/${theirs.body.id}`, { body: mail.body, headers: { 'content-type': 'text/plain; charset=UTF-8' } });
     expect(atGlobex).toMatchObject({ status: 200, body: { stored: 0, ignored: 1 } });

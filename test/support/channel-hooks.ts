@@ -35,16 +35,22 @@ export interface Connections {
 }
 
 /** One connection of each kind in the workspace of `token`, with the fixture secrets (or `secrets` over them). */
-export async function connectAll(stack: TestStack, token: string, secrets: Partial<typeof hookSecrets> = {}): Promise<Connections> {
+export async function connectAll(
+  stack: TestStack,
+  token: string,
+  secrets: Partial<typeof hookSecrets> = {},
+  /** The email connection's domain: each workspace holds its own (a domain's mail goes to one). */
+  mailDomain = 'acme.example',
+): Promise<Connections> {
   const s = { ...hookSecrets, ...secrets };
   const bodies = {
     email: {
       kind: 'email',
       name: 'Mail',
       settings: {
-        sesIdentity: 'acme.example',
-        fromAddress: 'support@acme.example',
-        replyDomain: 'reply.acme.example',
+        sesIdentity: mailDomain,
+        fromAddress: `support@${mailDomain}`,
+        replyDomain: `reply.${mailDomain}`,
         snsTopicArns: [eventsTopic, inboundTopic],
       },
     },

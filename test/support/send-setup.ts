@@ -22,11 +22,23 @@ export const connectionInputs = {
 } as const;
 export type Kind = keyof typeof connectionInputs;
 
+/**
+ * A domain's mail goes to one workspace: the first workspace a test connects email for has acme.test,
+ * every other one a domain of its own.
+ */
+const mailDomains = new Map<string, string>();
+function emailInputFor(ws: Seeded) {
+  const domain = mailDomains.get(ws.workspace.id) ?? (mailDomains.size === 0 ? 'acme.test' : `${ws.workspace.id.slice(-8).toLowerCase()}.test`);
+  mailDomains.set(ws.workspace.id, domain);
+  return { ...connectionInputs.email, settings: { sesIdentity: domain, fromAddress: `hello@${domain}`, replyDomain: `reply.${domain}` } };
+}
+
 /** Connects channels to the workspace (owner's token); returns the connection ids by kind. */
 export async function connect(stack: TestStack, ws: Seeded, kinds: Kind[]): Promise<Record<string, string>> {
   const ids: Record<string, string> = {};
   for (const kind of kinds) {
-    const res = await stack.api('POST', '/v1/channels', { token: ws.owner.token, body: connectionInputs[kind] });
+    const body = kind === 'email' ? emailInputFor(ws) : connectionInputs[kind];
+    const res = await stack.api('POST', '/v1/channels', { token: ws.owner.token, body });
     if (res.status !== 201) throw new Error(`connect ${kind}: ${res.status} ${JSON.stringify(res.body)}`);
     ids[kind] = res.body.id;
   }

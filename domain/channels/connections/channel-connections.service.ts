@@ -7,6 +7,7 @@ import { checkCursor, type Page } from '../../shared/pagination';
 import type { SealContext, SecretSealer } from '../../shared/ports';
 import { ProviderSendError, type ChannelAdapters, type OpenedConnection } from '../outbound';
 import { writeTransaction } from '../../store/transaction';
+import { mailClaimOps, mailClaimsOf } from './mail-claims';
 import {
   connectionProviders,
   fromAddressFitsIdentity,
@@ -177,6 +178,11 @@ async function commitConnection(
   after: ChannelConnectionItem,
   event: EventRecord,
 ): Promise<void> {
+  // An email connection holds its domains against other workspaces (mail-claims.ts), in the same transaction.
+  const claims =
+    after.kind === 'email'
+      ? await mailClaimOps(deps, after.workspaceId, after.settings, before?.settings, await otherMailClaims(deps, after), event.createdAt)
+      : undefined;
   await writeTransaction(
     deps.db,
     (tx) => [
@@ -187,8 +193,19 @@ async function commitConnection(
             .commit()
         : tx.channelConnection.create(after).commit(),
       appendEvent(tx, event),
+      ...(claims?.(tx) ?? []),
     ],
     () => (before ? lostRace('The channel connection') : conflict('already_exists', 'A channel connection with this id already exists')),
+  );
+}
+
+/** The mail claims of the workspace's other email connections (they may share a domain, which then stays held). */
+async function otherMailClaims(deps: CoreDeps, connection: ChannelConnectionItem): Promise<Set<string>> {
+  const { data } = await deps.db.entities.channelConnection.query.byWorkspace({ workspaceId: connection.workspaceId }).go({ pages: 'all' });
+  return new Set(
+    (data as ChannelConnectionItem[])
+      .filter((other) => other.kind === 'email' && other.connectionId !== connection.connectionId)
+      .flatMap((other) => mailClaimsOf(other.settings).map((claim) => claim.value)),
   );
 }
 

@@ -199,7 +199,7 @@ function forThisNumber(connection: ChannelConnectionItem, event: InboundEvent): 
  * One SES account (and its SNS topics) serves every workspace, and SNS sends a topic's every message to
  * every subscriber: an inbound mail is this connection's only when one of its envelope recipients is
  * the connection's own — its From address, an address of its SES identity's domain (or the identity
- * itself), or of its reply domain. Any other is left out (logged), so no workspace stores another's mail.
+ * itself), or of its reply domain, which no other workspace may hold. Any other is left out (logged), so no workspace stores another's mail.
  */
 function forThisMailbox(connection: ChannelConnectionItem, event: InboundEvent): InboundEvent {
   if (connection.kind !== 'email' || event.type !== 'message') return event;
@@ -213,7 +213,8 @@ function forThisMailbox(connection: ChannelConnectionItem, event: InboundEvent):
   const isOurs = (recipient: string) => {
     const address = recipient.trim().toLowerCase();
     const domain = address.slice(address.lastIndexOf('@') + 1);
-    return addresses.includes(address) || domains.some((ours) => domain === ours || domain.endsWith(`.${ours}`));
+    // Exact domains: a subdomain may be another workspace's (each domain is held by one: mail-claims.ts).
+    return addresses.includes(address) || domains.includes(domain);
   };
   if (event.to.some(isOurs)) return event;
   return ignored(

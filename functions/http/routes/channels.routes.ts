@@ -39,7 +39,11 @@ export const channelsRoutes = {
     creates: true,
     versioned: true,
     body: createChannelConnectionInput,
-    refusals: { 403: managersOnly, 422: '`unprocessable` (`reason: provider_refused` or `provider_unavailable`): Telegram refused to point the bot at the webhook (`setWebhook`: an unknown or revoked bot token)' },
+    refusals: {
+      403: managersOnly,
+      409: '`domain_taken`: the email connection’s SES identity or reply domain is another workspace’s',
+      422: '`unprocessable` (`reason: provider_refused` or `provider_unavailable`): Telegram refused to point the bot at the webhook (`setWebhook`: an unknown or revoked bot token)',
+    },
     response: { status: 201, description: 'The new connection', schema: channelConnectionSchema },
   }),
   getChannelConnection: route({
@@ -68,6 +72,7 @@ export const channelsRoutes = {
     body: updateChannelConnectionInput,
     refusals: {
       403: managersOnly,
+      409: '`domain_taken`: the new SES identity or reply domain is another workspace’s',
       422: '`unprocessable`: `kind` is not the connection’s own, or Telegram refused the new bot token (`reason: provider_refused`)',
     },
     response: { status: 200, description: 'The connection', schema: channelConnectionSchema },
@@ -96,7 +101,10 @@ export const channelsRoutes = {
     auth: true,
     versioned: true,
     params: connectionIdParams,
-    refusals: { 403: managersOnly, 422: '`unprocessable` (`reason: provider_refused` or `provider_unavailable`): Telegram refused to point the bot at the webhook (`setWebhook`: an unknown or revoked bot token)' },
+    refusals: {
+      403: managersOnly,
+      422: '`unprocessable` (`reason: provider_refused` or `provider_unavailable`): Telegram refused to point the bot at the webhook (`setWebhook`: an unknown or revoked bot token)',
+    },
     response: { status: 200, description: 'The connection', schema: channelConnectionSchema },
   }),
 } as const satisfies Record<string, RouteDefinition>;

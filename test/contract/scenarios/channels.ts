@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { OperationId } from '../../../functions/http/routes';
 import { resetConfig } from '../../../functions/shared/config';
 import { setChannelAdapters } from '../../../functions/shared/deps';
@@ -22,6 +23,14 @@ function telegramReachable() {
 }
 const telegramInput = (ctx: Ctx, botToken: string) => ({ kind: 'telegram', name: ctx.unique('Bot'), secrets: { botToken } });
 const refusedBotToken = '555000111:AAHRefusedBotTokenZyXwVuTsRqPoNmLkJi';
+
+/** An email connection's create body for a new domain. */
+const emailInput = (domain: string) => ({
+  kind: 'email',
+  name: 'Mail',
+  settings: { sesIdentity: domain, fromAddress: `hello@${domain}`, replyDomain: `reply.${domain}` },
+});
+const newDomain = () => `d${randomUUID().slice(0, 8)}.example`;
 
 const connection = async (ctx: Ctx): Promise<any> => (await ctx.call('POST', '/v1/channels', whatsappInput(ctx))).body;
 
@@ -48,6 +57,15 @@ export const channelsScenarios: Partial<Record<OperationId, Scenario>> = {
         build: async (ctx) => ({ path: '/v1/channels', body: whatsappInput(ctx), token: ctx.ws.member.token }),
       },
       {
+        status: 409,
+        why: 'a domain another workspace’s email connection holds',
+        build: async (ctx) => {
+          const domain = newDomain();
+          await ctx.call('POST', '/v1/channels', emailInput(domain), ctx.other.owner.token);
+          return { path: '/v1/channels', body: emailInput(domain) };
+        },
+      },
+      {
         status: 422,
         why: 'Telegram refuses the bot token',
         build: async (ctx) => {
@@ -69,6 +87,16 @@ export const channelsScenarios: Partial<Record<OperationId, Scenario>> = {
     }),
     cases: [
       memberRefused(async (ctx) => `/v1/channels/${(await connection(ctx)).id}`, { kind: 'whatsapp', name: 'Mine' }),
+      {
+        status: 409,
+        why: 'a reply domain another workspace’s email connection holds',
+        build: async (ctx) => {
+          const [theirs, ours] = [newDomain(), newDomain()];
+          await ctx.call('POST', '/v1/channels', emailInput(theirs), ctx.other.owner.token);
+          const mine = (await ctx.call('POST', '/v1/channels', emailInput(ours))).body;
+          return { path: `/v1/channels/${mine.id}`, body: { kind: 'email', settings: { replyDomain: theirs } } };
+        },
+      },
       {
         status: 422,
         why: 'a kind that is not the connection’s own',

@@ -24284,7 +24284,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `domain_taken`: the email connection’s SES identity or reply domain is another workspace’s. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -24562,7 +24562,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `domain_taken`: the new SES identity or reply domain is another workspace’s. `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
