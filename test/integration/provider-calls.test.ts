@@ -46,14 +46,19 @@ async function eventsOf(callId: string) {
 }
 
 describe('Twilio voice', () => {
-  it('records an inbound call, started by the contact, on their phone thread, and answers empty TwiML', async () => {
+  it('declines an inbound call unanswered (<Reject>: busy, not billed) and records it as missed, started by the contact, on their phone thread', async () => {
     const body = fixtureText('twilio/voice-inbound.txt').trim();
     const res = await postTwilio(body);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/xml');
+    // Twilio: "Using <Reject> as the first verb in your response is the only way to prevent Twilio from answering a call."
+    expect(res.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>');
     const { contactId, calls } = await callsOf('phone', '+14155552671', 'sms');
     expect(calls).toHaveLength(1);
-    expect(calls[0]).toMatchObject({ channel: 'phone', status: 'ringing', startedByContactId: contactId, startedByUserId: null });
+    expect(calls[0]).toMatchObject({ channel: 'phone', status: 'missed', startedByContactId: contactId, startedByUserId: null });
+    // A message's webhook still answers empty TwiML.
+    const sms = await postTwilio(fixtureText('twilio/sms-inbound.txt').trim());
+    expect(sms.text).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
     // Twilio's retry of the same webhook changes nothing.
     await postTwilio(body);
     expect((await callsOf('phone', '+14155552671', 'sms')).calls).toHaveLength(1);

@@ -16,7 +16,7 @@
  */
 import type { CoreDeps } from '../../shared/deps';
 import type { ChannelConnectionItem } from '../connections/channel-connections.service';
-import { ignored, type InboundEvent } from '../inbound-events';
+import { ignored, type CallEvent, type InboundEvent } from '../inbound-events';
 import { parseSesSnsMessage } from '../ses-notifications';
 import { verifySnsMessage } from '../sns-message';
 import { parseTelegramWebhook, verifyTelegramSecret } from '../telegram-webhook';
@@ -65,6 +65,13 @@ const emptyTwiml = (): WebhookResponse => ({
   status: 200,
   headers: { 'content-type': 'text/xml' },
   body: '<?xml version="1.0" encoding="UTF-8"?><Response/>',
+});
+
+/** Declines a call without answering it: the caller hears busy, nothing is billed (https://www.twilio.com/docs/voice/twiml/reject). */
+const rejectCallTwiml = (): WebhookResponse => ({
+  status: 200,
+  headers: { 'content-type': 'text/xml' },
+  body: '<?xml version="1.0" encoding="UTF-8"?><Response><Reject reason="busy"/></Response>',
 });
 
 type Verified = { ok: true; events: InboundEvent[] } | { ok: false; reason: SignatureFailureReason | 'not_configured'; detail: string };
@@ -138,9 +145,16 @@ export async function receiveWebhook(
     deps.log.warn('Webhook refused', { ...where, reason: verified.reason, detail: verified.detail });
     return json(refusalStatus(verified.reason), { message: verified.reason === 'missing' ? 'Unauthorized' : 'Forbidden' });
   }
+  // "A call comes in": nobody here takes a phone call, so it is rejected unanswered (busy), which only
+  // <Reject> does (any other TwiML answers it, billed, then hangs up), and recorded as missed at once,
+  // since Twilio reports nothing more unless the number has a status callback.
+  const rejectsCall = connection.kind === 'sms' && verified.events.some(isIncomingCall);
+  const events: InboundEvent[] = rejectsCall
+    ? verified.events.map((event) => (isIncomingCall(event) ? { ...event, status: 'missed' } : event))
+    : verified.events;
   let tally: WebhookTally;
   try {
-    tally = await applyAll(deps, connection, verified.events);
+    tally = await applyAll(deps, connection, events);
   } catch (error) {
     // Not stored: the provider retries, and what was applied before the failure is recognised then.
     // The error itself: the logger writes its name, message, cause and stack (a `message` key would be
@@ -148,8 +162,11 @@ export async function receiveWebhook(
     deps.log.error('Webhook not stored', { ...where, error });
     return json(500, { message: 'Not stored: retry' });
   }
-  return connection.kind === 'sms' ? emptyTwiml() : json(200, tally);
+  return connection.kind === 'sms' ? (rejectsCall ? rejectCallTwiml() : emptyTwiml()) : json(200, tally);
 }
+
+const isIncomingCall = (event: InboundEvent): event is CallEvent =>
+  event.type === 'call' && event.direction === 'inbound' && event.status === 'ringing';
 
 /**
  * Applies the events in order (a batch from one sender stays in order), skipping those whose dedupe
