@@ -137,7 +137,7 @@ export const ingestInboundInput = z
       .max(512)
       .meta({
         description:
-          'The sender’s address on the channel: an email address, a phone number (sms, whatsapp), a Telegram chat id or @username',
+          'The sender’s address on the channel: an email address, a phone number (sms, whatsapp; or a WhatsApp business-scoped user id such as `US.13491208655302741918`), a Telegram chat id or @username',
       }),
     name: z
       .string()

@@ -3032,7 +3032,7 @@ export interface components {
         ChannelInput: {
             /** @enum {string} */
             kind: "email" | "phone" | "linkedin" | "telegram" | "whatsapp";
-            /** @description The email address, phone number, LinkedIn profile URL or Telegram username or chat id, as written; it is kept normalised: an email lower-cased (of `mailto:ana@example.com` or `Ana <ana@example.com>`, the address), a phone in E.164 (a leading 00 is +; without either, the defaultCountry), invisible characters dropped */
+            /** @description The email address, phone number, LinkedIn profile URL or Telegram username or chat id, as written (WhatsApp: the number, or the business-scoped user id Meta gives a user with a username, e.g. `US.13491208655302741918`); it is kept normalised: an email lower-cased (of `mailto:ana@example.com` or `Ana <ana@example.com>`, the address), a phone in E.164 (a leading 00 is +; without either, the defaultCountry), invisible characters dropped */
             value: string;
             /** @description e.g. work, personal */
             label?: string;
@@ -3062,7 +3062,7 @@ export interface components {
         AddChannelInput: {
             /** @enum {string} */
             kind: "email" | "phone" | "linkedin" | "telegram" | "whatsapp";
-            /** @description The email address, phone number, LinkedIn profile URL or Telegram username or chat id, as written; it is kept normalised: an email lower-cased (of `mailto:ana@example.com` or `Ana <ana@example.com>`, the address), a phone in E.164 (a leading 00 is +; without either, the defaultCountry), invisible characters dropped */
+            /** @description The email address, phone number, LinkedIn profile URL or Telegram username or chat id, as written (WhatsApp: the number, or the business-scoped user id Meta gives a user with a username, e.g. `US.13491208655302741918`); it is kept normalised: an email lower-cased (of `mailto:ana@example.com` or `Ana <ana@example.com>`, the address), a phone in E.164 (a leading 00 is +; without either, the defaultCountry), invisible characters dropped */
             value: string;
             /** @description e.g. work, personal */
             label?: string;
@@ -4337,7 +4337,7 @@ export interface components {
              * @enum {string}
              */
             channel: "email" | "sms" | "whatsapp" | "telegram" | "linkedin";
-            /** @description The sender’s address on the channel: an email address, a phone number (sms, whatsapp), a Telegram chat id or @username */
+            /** @description The sender’s address on the channel: an email address, a phone number (sms, whatsapp; or a WhatsApp business-scoped user id such as `US.13491208655302741918`), a Telegram chat id or @username */
             from: string;
             /** @description The sender’s name, for a contact created by this message */
             name?: string;
