@@ -16,6 +16,7 @@ import { getCoreDeps } from '../shared/deps';
 import { logger } from '../shared/logger';
 import { recordRequest } from '../shared/metrics';
 import { domainErrorResponse, problemResponse, zodFieldIssues, type ProblemContext } from '../shared/problem';
+import { unknownBodyFields } from './body-fields';
 import { openListCursor, sealNextCursor } from './list-cursors';
 import { honoursIfMatch, routeKey, type HandlerGroup, type RouteDefinition } from './route-definition';
 import { isStorableNumber, unstorableNumberMessage } from '../../domain/shared/storable-numbers';
@@ -100,7 +101,7 @@ export function createHttpHandler<G extends HandlerGroup>(
         caller: caller as Authenticated,
         params: parsePart(route.params, 'params', event.pathParameters ?? {}),
         query: parsePart(route.query, 'query', event.queryStringParameters ?? {}),
-        body: route.body ? parsePart(route.body, 'body', parseJsonBody(rawBody, headers['content-type'])) : {},
+        body: route.body ? parseBody(route.body, parseJsonBody(rawBody, headers['content-type'])) : {},
         expectedVersion: honoursIfMatch(route) ? parseIfMatch(headers['if-match']) : undefined,
         requestId,
       };
@@ -234,6 +235,14 @@ function recordAddress(result: unknown): string | undefined {
 }
 
 const validation = (fields: FieldIssue[]) => new DomainError('validation_failed', 'The request is invalid', { fields });
+
+/** The body by its schema; a top-level field the schema does not name is refused, not dropped (body-fields.ts). */
+function parseBody(schema: ZodType, value: unknown) {
+  const unknown = unknownBodyFields(schema, value).map((field) => ({ field: `body.${field}`, message: 'Not a field of this request: check its name' }));
+  const result = schema.safeParse(value);
+  if (!result.success || unknown.length > 0) throw validation([...(result.success ? [] : zodFieldIssues('body', result.error)), ...unknown]);
+  return result.data;
+}
 
 function parsePart(schema: ZodType | undefined, part: string, value: unknown) {
   if (!schema) return {};

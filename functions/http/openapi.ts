@@ -2,6 +2,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig } from '@aste
 import * as z from 'zod';
 import { problemSchema } from '../shared/problem';
 import { operationExamples } from './openapi-examples';
+import { strippedBodyFields } from './body-fields';
 import { honoursIfMatch, type RouteDefinition } from './route-definition';
 import { routeList } from './routes';
 
@@ -230,9 +231,28 @@ export function openApiDocument() {
     servers: [{ url: '/' }],
   });
   fixNullableRefs(document);
+  closeBodies(document, routeList);
   attachResponseExamples(document);
   cached = document;
   return cached;
+}
+
+/**
+ * A body whose top-level fields the handler holds to its schema's (body-fields.ts) says so:
+ * `additionalProperties: false` on its schema (a component, or inline).
+ */
+function closeBodies(document: ReturnType<OpenApiGeneratorV31['generateDocument']>, routes: readonly Route[]) {
+  const components = (document.components?.schemas ?? {}) as Record<string, Record<string, unknown>>;
+  for (const route of routes) {
+    if (!route.body || !strippedBodyFields(route.body)) continue;
+    const operation = (document.paths?.[route.path] as Record<string, { requestBody?: { content?: Record<string, { schema?: Record<string, unknown> }> } }> | undefined)?.[
+      route.method.toLowerCase()
+    ];
+    const schema = operation?.requestBody?.content?.['application/json']?.schema;
+    const ref = typeof schema?.$ref === 'string' ? schema.$ref.replace('#/components/schemas/', '') : undefined;
+    const target = ref ? components[ref] : schema;
+    if (target && target.type === 'object' && target.additionalProperties === undefined) target.additionalProperties = false;
+  }
 }
 
 /** Puts each operation's recorded success example on its success response. */

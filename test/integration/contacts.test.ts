@@ -135,6 +135,18 @@ describe('create and get', () => {
     expect(after.body).toMatchObject({ version: contact.version, qualification: null });
   });
 
+  it('refuses a field the request does not take, naming it, rather than dropping it: nothing asked for goes quietly undone', async () => {
+    const contact = (await create(acme.owner.token, { name: 'Field Fay', channels: [{ kind: 'email', value: 'field.fay@example.com' }] })).body;
+    const patched = await stack.api('PATCH', `/v1/contacts/${contact.id}`, { token: acme.owner.token, body: { city: 'Lyon', ownerId: acme.member.user.id } });
+    expect(patched.status).toBe(400);
+    expect(patched.body.errors).toEqual([{ field: 'body.ownerId', message: expect.stringMatching(/Not a field/) }]);
+    expect((await stack.api('GET', `/v1/contacts/${contact.id}`, { token: acme.owner.token })).body).toMatchObject({ city: null, ownerId: null, version: contact.version });
+    // With another mistake in the same body, both are named.
+    const task = await stack.api('POST', '/v1/tasks', { token: acme.owner.token, body: { title: '', anchorKind: 'contact', anchorId: contact.id } });
+    expect(task.status).toBe(400);
+    expect(task.body.errors.map((error: { field: string }) => error.field).sort()).toEqual(['body.anchorId', 'body.anchorKind', 'body.title']);
+  });
+
   it('refuses JSON nested deeper than a record holds (32 levels) with a 400 naming where, not a 500, however deep', async () => {
     const nestedText = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
     const nested = (levels: number): unknown => JSON.parse(nestedText(levels));
