@@ -339,7 +339,7 @@ describe('event log', () => {
   it('answers 404 for an id the workspace never held, of every kind, another workspace’s as one that exists nowhere', async () => {
     const events = (entityType: string, entityId: string) =>
       stack.api('GET', '/v1/events', { token: globex.owner.token, query: { entityType, entityId } });
-    const contact = await stack.api('POST', '/v1/contacts', { token: acme.owner.token, body: { name: 'Probe', emails: ['probe@acme.example'] } });
+    const contact = await stack.api('POST', '/v1/contacts', { token: acme.owner.token, body: { name: 'Probe', channels: [{ kind: 'email', value: 'probe@acme.example' }] } });
     const company = await stack.api('POST', '/v1/companies', { token: acme.owner.token, body: { name: 'Probe Co' } });
     const conversation = await stack.api('POST', '/v1/conversations', { token: acme.owner.token, body: { kind: 'direct', userIds: [acme.admin.user.id] } });
     const message = await stack.api('POST', `/v1/conversations/${conversation.body.id}/messages`, { token: acme.owner.token, body: { body: 'Hi' } });
