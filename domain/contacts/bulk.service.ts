@@ -5,13 +5,15 @@ import { DomainError, invalidCursor, invalidReference, isConflict } from '../sha
 import { checkCursor } from '../shared/pagination';
 import { retryLostRaces } from '../shared/retry';
 import { maxBulkContacts, type BulkContactsInput, type BulkContactsResult, type BulkItemResult, type BulkOutcome } from './bulk.schemas';
-import { ensureTags } from '../tags/tag-record';
+import { assertNoneDeleting, ensureTags } from '../tags/tag-record';
 import { addTags, assertMayChangeTags, removeTags } from './contact-tags.service';
 import type { Contact } from './contacts.schemas';
 import {
   archiveContact,
+  assertCanWrite,
   assignOwner,
   claimContact,
+  readContact,
   releaseContact,
   suppressContact,
   unarchiveContact,
@@ -99,9 +101,17 @@ async function prepare(deps: CoreDeps, caller: CallerContext, input: BulkContact
       const tags = input.tags!;
       assertMayChangeTags(caller, tags, input.action === 'tag');
       if (input.action === 'untag') return (d, id) => removeTags(d, caller, id, tags);
-      // The library is checked (new tags created) once for the whole request.
-      const names = (await ensureTags(deps, caller, tags)).map((tag) => tag.name);
-      return (d, id) => addTags(d, caller, id, names, undefined, { libraryChecked: true });
+      await assertNoneDeleting(deps, caller.workspaceId, tags);
+      // The library is checked (new tags created) once for the whole request, and only once a contact
+      // passed its own checks: a request every contact refuses adds nothing to the library.
+      let library: Promise<string[]> | undefined;
+      return async (d, id) => {
+        if (!library) {
+          assertCanWrite(caller, await readContact(d, caller.workspaceId, id));
+          library ??= ensureTags(deps, caller, tags).then((resolved) => resolved.map((tag) => tag.name));
+        }
+        return addTags(d, caller, id, await library, undefined, { libraryChecked: true });
+      };
     }
     case 'archive':
       return (d, id) => archiveContact(d, caller, id);

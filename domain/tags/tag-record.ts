@@ -140,6 +140,18 @@ export async function insertTag(deps: CoreDeps, item: TagItem, event: EventRecor
   );
 }
 
+/** A request naming a tag that is being deleted is a 409 before anything is written (`ensureTags` checks again). */
+export async function assertNoneDeleting(deps: CoreDeps, workspaceId: string, names: readonly string[]): Promise<void> {
+  const wanted = distinctTags(names);
+  if (wanted.length === 0) return;
+  const { data } = await deps.db.entities.tag.get(wanted.map(({ key }) => ({ workspaceId, key }))).go();
+  const deleting = (data as TagItem[]).find((item) => item.pending?.kind === 'delete');
+  if (deleting) throw tagDeleting(deleting);
+}
+
+const tagDeleting = (item: TagItem) =>
+  conflict('tag_deleting', `The tag "${item.name}" is being deleted: it cannot be added now`, { key: item.key });
+
 /**
  * Free-form tags are created on first use: called before a contact's tags are written, it puts every
  * tag whose key the library lacks (attribute_not_exists, with `tag.created` `firstUse`), so the library
@@ -170,11 +182,7 @@ export async function ensureTags(
         item = await findTag(deps, workspaceId, tag.key, true); // created meanwhile by another request
       }
     }
-    if (item?.pending?.kind === 'delete') {
-      throw conflict('tag_deleting', `The tag "${item.name}" is being deleted: it cannot be added now`, {
-        key: item.key,
-      });
-    }
+    if (item?.pending?.kind === 'delete') throw tagDeleting(item);
     if (item?.pending?.kind === 'rename' && item.pending.toKey && item.pending.toKey !== item.key) {
       resolved.push({ name: item.pending.toName!, key: item.pending.toKey });
     } else {

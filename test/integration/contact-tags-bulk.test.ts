@@ -450,6 +450,23 @@ describe('bulk operations', () => {
     ]);
   });
 
+  it('bulk tag that every contact refuses adds nothing to the tag library', async () => {
+    const taken = await create(acme.owner.token, { name: 'Bulk Tag Refused', ownerId: acme.admin.user.id });
+    const foreign = await create(globex.owner.token, { name: 'Globex Person' });
+    const refused = await bulk(acme.member.token, {
+      action: 'tag',
+      contactIds: [taken.id, foreign.id, 'ct_missing'],
+      tags: ['never-landed'],
+    });
+    expect(outcomes(refused)).toEqual({ [taken.id]: 'forbidden', [foreign.id]: 'not_found', ct_missing: 'not_found' });
+    expect((await stack.api('GET', '/v1/tags/never-landed', { token: acme.owner.token })).status).toBe(404);
+
+    const landed = await bulk(acme.admin.token, { action: 'tag', contactIds: ['ct_missing', taken.id], tags: ['landed-once'] });
+    expect(outcomes(landed)).toEqual({ ct_missing: 'not_found', [taken.id]: 'changed' });
+    const tag = await stack.api('GET', '/v1/tags/landed-once', { token: acme.owner.token });
+    expect(tag.status).toBe(200);
+  });
+
   it('bulk archive, unarchive, suppress and unsuppress', async () => {
     const a = await create(acme.owner.token, { name: 'Bulk Arch A' });
     const b = await create(acme.owner.token, { name: 'Bulk Arch B' });
