@@ -147,6 +147,7 @@ const waMessage = z.object({
       longitude: z.number(),
       name: z.string().optional(),
       address: z.string().optional(),
+      url: z.string().optional(),
     })
     .optional(),
   interactive: z
@@ -164,8 +165,13 @@ const waMessage = z.object({
   contacts: z
     .array(
       z.object({
-        name: z.object({ formatted_name: z.string().optional(), first_name: z.string().optional() }).optional(),
+        name: z
+          .object({ formatted_name: z.string().optional(), first_name: z.string().optional(), last_name: z.string().optional() })
+          .optional(),
+        org: z.object({ company: z.string().optional(), title: z.string().optional() }).optional(),
         phones: z.array(z.object({ phone: z.string().optional(), wa_id: z.string().optional() })).optional(),
+        emails: z.array(z.object({ email: z.string().optional() })).optional(),
+        urls: z.array(z.object({ url: z.string().optional() })).optional(),
       }),
     )
     .optional(),
@@ -481,14 +487,24 @@ const messageContent = (message: WaMessage, raw: unknown): MessageContent => {
     return { text: `[A message WhatsApp cannot show here${what ? ` (${what})` : ''}]`, media: [] };
   }
   switch (message.type) {
+    // A shared card is written out with what a person would copy from it (name, company, numbers,
+    // addresses); the whole card (addresses, birthday, ...) is kept as received in `payload.original`.
     case 'contacts': {
       const cards = (message.contacts ?? []).map((card) => {
-        const name = card.name?.formatted_name ?? card.name?.first_name ?? '';
+        const name =
+          card.name?.formatted_name ?? [card.name?.first_name, card.name?.last_name].filter(Boolean).join(' ');
+        const org = [card.org?.title, card.org?.company].filter(Boolean).join(' at ');
         const phones = (card.phones ?? []).flatMap((phone) => phone.phone ?? (phone.wa_id ? `+${phone.wa_id}` : []));
-        return [name, ...phones].filter(Boolean).join(', ');
+        const emails = (card.emails ?? []).flatMap((email) => email.email ?? []);
+        const urls = (card.urls ?? []).flatMap((url) => url.url ?? []);
+        return [name, org, ...phones, ...emails, ...urls].filter(Boolean).join(', ');
       });
       return cards.length > 0
-        ? { text: cards.map((card) => `Contact: ${card}`).join('\n'), media: [] }
+        ? {
+            text: cards.map((card) => `Contact: ${card}`).join('\n'),
+            media: [],
+            original: { kind: 'contacts', item: (raw as Record<string, unknown>).contacts ?? null },
+          }
         : { unsupported: 'A contacts message without contacts' };
     }
     case 'order': {
@@ -543,8 +559,9 @@ const messageContent = (message: WaMessage, raw: unknown): MessageContent => {
       if (!place) return { unsupported: 'A location message without a location' };
       const label = [place.name, place.address].filter(Boolean).join(', ');
       return {
-        text: `Location: ${label ? `${label} ` : ''}(${place.latitude}, ${place.longitude})`,
+        text: `Location: ${label ? `${label} ` : ''}(${place.latitude}, ${place.longitude})${place.url ? ` ${place.url}` : ''}`,
         media: [],
+        original: { kind: 'location', item: (raw as Record<string, unknown>).location ?? null },
       };
     }
   }

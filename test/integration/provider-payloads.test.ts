@@ -259,15 +259,15 @@ describe('Telegram: a contact who blocks the bot', () => {
 });
 
 describe('WhatsApp', () => {
-  it('stores contact cards, orders, unsupported messages, a number change and ad replies with a text a person can read; a reaction is no message', async () => {
+  it('stores contact cards, locations, orders, unsupported messages, a number change and ad replies with a text a person can read; a reaction is no message', async () => {
     const body = fixtureText('whatsapp/kinds.json');
     const path = `/hooks/whatsapp/${hooks.whatsapp}`;
-    // Three entries, eight messages in one POST: all of it stored before the 200.
+    // Three entries, nine messages in one POST: all of it stored before the 200.
     expect(await hook(path, { body, headers: whatsappHeaders(body) })).toMatchObject({
       status: 200,
-      body: { stored: 7, ignored: 1, duplicate: 0 },
+      body: { stored: 8, ignored: 1, duplicate: 0 },
     });
-    expect((await hook(path, { body, headers: whatsappHeaders(body) })).body).toMatchObject({ stored: 0, duplicate: 7, ignored: 1 });
+    expect((await hook(path, { body, headers: whatsappHeaders(body) })).body).toMatchObject({ stored: 0, duplicate: 8, ignored: 1 });
 
     const { conversations } = await threadsOf('whatsapp', '+16315551181');
     expect(conversations).toHaveLength(1);
@@ -276,13 +276,26 @@ describe('WhatsApp', () => {
       'wamid.KINDS-AD',
       'wamid.KINDS-CONTACTS',
       'wamid.KINDS-LIST',
+      'wamid.KINDS-LOCATION',
       'wamid.KINDS-ORDER',
       'wamid.KINDS-STICKER',
       'wamid.KINDS-SYSTEM',
       'wamid.KINDS-UNSUPPORTED',
     ]);
     expect(byId['wamid.KINDS-SYSTEM']!.body).toBe('[User Kerry Fisher changed from 16315551181 to 12195555358]');
-    expect(byId['wamid.KINDS-CONTACTS']!.body).toBe('Contact: Barbara Johnson, +1 (650) 555-1234');
+    expect(byId['wamid.KINDS-CONTACTS']!.body).toBe(
+      'Contact: Barbara Johnson, Manager at Lucky Shrub, +1 (650) 555-1234, barbara@example.com, https://www.luckyshrub.com',
+    );
+    // The card's every field (address, birthday, ...) is kept as WhatsApp sent it.
+    expect(byId['wamid.KINDS-CONTACTS']!.payload).toMatchObject({
+      original: { kind: 'contacts', item: [{ birthday: '1999-01-23', addresses: [{ street: '1 Hacker Way', zip: '94025' }] }] },
+    });
+    expect(byId['wamid.KINDS-LOCATION']!.body).toBe(
+      'Location: Philz Coffee, 101 Forest Ave, Palo Alto, CA 94301 (37.44221496582, -122.16139984131) https://philzcoffee.com',
+    );
+    expect(byId['wamid.KINDS-LOCATION']!.payload).toMatchObject({
+      original: { kind: 'location', item: { url: 'https://philzcoffee.com', latitude: 37.44221496582 } },
+    });
     expect(byId['wamid.KINDS-ORDER']!.body).toBe('Order: 2 × di9ozbzfi4 at 7.99 USD\nLove these!');
     expect(byId['wamid.KINDS-UNSUPPORTED']!.body).toBe('[A message WhatsApp cannot show here (poll_creation)]');
     expect(byId['wamid.KINDS-LIST']!.body).toBe('Priority Mail Express');
