@@ -106,7 +106,8 @@ export async function addUser(deps: CoreDeps, caller: CallerContext, input: AddU
 /**
  * Changes a user's name, role or status. A member may rename only themselves; an admin manages
  * admins and members; only an owner grants, changes or removes the owner role. The workspace always
- * keeps one active owner. The user's tokens take the new role in the same transaction.
+ * keeps one active owner. The user's tokens take the new role in the same transaction, and are revoked
+ * when the user is deactivated.
  */
 export async function updateUser(
   deps: CoreDeps,
@@ -139,6 +140,9 @@ export async function updateUser(
   const now = deps.clock.nowIso();
   const ownerDelta = Number(activeOwner(next)) - Number(activeOwner(current));
   const tokensChange = changes.role !== undefined || changes.status !== undefined;
+  // Deactivating revokes the user's tokens for good (a revocation keeps its first time): reactivated,
+  // they need a new token, so a token copied while they were away does not come back to life.
+  const deactivating = changes.status?.to === 'deactivated';
   const event = newEvent(deps, caller, 'user.updated', { type: 'user', id: userId }, { changes });
   await writeTransaction(
     deps.db,
@@ -167,7 +171,16 @@ export async function updateUser(
         : []),
       ...(tokensChange
         ? (current.tokenHashes ?? []).map((tokenHash) =>
-            tx.apiToken.patch({ tokenHash }).set({ role: next.role, userStatus: next.status }).commit(),
+            deactivating
+              ? tx.apiToken
+                  .patch({ tokenHash })
+                  .data((attr, op) => {
+                    op.set(attr.role, next.role);
+                    op.set(attr.userStatus, next.status);
+                    op.ifNotExists(attr.revokedAt, now);
+                  })
+                  .commit()
+              : tx.apiToken.patch({ tokenHash }).set({ role: next.role, userStatus: next.status }).commit(),
           )
         : []),
     ],

@@ -50,6 +50,23 @@ describe('GET /v1/me', () => {
     const res = await stack.api('GET', '/v1/me', { token: doomed.member.token });
     expect(res.status).toBe(401);
     expect(res.body).toMatchObject({ status: 401, code: 'unauthenticated' });
+
+    // Reactivated, the user needs a new token: the old ones were revoked with the deactivation.
+    const on = await stack.api('PATCH', `/v1/users/${doomed.member.user.id}`, {
+      token: doomed.owner.token,
+      body: { status: 'active' },
+    });
+    expect(on.status).toBe(200);
+    expect((await stack.api('GET', '/v1/me', { token: doomed.member.token })).status).toBe(401);
+    const tokens = await stack.api('GET', '/v1/tokens', { token: doomed.owner.token, query: { userId: doomed.member.user.id } });
+    expect(tokens.body.items.length).toBeGreaterThan(0);
+    expect(tokens.body.items.every((token: { revokedAt: string | null }) => token.revokedAt !== null)).toBe(true);
+    const minted = await stack.api('POST', '/v1/tokens', {
+      token: doomed.owner.token,
+      body: { name: 'Back from leave', userId: doomed.member.user.id },
+    });
+    expect(minted.status).toBe(201);
+    expect((await stack.api('GET', '/v1/me', { token: minted.body.token })).status).toBe(200);
   });
 
   it('answers 404 when the caller’s user or their workspace is gone, and not for another workspace', async () => {

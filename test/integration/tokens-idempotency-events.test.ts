@@ -70,13 +70,21 @@ describe('API tokens', () => {
     expect((await stack.api('GET', '/v1/me', { token: memberToken.body.token })).status).toBe(401);
   });
 
-  it('shuts out a deactivated user’s tokens, and lets them back in when reactivated', async () => {
+  it('revokes a deactivated user’s tokens for good: reactivated, they need a new one; an earlier revocation keeps its time', async () => {
     const user = await stack.api('POST', '/v1/users', { token: acme.owner.token, body: { name: 'Leaver', email: 'leaver@example.com' } });
     const token = await stack.api('POST', '/v1/tokens', { token: acme.owner.token, body: { userId: user.body.id } });
+    const early = await stack.api('POST', '/v1/tokens', { token: acme.owner.token, body: { userId: user.body.id } });
+    const earlyRevoked = await stack.api('DELETE', `/v1/tokens/${early.body.id}`, { token: acme.owner.token });
+    stack.clock.advance(60_000);
     await stack.api('PATCH', `/v1/users/${user.body.id}`, { token: acme.admin.token, body: { status: 'deactivated' } });
     expect((await stack.api('GET', '/v1/me', { token: token.body.token })).status).toBe(401);
     await stack.api('PATCH', `/v1/users/${user.body.id}`, { token: acme.admin.token, body: { status: 'active' } });
-    expect((await stack.api('GET', '/v1/me', { token: token.body.token })).status).toBe(200);
+    expect((await stack.api('GET', '/v1/me', { token: token.body.token })).status).toBe(401);
+    const listed = await stack.api('GET', '/v1/tokens', { token: acme.owner.token, query: { userId: user.body.id } });
+    const byId = new Map((listed.body.items as { id: string; revokedAt: string | null }[]).map((t) => [t.id, t.revokedAt]));
+    expect(byId.get(early.body.id)).toBe(earlyRevoked.body.revokedAt);
+    expect(byId.get(token.body.id)).not.toBeNull();
+    expect(byId.get(token.body.id)).not.toBe(earlyRevoked.body.revokedAt);
   });
 });
 
