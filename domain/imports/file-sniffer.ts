@@ -7,10 +7,9 @@ import {
   utf8Evidence,
   readsAsUtf8,
 } from './text-decoding';
+import type { ImportFormat } from './import-formats';
 
-/** The formats an import file can claim to be (the upload's choice, or its file name's extension). */
-export const importFormats = ['csv', 'xlsx', 'vcf', 'xls', 'ods'] as const;
-export type ImportFormat = (typeof importFormats)[number];
+export type { ImportFormat } from './import-formats';
 
 export const csvDelimiters = [',', ';', '\t'] as const;
 export type CsvDelimiter = (typeof csvDelimiters)[number];

@@ -4,7 +4,7 @@ import type { CallerContext } from '../shared/context';
 import { JobFailure, type JobKindDefinition } from '../jobs/job-kind';
 import { jobFileKey } from '../jobs/jobs.service';
 import { columnMappingSchema } from './column-mapping';
-import { importFormats, type ImportFormat } from './file-sniffer';
+import { importFormats, type ImportFormat } from './import-formats';
 import { importCursorSchema, openImportFile, type ImportCursor, type ImportFileInfo } from './import-file';
 import { ImportFileError } from './import-file-error';
 import type { NormalisedRow } from './import-row';

@@ -6,9 +6,11 @@ import { columnMappingSchema } from './column-mapping';
 import { importLimits } from './import-file-error';
 import { importWriteOptions } from './import-writer.schemas';
 import { responseSchema, type ResponseOf } from '../shared/response-schema';
+import { importFormats, type ImportFormat } from './import-formats';
 
-export const importFormats = ['csv', 'xlsx', 'vcf', 'xls', 'ods'] as const;
-export type ImportFileFormat = (typeof importFormats)[number];
+export { importFormats };
+export type ImportFileFormat = ImportFormat;
+
 /** The formats of the empty import template (a vCard file has no header to fill in). */
 export const importTemplateFormats = ['csv', 'xlsx'] as const;
 export type ImportTemplateFormat = (typeof importTemplateFormats)[number];
