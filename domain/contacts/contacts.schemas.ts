@@ -15,7 +15,9 @@ export const channelInput = z
       description:
         'The email address, phone number, LinkedIn profile URL or Telegram username or chat id, as written (WhatsApp: the number, or the business-scoped user id Meta gives a user with a username, e.g. `US.13491208655302741918`); it is kept normalised: an email lower-cased (of `mailto:ana@example.com` or `Ana <ana@example.com>`, the address), a phone in E.164 (a leading 00 is +; without either, the defaultCountry), invisible characters dropped',
     }),
-    label: text(50).optional().meta({ description: 'e.g. work, personal' }),
+    label: optionalText(50).meta({
+      description: 'e.g. work, personal. In a PATCH: left out, a channel the contact has keeps its label; null or empty clears it',
+    }),
     primary: z
       .boolean()
       .optional()

@@ -144,7 +144,8 @@ export function buildChannels(
         kind: input.kind,
         value: display,
         normalized,
-        ...(input.label ? { label: input.label } : previous?.label ? { label: previous.label } : {}),
+        // Left out, a channel kept keeps its label; null or '' clears it.
+        ...(input.label ? { label: input.label } : input.label === undefined && previous?.label ? { label: previous.label } : {}),
         primary: input.primary ?? false,
       });
     } catch (error) {
@@ -280,14 +281,17 @@ export function contactChanges(before: ContactItem, after: ContactItem) {
   return changes;
 }
 
+/** A channel as a change names it: `email:ana@example.com*` (primary), with its label in brackets. */
+const channelSummary = (c: ChannelItem) => `${c.kind}:${c.normalized}${c.primary ? '*' : ''}${c.label ? ` [${c.label}]` : ''}`;
+
 function changesBetween(before: ContactItem, after: ContactItem) {
   const changes: Record<string, { from: unknown; to: unknown }> = {};
   const fields = [
     'name', 'jobTitle', 'role', 'segment', 'city', 'state', 'country', 'companyName', 'customFields', 'channels',
   ] as const;
   for (const field of fields) {
-    const from = field === 'channels' ? before.channels.map((c) => `${c.kind}:${c.normalized}${c.primary ? '*' : ''}`) : before[field];
-    const to = field === 'channels' ? after.channels.map((c) => `${c.kind}:${c.normalized}${c.primary ? '*' : ''}`) : after[field];
+    const from = field === 'channels' ? before.channels.map(channelSummary) : before[field];
+    const to = field === 'channels' ? after.channels.map(channelSummary) : after[field];
     if (JSON.stringify(from ?? null) !== JSON.stringify(to ?? null)) changes[field] = { from: from ?? null, to: to ?? null };
   }
   return changes;

@@ -240,6 +240,30 @@ describe('update', () => {
     });
   });
 
+  it('changes or clears a channel’s label alone; a channel sent without one keeps it; a record read back is a valid PATCH', async () => {
+    const email = `${unique()}@label.example`;
+    const res = await create(acme.owner.token, { name: 'Label Lou', channels: [{ kind: 'email', value: email, label: 'work' }] });
+    const patch = (channels: unknown) =>
+      stack.api('PATCH', `/v1/contacts/${res.body.id}`, { token: acme.owner.token, body: { channels } });
+    const relabelled = await patch([{ kind: 'email', value: email, label: 'home' }]);
+    expect(relabelled.status).toBe(200);
+    expect(relabelled.body).toMatchObject({ version: 2, channels: [{ value: email, label: 'home' }] });
+    expect((await patch([{ kind: 'email', value: email }])).body).toMatchObject({ version: 2, channels: [{ label: 'home' }] });
+    const cleared = await patch([{ kind: 'email', value: email, label: null }]);
+    expect(cleared.body).toMatchObject({ version: 3, channels: [{ value: email, label: null }] });
+    // What GET answers (label: null) goes back as it is.
+    const read = await stack.api('GET', `/v1/contacts/${res.body.id}`, { token: acme.owner.token });
+    const roundTrip = await patch(
+      read.body.channels.map(({ kind, value, label, primary }: Record<string, unknown>) => ({ kind, value, label, primary })),
+    );
+    expect(roundTrip.status).toBe(200);
+    const events = await stack.api('GET', '/v1/events', { token: acme.owner.token, query: { entityType: 'contact', entityId: res.body.id } });
+    expect(events.body.items[0]).toMatchObject({
+      type: 'contact.updated',
+      payload: { changes: { channels: { from: [`email:${email}* [home]`], to: [`email:${email}*`] } } },
+    });
+  });
+
   it('answers a stale If-Match with 412 and keeps the newer data', async () => {
     const res = await create(acme.owner.token, { name: 'Stale Stan' });
     await stack.api('PATCH', `/v1/contacts/${res.body.id}`, { token: acme.owner.token, body: { city: 'Rome' } });

@@ -3034,8 +3034,8 @@ export interface components {
             kind: "email" | "phone" | "linkedin" | "telegram" | "whatsapp";
             /** @description The email address, phone number, LinkedIn profile URL or Telegram username or chat id, as written (WhatsApp: the number, or the business-scoped user id Meta gives a user with a username, e.g. `US.13491208655302741918`); it is kept normalised: an email lower-cased (of `mailto:ana@example.com` or `Ana <ana@example.com>`, the address), a phone in E.164 (a leading 00 is +; without either, the defaultCountry), invisible characters dropped */
             value: string;
-            /** @description e.g. work, personal */
-            label?: string;
+            /** @description e.g. work, personal. In a PATCH: left out, a channel the contact has keeps its label; null or empty clears it */
+            label?: string | null;
             /** @description The preferred channel of its kind; the first of a kind is primary by default */
             primary?: boolean;
         };
@@ -3064,8 +3064,8 @@ export interface components {
             kind: "email" | "phone" | "linkedin" | "telegram" | "whatsapp";
             /** @description The email address, phone number, LinkedIn profile URL or Telegram username or chat id, as written (WhatsApp: the number, or the business-scoped user id Meta gives a user with a username, e.g. `US.13491208655302741918`); it is kept normalised: an email lower-cased (of `mailto:ana@example.com` or `Ana <ana@example.com>`, the address), a phone in E.164 (a leading 00 is +; without either, the defaultCountry), invisible characters dropped */
             value: string;
-            /** @description e.g. work, personal */
-            label?: string;
+            /** @description e.g. work, personal. In a PATCH: left out, a channel the contact has keeps its label; null or empty clears it */
+            label?: string | null;
             /** @description The preferred channel of its kind; the first of a kind is primary by default */
             primary?: boolean;
             /** @description Country for phone numbers written without a +country code */
