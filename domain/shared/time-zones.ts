@@ -3,15 +3,35 @@ import * as z from 'zod';
 /** Where a workspace counts its days when none was chosen. */
 export const defaultTimeZone = 'UTC';
 
-const known = new Set([defaultTimeZone, ...Intl.supportedValuesOf('timeZone')]);
+/** The runtime's canonical names by lower case, to store a known name in its usual spelling. */
+const canonicalByLowerCase = new Map(
+  [defaultTimeZone, ...Intl.supportedValuesOf('timeZone')].map((zone) => [zone.toLowerCase(), zone]),
+);
 
-/** An IANA time zone name this runtime knows (`Europe/Berlin`, `America/Los_Angeles`, `UTC`). */
+/**
+ * Whether the runtime can count days in the zone. `Intl.supportedValuesOf` lists only ICU's canonical
+ * names, which lag the IANA database (`Asia/Calcutta`, not `Asia/Kolkata`; `Europe/Kiev`, not
+ * `Europe/Kyiv`): the zone is tried instead, so every IANA name and link is taken. An offset (`+05:00`)
+ * is no zone name: it knows no daylight saving.
+ */
+const isKnownZone = (zone: string): boolean => {
+  if (!/^[A-Za-z]/.test(zone)) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** An IANA time zone name this runtime knows (`Europe/Berlin`, `Asia/Kolkata`, `UTC`), kept as given. */
 export const timeZoneSchema = z
   .string()
   .trim()
   .max(64)
-  .refine((zone) => known.has(zone), 'An IANA time zone name, such as `Europe/Berlin` or `UTC`')
-  .meta({ description: 'An IANA time zone name, such as `Europe/Berlin` or `UTC`' });
+  .refine(isKnownZone, 'An IANA time zone name, such as `Europe/Berlin` or `UTC`')
+  .transform((zone) => canonicalByLowerCase.get(zone.toLowerCase()) ?? zone)
+  .meta({ description: 'An IANA time zone name, such as `Europe/Berlin`, `Asia/Kolkata` or `UTC`' });
 
 const dayFormats = new Map<string, Intl.DateTimeFormat>();
 
