@@ -37,7 +37,7 @@ async function classifyOrFail(
   deps: ClassifyDeps,
   workspaceId: string,
   conversationId: string,
-  options: { contact: boolean; requestedAt: string },
+  options: Parameters<typeof classifyConversation>[3],
 ) {
   try {
     return await classifyConversation(deps, workspaceId, conversationId, options);

@@ -81,7 +81,7 @@ export type ClassifyOutcome =
       kind: string;
       score: number | null;
       confidence: number;
-      /** `kept_manual`: a user qualified it by hand after classification was asked for; their value stays. */
+      /** `kept_manual`: a user's value stays (one written after the request, or any for an inbound-triggered run). */
       conversation: 'applied' | 'kept_manual';
       contact: 'applied' | 'kept_manual' | 'not_asked' | 'unavailable';
       /** Assessments of the products' `ai` fit criteria written for the contact. */
@@ -93,14 +93,16 @@ export type ClassifyOutcome =
  * qualifier, and writes the answer as the conversation's qualification (and the contact's, with
  * `contact`) with source `ai`, its confidence and reasons, as the system. The latest write wins and
  * the history keeps every value; but a manual qualification written at or after `requestedAt` is
- * newer knowledge than the answer and is kept (checked on the very version written).
+ * newer knowledge than the answer and is kept (checked on the very version written). A run no user
+ * asked for (`trigger: inbound`) keeps every manual value, however old: a person's judgement stands
+ * until a person changes it or asks for a classification again.
  * Throws `QualifierError` when the classifier fails or answers something that is no classification.
  */
 export async function classifyConversation(
   deps: ClassifyDeps,
   workspaceId: string,
   conversationId: string,
-  options: { contact: boolean; requestedAt: string },
+  options: { contact: boolean; requestedAt: string; trigger?: 'request' | 'inbound' },
 ): Promise<ClassifyOutcome> {
   const conversation = await findConversation(deps, workspaceId, conversationId, true);
   if (!conversation) return { status: 'skipped', conversationId, reason: 'conversation_gone' };
@@ -134,7 +136,8 @@ export async function classifyConversation(
     confidence: answer.confidence,
     reasons: answer.reasons,
   };
-  const keep = { keepManualSince: options.requestedAt };
+  const manualStandsSince = options.trigger === 'inbound' ? sinceEver : options.requestedAt;
+  const keep = { keepManualSince: manualStandsSince };
   const written = await retryLostRaces(() => setConversationQualification(deps, system, conversationId, write, keep));
   let contactOutcome: 'applied' | 'kept_manual' | 'not_asked' | 'unavailable' = 'not_asked';
   if (options.contact) {
@@ -150,7 +153,7 @@ export async function classifyConversation(
             },
           );
   }
-  const fitAssessed = contact && aiCriteria.length > 0 ? await recordAiCriteria(deps, contact.contactId, products, answer.criteria ?? [], options.requestedAt) : 0;
+  const fitAssessed = contact && aiCriteria.length > 0 ? await recordAiCriteria(deps, contact.contactId, products, answer.criteria ?? [], manualStandsSince) : 0;
   return {
     status: 'classified',
     conversationId,
@@ -163,17 +166,20 @@ export async function classifyConversation(
   };
 }
 
+/** Before any time: with it, every manual value is kept. */
+const sinceEver = new Date(0).toISOString();
+
 /**
  * The classifier's ratings of `ai` fit criteria, written as the contact's assessments (source `ai`,
- * its evidence), a product at a time. A criterion a user assessed at or after the request keeps the
- * user's value (newer knowledge than the answer); ratings of criteria not asked are ignored.
+ * its evidence), a product at a time. A criterion a user assessed at or after `userStandsSince` keeps
+ * the user's value (newer knowledge than the answer); ratings of criteria not asked are ignored.
  */
 async function recordAiCriteria(
   deps: ClassifyDeps,
   contactId: string,
   products: readonly ProductItem[],
   ratings: NonNullable<Classification['criteria']>,
-  requestedAt: string,
+  userStandsSince: string,
 ): Promise<number> {
   let written = 0;
   for (const product of products) {
@@ -186,7 +192,7 @@ async function recordAiCriteria(
     const fit = await readContactFit(deps, product.workspaceId, contactId, product.productId);
     const due = mine.filter((rating) => {
       const latest = fit?.latest[rating.criterionId];
-      return !(latest && latest.source === 'user' && latest.at >= requestedAt);
+      return !(latest && latest.source === 'user' && latest.at >= userStandsSince);
     });
     if (due.length === 0) continue;
     const system = systemActor(product.workspaceId);

@@ -65,6 +65,7 @@ export const classifyJobInput = z.discriminatedUnion('mode', [
     mode: z.literal('conversation'),
     conversationId: z.string(),
     contact: z.boolean(),
+    /** `inbound`: no user asked, so every manual qualification is kept, however old. */
     trigger: z.enum(['request', 'inbound']),
     /** When classification was asked for: a manual qualification written since then is kept. */
     requestedAt: z.string(),

@@ -220,6 +220,31 @@ describe('AI criteria', () => {
     const after = await call('GET', `/v1/contacts/${contactId}/fit/${product.body.id}`);
     expect(after.body.criteria[0].latest).toMatchObject({ value: 2, source: 'user' });
   });
+
+  it('a user’s value, however old, stands against the classification an inbound message queues by itself', async () => {
+    const product = await call('POST', '/v1/products', { name: 'Hosting', criteria: [{ id: 'budget', name: 'Budget approved', weight: 1, kind: 'ai' }] });
+    expect(product.status, JSON.stringify(product.body)).toBe(201);
+    const message = (externalId: string, body: string) =>
+      call('POST', '/v1/inbound-messages', { channel: 'email', from: 'oli@host.example', name: 'Oli Host', externalId, body });
+    const first = await message('fit-ai-old-1', 'Hello');
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    const { contactId } = first.body as { contactId: string };
+    const assessed = await call('POST', `/v1/contacts/${contactId}/fit/${product.body.id}/assessments`, { criterionId: 'budget', value: 1, evidence: 'No budget this year' });
+    expect(assessed.status, JSON.stringify(assessed.body)).toBe(200);
+
+    Object.assign(inboundClassificationSettings, { enabled: true, delaySeconds: 1 });
+    try {
+      expect((await message('fit-ai-old-2', 'Good news: our budget is approved now')).status).toBe(201);
+    } finally {
+      Object.assign(inboundClassificationSettings, { enabled: false, delaySeconds: 60 });
+    }
+    const queued = await call('GET', '/v1/jobs', undefined, owner(), { kind: 'classify_conversation', limit: 1 });
+    const done = await jobs.finished(acme.workspace.id, queued.body.items[0].id);
+    expect(done.input).toMatchObject({ trigger: 'inbound' });
+    expect(done.result).toMatchObject({ status: 'classified', fitAssessed: 0 });
+    const fit = await call('GET', `/v1/contacts/${contactId}/fit/${product.body.id}`);
+    expect(fit.body.criteria[0].latest).toMatchObject({ value: 1, source: 'user' });
+  });
 });
 
 describe('the fit score', () => {

@@ -299,6 +299,29 @@ describe('inbound messages classify their conversation, debounced', () => {
     expect(next.result).toMatchObject({ kind: 'support' });
   });
 
+  it('never replace a person’s qualification, however old; a user asking for a classification again may', async () => {
+    const { conversationId, contactId } = await inbound('kept@inbound.example', 'Hello there');
+    later();
+    await ok(post(acme.owner.token, `/v1/conversations/${conversationId}/qualifications`, { kind: 'not_a_fit', score: 1, source: 'manual' }), 201);
+    await ok(stack.api('PUT', `/v1/contacts/${contactId}/qualification`, { token: acme.owner.token, body: { kind: 'not_a_fit' } }));
+    // The contact writes again after the window: a classification queued after the person's value.
+    stack.clock.advance(16_000);
+    await inbound('kept@inbound.example', 'I want to buy now, send the quote and pricing');
+    const queued = await classifyJobsOf(conversationId);
+    expect(queued).toHaveLength(2);
+    const [latest] = await Promise.all(queued.map((job) => finished(job.id)));
+    expect(latest!.result).toMatchObject({ status: 'classified', kind: 'prospect', conversation: 'kept_manual', trigger: 'inbound' });
+    const conversation = await ok(get(acme.owner.token, `/v1/conversations/${conversationId}`));
+    expect(conversation.qualification).toMatchObject({ kind: 'not_a_fit', source: 'manual' });
+    expect((await conversationQualifications(conversationId)).map((q) => [q.kind, q.source])).toEqual([['not_a_fit', 'manual']]);
+    expect((await contactQualification(contactId)).current).toMatchObject({ kind: 'not_a_fit', source: 'manual' });
+
+    // Asked for by a user, the classifier's answer replaces the older manual value.
+    const asked = await finished((await classify(conversationId)).id);
+    expect(asked.result).toMatchObject({ kind: 'prospect', conversation: 'applied' });
+    expect((await ok(get(acme.owner.token, `/v1/conversations/${conversationId}`))).qualification).toMatchObject({ kind: 'prospect', source: 'ai' });
+  });
+
   it('only a contact’s inbound message queues one: what users write does not', async () => {
     const { conversationId } = await inbound('reply@inbound.example', 'Hello');
     stack.clock.advance(15_000);
