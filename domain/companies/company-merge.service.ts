@@ -84,7 +84,7 @@ const moveContacts: MergeStep = {
       };
       try {
         // A contact changed meanwhile is read again and moved on top of that change.
-        await retryLostRaces(() => changeContact(deps, caller, contactId, move));
+        await retryLostRaces(() => changeContact(deps, caller, contactId, move, { evenIfMerged: true }));
         if (changed) moved += 1;
       } catch (error) {
         // Kept changing under us (or gone): left for the next request.

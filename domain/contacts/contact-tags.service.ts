@@ -80,6 +80,8 @@ export async function removeTags(
   contactId: string,
   names: readonly string[],
   expectedVersion?: number,
+  /** `evenIfMerged`: the tag library's own clean-up reaches merged contacts too. */
+  options: { evenIfMerged?: boolean } = {},
 ): Promise<Contact> {
   assertMayChangeTags(caller, names, false);
   const keys = new Set(distinctTags(names).map((tag) => tag.key));
@@ -101,6 +103,6 @@ export async function removeTags(
         ),
       };
     },
-    { expectedVersion },
+    { expectedVersion, evenIfMerged: options.evenIfMerged },
   );
 }

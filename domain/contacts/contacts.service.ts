@@ -1,6 +1,6 @@
 import { resolveContactCompany } from '../companies/company-links';
 import { loadCustomFieldDefinitions, validateCustomFieldValues } from '../custom-fields/custom-field-values';
-import { isManager, requireManager, type CallerContext } from '../shared/context';
+import { isManager, requireManager, systemActor, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import {
   conflict,
@@ -232,8 +232,20 @@ export async function commitContact(
   before: ContactItem | undefined,
   after: ContactItem,
   events: EventRecord[],
-  options: { extraOps?: ((tx: TxEntities) => unknown)[] } = {},
+  options: {
+    extraOps?: ((tx: TxEntities) => unknown)[];
+    /** A change that follows the contact wherever it is (a company merged, a tag renamed), merged or not. */
+    evenIfMerged?: boolean;
+  } = {},
 ): Promise<void> {
+  // A merged contact is a tombstone pointing at the one it became: a change sent to it (an old link, a
+  // request racing the merge) would stay on the archived record, and a channel added there would be
+  // held by it. It goes to the contact it was merged into instead.
+  if (before?.mergedInto && !options.evenIfMerged && caller.userId !== systemActor(caller.workspaceId).userId) {
+    throw conflict('record_merged', `This contact was merged into ${before.mergedInto}: change that one`, {
+      mergedInto: before.mergedInto,
+    });
+  }
   const { ops, addedChannels } = contactChangeOps(before, after, events, options.extraOps);
   const { workspaceId } = after;
   if (ops.length > maxTransactionItems) {
@@ -455,6 +467,7 @@ export async function changeContact(
     expectedVersion?: number;
     /** More items for the same transaction (e.g. a history record of the change). */
     extraOps?: ((tx: TxEntities) => unknown)[];
+    evenIfMerged?: boolean;
   } = {},
 ): Promise<Contact> {
   const before = await readContact(deps, caller.workspaceId, contactId, true);
@@ -464,7 +477,10 @@ export async function changeContact(
   const result = change(before, now);
   if (!result) return toContact(before); // already so: repeating the request changes nothing
   const after = { ...result.after, version: before.version + 1, updatedAt: now };
-  await commitContact(deps, caller, before, after, result.events, { extraOps: options.extraOps });
+  await commitContact(deps, caller, before, after, result.events, {
+    extraOps: options.extraOps,
+    evenIfMerged: options.evenIfMerged,
+  });
   return toContact(after);
 }
 

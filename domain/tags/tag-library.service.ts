@@ -251,7 +251,7 @@ async function continueRename(deps: CoreDeps, caller: CallerContext, item: TagIt
           }),
         ],
       };
-    });
+    }, { evenIfMerged: true });
   const walk = await walkTaggedContacts(deps, caller.workspaceId, item.key, pending.position ?? null, moveOne);
   const finished = walk.reachedEnd && walk.failed === 0 && (toKey === item.key || (await isUnused(deps, caller.workspaceId, item.key)));
   if (finished) {
@@ -303,7 +303,7 @@ export async function deleteTag(deps: CoreDeps, caller: CallerContext, keyOrName
     await writeTransaction(deps.db, (tx) => [putIfVersion(tx, marked, item.version)], tagChanged);
     item = marked;
   }
-  const removeOne = (contactId: string) => removeTags(deps, caller, contactId, [item.key]);
+  const removeOne = (contactId: string) => removeTags(deps, caller, contactId, [item.key], undefined, { evenIfMerged: true });
   const walk = await walkTaggedContacts(deps, caller.workspaceId, item.key, item.pending!.position ?? null, removeOne);
   if (walk.reachedEnd && walk.failed === 0 && (await isUnused(deps, caller.workspaceId, item.key))) {
     const deleted = newEvent(deps, caller, 'tag.deleted', tagRef(item.key), {

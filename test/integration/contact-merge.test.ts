@@ -497,6 +497,29 @@ describe('refusals before anything is written', () => {
     expect((await read(target.id)).version).toBe(target.version);
   });
 
+  it('refuses a change sent to a merged contact with 409 record_merged naming the target: nothing lands on the tombstone', async () => {
+    const target = await create(acme.owner.token, { name: 'Merge Keeper' });
+    const source = await create(acme.owner.token, { name: 'Merge Tombstone' });
+    expect((await merge(acme.owner.token, target.id, [source.id])).status).toBe(200);
+    const before = await read(source.id);
+    const phone = '+14155550177';
+    const writes = [
+      stack.api('PATCH', `/v1/contacts/${source.id}`, { token: acme.owner.token, body: { jobTitle: 'CTO' } }),
+      stack.api('POST', `/v1/contacts/${source.id}/tags`, { token: acme.owner.token, body: { tags: ['late'] } }),
+      stack.api('POST', `/v1/contacts/${source.id}/channels`, { token: acme.owner.token, body: { kind: 'phone', value: phone } }),
+      stack.api('POST', `/v1/contacts/${source.id}/claim`, { token: acme.member.token }),
+    ];
+    for (const res of await Promise.all(writes)) {
+      expect(res.status).toBe(409);
+      expect(res.body).toMatchObject({ code: 'record_merged', mergedInto: target.id });
+    }
+    expect((await read(source.id)).version).toBe(before.version);
+    // The phone is free for the contact it belongs on.
+    expect((await lookup('phone', phone)).status).toBe(404);
+    const added = await stack.api('POST', `/v1/contacts/${target.id}/channels`, { token: acme.owner.token, body: { kind: 'phone', value: phone } });
+    expect(added.status).toBe(200);
+  });
+
   it('refuses an archived target with 409', async () => {
     const target = await create(acme.owner.token, { name: 'Archived Target' });
     const source = await create(acme.owner.token, { name: 'Live Source' });
