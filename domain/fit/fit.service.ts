@@ -412,7 +412,7 @@ export async function reviewLead(deps: CoreDeps, caller: CallerContext, productI
   // The deal is planned (checked) before anything is written and created in the review's own
   // transaction: a review that fails leaves no deal behind. The owner comes first: setting it again
   // is harmless when the request is retried.
-  const planned = input.deal ? await planReviewDeal(deps, caller, contactId, input.deal) : undefined;
+  const planned = input.deal ? await planReviewDeal(deps, caller, contactId, input.deal, input.ownerId) : undefined;
   if (input.ownerId) await assignOwner(deps, caller, contactId, input.ownerId);
   const deal = planned ? { id: planned.item.dealId } : undefined;
   return retryLostRaces(async () => {
@@ -464,19 +464,29 @@ export async function reviewLead(deps: CoreDeps, caller: CallerContext, productI
   });
 }
 
-/** The deal a review creates, checked now; its field errors name `body.deal.*`. */
-async function planReviewDeal(deps: CoreDeps, caller: CallerContext, contactId: string, deal: NonNullable<ReviewInput['deal']>) {
+/**
+ * The deal a review creates, checked now, owned by whom the review gives the contact (the lead is
+ * theirs to work); its field errors name `body.deal.*`, the owner's `body.ownerId`.
+ */
+async function planReviewDeal(
+  deps: CoreDeps,
+  caller: CallerContext,
+  contactId: string,
+  deal: NonNullable<ReviewInput['deal']>,
+  ownerId: string | undefined,
+) {
   try {
     return await planNewDeal(deps, caller, {
       title: deal.title,
       contactId,
+      ...(ownerId ? { ownerId } : {}),
       ...(deal.pipelineId ? { pipelineId: deal.pipelineId } : {}),
       ...(deal.value !== undefined ? { value: deal.value } : {}),
       ...(deal.currency ? { currency: deal.currency } : {}),
     });
   } catch (error) {
     if (error instanceof DomainError && error.details.fields) {
-      error.details.fields = error.details.fields.map((issue) => ({ ...issue, field: issue.field.replace(/^body\./, 'body.deal.') }));
+      error.details.fields = error.details.fields.map((issue) => ({ ...issue, field: issue.field === 'body.ownerId' ? issue.field : issue.field.replace(/^body\./, 'body.deal.') }));
     }
     throw error;
   }

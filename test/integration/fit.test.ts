@@ -147,8 +147,11 @@ describe('fit scoring and leads', () => {
     expect(res.body.reviewStatus).toBe('accepted');
     expect(res.body.review).toMatchObject({ status: 'accepted', reason: 'Budget confirmed', ownerId: acme.admin.user.id, userId: acme.owner.user.id });
     const deal = await call('GET', `/v1/deals/${res.body.review.dealId}`);
-    expect(deal.body).toMatchObject({ title: 'CRM Pro for Pia', contactId: paris.id });
+    // The deal is the new owner's to work, as the contact is: it is among their deals.
+    expect(deal.body).toMatchObject({ title: 'CRM Pro for Pia', contactId: paris.id, ownerId: acme.admin.user.id });
     expect((await call('GET', `/v1/contacts/${paris.id}`)).body.ownerId).toBe(acme.admin.user.id);
+    const theirs = await call('GET', '/v1/deals', undefined, acme.admin.token, { ownerId: acme.admin.user.id });
+    expect(theirs.body.items.map((item: { id: string }) => item.id)).toContain(res.body.review.dealId);
     await call('POST', `/v1/products/${productId}/leads/${paris.id}/review`, { status: 'pending', reason: 'Re-open' }, acme.admin.token);
     const reviews = await call('GET', `/v1/products/${productId}/leads/${paris.id}/reviews`);
     expect(reviews.body.items.map((review: { status: string }) => review.status)).toEqual(['pending', 'accepted']);
@@ -169,6 +172,13 @@ describe('fit scoring and leads', () => {
     });
     expect(res.status, JSON.stringify(res.body)).toBe(422);
     expect(res.body.errors.map((issue: { field: string }) => issue.field)).toEqual(['body.deal.pipelineId']);
+    const noOwner = await call('POST', `/v1/products/${productId}/leads/${berlin.id}/review`, {
+      status: 'accepted',
+      ownerId: 'usr_missing',
+      deal: { title: 'In no pipeline' },
+    });
+    expect(noOwner.status, JSON.stringify(noOwner.body)).toBe(422);
+    expect(noOwner.body.errors.map((issue: { field: string }) => issue.field)).toEqual(['body.ownerId']);
     expect((await call('GET', `/v1/contacts/${berlin.id}`)).body).toMatchObject({ ownerId: before.ownerId, version: before.version });
     expect((await call('GET', `/v1/products/${productId}/leads/${berlin.id}/reviews`)).body.items).toHaveLength(reviewsBefore);
     const deals = await call('GET', `/v1/deals?contactId=${berlin.id}`);
