@@ -15,6 +15,8 @@
  * - `type_immutable`: a custom field's type never changes; `option_removed`: select options stay;
  * - `invalid_transition`: the record's status cannot go to the one asked (a call's status table);
  * - `idempotency_in_progress`: the first request under this Idempotency-Key is still running;
+ * - `secret_shown_once`: the first request under this Idempotency-Key made a token or webhook whose
+ *   secret is not shown again;
  * - `attachment_used`: the uploaded attachment is on another message already (one upload, one message).
  * - `delivery_not_failed`: a retry of a message delivery that has not failed (only a failed one is resent).
  */
@@ -40,6 +42,7 @@ export const conflictCodes = [
   'option_removed',
   'invalid_transition',
   'idempotency_in_progress',
+  'secret_shown_once',
   'attachment_used',
   'delivery_not_failed',
 ] as const;

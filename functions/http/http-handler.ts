@@ -116,6 +116,7 @@ export function createHttpHandler<G extends HandlerGroup>(
         const start = await beginIdempotentRequest(deps, caller, idempotencyKey, fingerprint);
         if (start.outcome === 'replay') {
           const { statusCode, body, headers: stored } = start.response;
+          if (route.secretShownOnce && statusCode < 300) throw secretShownOnce(body);
           return { statusCode, body, headers: { ...stored, 'x-request-id': requestId, 'idempotent-replayed': 'true' } };
         }
         idempotency = { caller, key: idempotencyKey };
@@ -136,7 +137,7 @@ export function createHttpHandler<G extends HandlerGroup>(
         const { 'x-request-id': _ignored, ...stored } = (response.headers ?? {}) as Record<string, string>;
         await completeIdempotentRequest(deps, idempotency.caller, idempotency.key, {
           statusCode: response.statusCode ?? 200,
-          body: response.body ?? '',
+          body: route.secretShownOnce ? withoutField(response.body ?? '', route.secretShownOnce) : (response.body ?? ''),
           headers: stored,
         });
       }
@@ -235,6 +236,22 @@ function recordAddress(result: unknown): string | undefined {
 }
 
 const validation = (fields: FieldIssue[]) => new DomainError('validation_failed', 'The request is invalid', { fields });
+
+/** A JSON response body without one top-level field (the secret an idempotent replay does not show again). */
+function withoutField(body: string, field: string): string {
+  const { [field]: _secret, ...rest } = JSON.parse(body) as Record<string, unknown>;
+  return JSON.stringify(rest);
+}
+
+/** The 409 of a repeated request whose first answer held a secret: it names the record that was made. */
+function secretShownOnce(storedBody: string): DomainError {
+  const { id } = JSON.parse(storedBody) as { id?: string };
+  return new DomainError(
+    'secret_shown_once',
+    `This Idempotency-Key already made ${id ?? 'the record'}, whose secret was shown once, in the first answer: if that answer was lost, revoke or rotate it and make another`,
+    { id: id ?? null },
+  );
+}
 
 /** The body by its schema; a top-level field the schema does not name is refused, not dropped (body-fields.ts). */
 function parseBody(schema: ZodType, value: unknown) {

@@ -69,6 +69,12 @@ export interface RouteDefinition {
    * record (200: a stage to a pipeline, a channel to a contact) honours If-Match too.
    */
   creates?: boolean;
+  /**
+   * The response's field holding a secret shown once (a token, a signing secret). An Idempotency-Key
+   * replay does not show it again: the stored answer is kept without it, and a repeat is a 409
+   * `secret_shown_once` naming the record made, so no secret is kept at rest outside its hash or seal.
+   */
+  secretShownOnce?: string;
   /** The record carries a version: the response has an ETag and writes honour If-Match. */
   versioned?: boolean;
 }

@@ -241,6 +241,36 @@ describe('Idempotency-Key', () => {
     expect(added.body.channels.map((channel: { value: string }) => channel.value)).toEqual(['cy@idem.example']);
   });
 
+  it('shows a token’s or a webhook’s secret once: a repeat makes nothing and is a 409 naming what the first made, and no secret is kept', async () => {
+    const request = { token: acme.owner.token, headers: { 'idempotency-key': 'token-once' }, body: { name: 'Once' } };
+    const first = await stack.api('POST', '/v1/tokens', request);
+    expect(first.status).toBe(201);
+    const repeat = await stack.api('POST', '/v1/tokens', request);
+    expect(repeat.status).toBe(409);
+    expect(repeat.body).toMatchObject({ code: 'secret_shown_once', id: first.body.id });
+    expect(JSON.stringify(repeat.body)).not.toContain(first.body.token);
+    const tokens = await stack.api('GET', '/v1/tokens', { token: acme.owner.token, query: { userId: acme.owner.user.id } });
+    expect(tokens.body.items.filter((token: { name: string }) => token.name === 'Once')).toHaveLength(1);
+
+    const hookRequest = { token: acme.owner.token, headers: { 'idempotency-key': 'hook-once' }, body: { url: 'http://127.0.0.1:9/once', eventTypes: ['contact.*'] } };
+    const hook = await stack.api('POST', '/v1/webhooks', hookRequest);
+    expect(hook.status).toBe(201);
+    const hookRepeat = await stack.api('POST', '/v1/webhooks', hookRequest);
+    expect(hookRepeat.body).toMatchObject({ status: 409, code: 'secret_shown_once', id: hook.body.id });
+
+    // The stored answers hold neither secret.
+    const { data } = await stack.deps.db.entities.idempotencyRecord
+      .get([
+        { workspaceId: acme.workspace.id, userId: acme.owner.user.id, key: 'token-once' },
+        { workspaceId: acme.workspace.id, userId: acme.owner.user.id, key: 'hook-once' },
+      ])
+      .go();
+    expect(data).toHaveLength(2);
+    const stored = JSON.stringify(data);
+    expect(stored).not.toContain(first.body.token);
+    expect(stored).not.toContain(hook.body.secret);
+  });
+
   it('honours it on a webhook replay: one job', async () => {
     const hook = (await owner('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/idem', eventTypes: ['contact.*'] })).body;
     const range = { from: '2026-01-01T00:00:00Z', to: '2026-01-20T00:00:00Z' };
@@ -279,8 +309,8 @@ describe('Idempotency-Key', () => {
 
   it('replays a key stored before requests were told by their meaning (its bytes only) for the same bytes', async () => {
     // A record as the code before wrote it: the SHA-256 of method, path and body bytes, nothing else.
-    const body = '{"name":"Old Key"}';
-    const first = await stack.api('POST', '/v1/tokens', {
+    const body = '{"name":"Old Key","email":"old-key@example.com"}';
+    const first = await stack.api('POST', '/v1/users', {
       token: acme.owner.token,
       headers: { 'idempotency-key': 'old-format', 'content-type': 'application/json' },
       body,
@@ -290,10 +320,10 @@ describe('Idempotency-Key', () => {
     const stored = (await stack.deps.db.entities.idempotencyRecord.get(ids).go()).data!;
     const { requestMeaningHash: _meaning, ...legacy } = stored;
     await stack.deps.db.entities.idempotencyRecord
-      .put({ ...legacy, requestHash: createHash('sha256').update(`POST\n/v1/tokens\n${body}`).digest('hex') })
+      .put({ ...legacy, requestHash: createHash('sha256').update(`POST\n/v1/users\n${body}`).digest('hex') })
       .go();
     expect((await stack.deps.db.entities.idempotencyRecord.get(ids).go()).data!.requestMeaningHash).toBeUndefined();
-    const again = await stack.api('POST', '/v1/tokens', {
+    const again = await stack.api('POST', '/v1/users', {
       token: acme.owner.token,
       headers: { 'idempotency-key': 'old-format', 'content-type': 'application/json' },
       body,
@@ -303,10 +333,10 @@ describe('Idempotency-Key', () => {
       replayed: 'true',
       body: first.body,
     });
-    const other = await stack.api('POST', '/v1/tokens', {
+    const other = await stack.api('POST', '/v1/users', {
       token: acme.owner.token,
       headers: { 'idempotency-key': 'old-format' },
-      body: { name: 'New Key' },
+      body: { name: 'New Key', email: 'new-key@example.com' },
     });
     expect(other.body.code).toBe('idempotency_key_reused');
   });

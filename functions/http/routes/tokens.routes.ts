@@ -32,10 +32,11 @@ export const tokensRoutes = {
     summary: 'Create an API token; its secret is shown once',
     auth: true,
     creates: true,
+    secretShownOnce: 'token',
     body: createTokenInput,
     refusals: {
       403: "a member minting a token for another user, or an admin minting an owner's",
-      409: '`user_deactivated`: the user is deactivated',
+      409: '`user_deactivated`: the user is deactivated; `secret_shown_once`: an Idempotency-Key repeat of a request that made a token (its secret is not shown again: revoke it and make another)',
       422: '`invalid_reference`: `userId` names no record of the workspace; `limit_exceeded`: the user has the most tokens allowed',
     },
     response: { status: 201, description: 'The token with its secret', schema: createdApiTokenSchema },

@@ -39,9 +39,14 @@ export const webhooksRoutes = {
     description: `Event types are exact (\`contact.created\`), a group (\`contact.*\`) or \`*\`; a 400 names each unknown one. The optional \`filter\` is a segment rule over the event’s contact: only events about a contact that matches it now are sent. Each delivery is a POST of \`{ type, timestamp, data }\` with the headers \`webhook-id\` (the same on every retry), \`webhook-timestamp\` and \`webhook-signature\`. At most ${webhookSettings.maxSubscriptions} webhooks per workspace.`,
     auth: true,
     creates: true,
+    secretShownOnce: 'secret',
     versioned: true,
     body: createWebhookInput,
-    refusals: { ...managers, 422: `${unsafeUrl}; \`limit_exceeded\`: the workspace has ${webhookSettings.maxSubscriptions} webhooks` },
+    refusals: {
+      ...managers,
+      409: '`secret_shown_once`: an Idempotency-Key repeat of a request that made a webhook (its secret is not shown again: rotate it)',
+      422: `${unsafeUrl}; \`limit_exceeded\`: the workspace has ${webhookSettings.maxSubscriptions} webhooks`,
+    },
     response: { status: 201, description: 'The webhook, with its secret', schema: webhookWithSecretSchema },
   }),
   getWebhook: route({
