@@ -26,6 +26,7 @@ import {
   unreadCounts,
 } from '../../domain/inbox/messages.service';
 import { placePhoneCall } from '../../domain/channels/calls/place-call.service';
+import { shareIngestedNumber } from '../../domain/channels/inbound/shared-number';
 import { retryMessageDelivery } from '../../domain/channels/deliveries/delivery-retry.service';
 import { withReplyWindow } from '../../domain/inbox/conversation-record';
 import { prepareAttachments } from '../../domain/inbox/attachments.service';
@@ -73,6 +74,7 @@ export const handler = createHttpHandler('inbox', { ...conversationsRoutes, ...m
   listMessageReceipts: ({ caller, params }, deps) => listReceipts(deps, caller, params.conversationId, params.messageId),
   ingestInboundMessage: async ({ caller, body }, deps) => {
     requireManager(caller, 'bring in inbound messages');
+    await shareIngestedNumber(deps, caller.workspaceId, body);
     const { result, replayed } = await ingestInbound(deps, caller, body);
     return replayed ? json(200, result) : result;
   },

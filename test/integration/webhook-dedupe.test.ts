@@ -89,17 +89,18 @@ describe('dedupe under load', () => {
     console.info(`${distinct * 2} webhooks (${distinct} distinct) at concurrency 32: ${seconds.toFixed(1)} s, ${retried} sent again after a 500`);
   }, 600_000);
 
-  it('costs a known contact’s message one round trip for its guards and users, two reads and the write', async () => {
+  it('costs a known contact’s message two round trips for its guards and users, two reads and the write', async () => {
     const body = whatsappText('16505550001', 'wamid.COUNTED1', 'Counted');
     stack.calls.reset();
     const res = await hook(`/hooks/whatsapp/${hooks.whatsapp}`, { body, headers: whatsappHeaders(body) });
     expect(res.body.stored).toBe(1);
+    // BatchGetItem (the sender's guards on WhatsApp and their number's on SMS: inbound/shared-number.ts),
     // BatchGetItem (external id + sender guards) beside the users' Query, the conversation's guard, the
     // conversation, the transaction: the connection was read by an earlier webhook (cached a minute).
-    expect(stack.calls.counts).toEqual({ BatchGetItemCommand: 1, QueryCommand: 1, GetItemCommand: 2, TransactWriteItemsCommand: 1 });
+    expect(stack.calls.counts).toEqual({ BatchGetItemCommand: 2, QueryCommand: 1, GetItemCommand: 2, TransactWriteItemsCommand: 1 });
     stack.calls.reset();
     await hook(`/hooks/whatsapp/${hooks.whatsapp}`, { body, headers: whatsappHeaders(body) });
-    // A repeat: the guards' read finds the external id, then the stored message is read.
-    expect(stack.calls.counts).toEqual({ BatchGetItemCommand: 1, QueryCommand: 1, GetItemCommand: 1 });
+    // A repeat: the number's guards, then the guards' read finds the external id, then the stored message is read.
+    expect(stack.calls.counts).toEqual({ BatchGetItemCommand: 2, QueryCommand: 1, GetItemCommand: 1 });
   });
 });

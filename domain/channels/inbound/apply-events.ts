@@ -41,6 +41,7 @@ import { applyChannelBlock } from './channel-blocks';
 import { fetchMediaJobOp } from './fetch-media.job';
 import { applyNumberChange } from './number-change';
 import { keepWhatsAppValues } from './whatsapp-values';
+import { shareNumberAcrossChannels } from './shared-number';
 import { groupThread, groupThreadGuard, groupThreadOp, recordGroupMigration } from './group-threads';
 import { planMailFiles, storeMailFiles, type MailFilePlan, type PlannedMailFile } from './mail-attachments';
 import { findThread, mailIdOp, parseMail, readMime, type ParsedMail } from './inbound-email';
@@ -240,6 +241,8 @@ async function applyMessage(deps: InboundDeps, connection: ChannelConnectionItem
     target,
     ...(extraOps ? { extraOps } : {}),
   };
+  // A number a contact holds on the other channel (SMS, WhatsApp) finds them: it is added to them first.
+  await shareNumberAcrossChannels(deps, connection.workspaceId, event.from);
   const { result, replayed } = await retryLostRaces(() => ingestMessage(deps, caller, spec));
   // Also on a repeat: an earlier attempt may have stored the message and stopped before this.
   // A WhatsApp sender's number and BSUID both stay on their contact, whichever found it.
@@ -285,6 +288,7 @@ async function applyEdit(deps: InboundDeps, connection: ChannelConnectionItem, e
     ? groupThreadGuard(connection.workspaceId, connection.connectionId, event.groupChat, event.from.value)
     : undefined;
   const group = key && event.groupChat ? { target: await groupThread(deps, key, event.groupChat), at: deps.clock.nowIso() } : undefined;
+  await shareNumberAcrossChannels(deps, connection.workspaceId, event.from);
   const { replayed } = await retryLostRaces(() =>
     ingestMessage(deps, caller, {
       channel: event.channel,
@@ -314,6 +318,7 @@ async function applyEdit(deps: InboundDeps, connection: ChannelConnectionItem, e
 
 /** The contact a party is (its channel value, or an alternate), created when nobody is. */
 async function contactOf(deps: CoreDeps, caller: CallerContext, party: InboundParty): Promise<string> {
+  await shareNumberAcrossChannels(deps, caller.workspaceId, party);
   const scope = channelScope(party.kind as ChannelKind);
   const values = [party.value, ...party.alternateValues];
   const { data } = await deps.db.entities.uniqueGuard

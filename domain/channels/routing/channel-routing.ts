@@ -11,7 +11,8 @@
  *   workspace's oldest active connection of that kind.
  * - Value: the one named (one of the contact's values on the channel), else the value they last wrote
  *   from (the latest inbound message's `payload.from`, or a Telegram webhook's `payload.provider.chatId`),
- *   else the primary value on the channel (or its first).
+ *   else the primary value on the channel (or its first). WhatsApp to a contact with no WhatsApp value
+ *   goes to their phone number (the WhatsApp id of a number is the number).
  * Refusals are 422 `unprocessable` with a `reason`: `contact_suppressed`, `no_channel_value`,
  * `channel_not_connected`, `connection_not_usable`, `not_a_contact_value`, `whatsapp_window_closed`.
  */
@@ -79,13 +80,23 @@ async function workspaceConnections(deps: CoreDeps, workspaceId: string): Promis
 }
 
 /**
- * The contact's values a message can go to on a channel, primary first. Telegram: only chat ids (a bot
+ * The contact's values of the channel's own kind, primary first. Telegram: only chat ids (a bot
  * cannot open a chat with an @username; ingest keeps the username as an alternate value).
  */
-const valuesOn = (contact: ContactItem, channel: DeliverableChannel) =>
+const heldValuesOn = (contact: ContactItem, channel: DeliverableChannel) =>
   contact.channels
     .filter((item) => item.kind === contactKindOf(channel) && (channel !== 'telegram' || /^-?\d+$/.test(item.normalized)))
     .sort((a, b) => Number(b.primary) - Number(a.primary));
+
+/**
+ * The contact's values a message can go to on a channel: those of its kind, else, on WhatsApp, their
+ * phone numbers (the WhatsApp id of a number is the number; their reply from it adds it as their
+ * WhatsApp value, inbound/shared-number.ts).
+ */
+const valuesOn = (contact: ContactItem, channel: DeliverableChannel) => {
+  const held = heldValuesOn(contact, channel);
+  return held.length === 0 && channel === 'whatsapp' ? heldValuesOn(contact, 'sms') : held;
+};
 
 /** When the contact last wrote in a conversation: its `lastInboundAt`, or its latest message's time when that is theirs. */
 export const lastInboundOf = (conversation: Pick<Conversation, 'lastMessage'> & { lastInboundAt?: string | null }) =>
@@ -183,7 +194,8 @@ async function chooseValue(
 ): Promise<{ to: string; reason: 'explicit' | 'last_inbound' | 'primary' }> {
   const values = valuesOn(contact, channel);
   if (values.length === 0) {
-    throw refuse(`The contact has no ${contactKindOf(channel)} value to send a ${channel} message to`, 'no_channel_value', { channel });
+    const kinds = channel === 'whatsapp' ? 'whatsapp or phone' : contactKindOf(channel);
+    throw refuse(`The contact has no ${kinds} value to send a ${channel} message to`, 'no_channel_value', { channel });
   }
   if (to !== undefined) {
     let normalized: string | undefined;
@@ -272,7 +284,9 @@ export async function chooseChannel(
   const last = lastInboundChannel(await contactConversations(deps, contact.workspaceId, contact.contactId));
   if (last) return { channel: last, reason: 'last_inbound' };
   const connections = await workspaceConnections(deps, contact.workspaceId);
-  const withValue = channelPreferenceOrder.filter((channel) => valuesOn(contact, channel).length > 0);
+  // Values of each channel's own kind: a phone number alone would make WhatsApp first, which takes no
+  // free-form first message (only templates), where SMS would go.
+  const withValue = channelPreferenceOrder.filter((channel) => heldValuesOn(contact, channel).length > 0);
   if (withValue.length === 0) {
     throw refuse('The contact has no value on any channel the workspace sends on', 'no_channel_value', { channel: null });
   }
