@@ -220,19 +220,21 @@ function toResponse(
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-request-id': requestId };
   const record = result as { version?: unknown } | undefined;
   if (route.versioned && typeof record?.version === 'number') headers.etag = `"${record.version}"`;
-  const address = route.response.status === 201 ? recordAddress(result) : undefined;
-  // A tag's ref may hold spaces or emoji: a header carries only a URI, percent-encoded (RFC 9110 §10.2.2).
-  if (address) headers.location = `${event.rawPath.replace(/\/$/, '')}/${address.split('/').map(encodeURIComponent).join('/')}`;
+  if (route.response.status === 201 && route.location !== false) {
+    const location = route.location ? route.location((result ?? {}) as Record<string, unknown>) : selfLocation(event, result);
+    if (location) headers.location = location;
+  }
   return { statusCode: route.response.status, headers, body: JSON.stringify(result) };
 }
 
-/** How a created record is addressed under its collection: its id, a tag's `ref`, a custom field's `entityType/key`. */
-function recordAddress(result: unknown): string | undefined {
-  const record = (result ?? {}) as { id?: unknown; ref?: unknown; entityType?: unknown; key?: unknown };
-  if (typeof record.id === 'string') return record.id;
-  if (typeof record.ref === 'string') return record.ref;
-  if (typeof record.entityType === 'string' && typeof record.key === 'string') return `${record.entityType}/${record.key}`;
-  return undefined;
+/**
+ * A created record under the request's own path, by its id (a tag: its `ref`). A tag's ref may hold
+ * spaces or emoji: a header carries only a URI, percent-encoded (RFC 9110 §10.2.2).
+ */
+function selfLocation(event: APIGatewayProxyEventV2, result: unknown): string | undefined {
+  const record = (result ?? {}) as { id?: unknown; ref?: unknown };
+  const address = typeof record.id === 'string' ? record.id : typeof record.ref === 'string' ? record.ref : undefined;
+  return address === undefined ? undefined : `${event.rawPath.replace(/\/$/, '')}/${encodeURIComponent(address)}`;
 }
 
 const validation = (fields: FieldIssue[]) => new DomainError('validation_failed', 'The request is invalid', { fields });

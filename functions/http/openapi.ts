@@ -75,7 +75,7 @@ function successResponses(route: Route): Record<number, ResponseConfig> {
     const hasRecord = answer.schema !== undefined && (answer.status === 200 || answer.status === 201);
     // The handler sends an ETag with any answer that is a versioned record: the other answers' when theirs is one.
     if (route.versioned && hasRecord) headers.ETag = header('The record’s version, for If-Match', answer === all[0]);
-    if (answer.status === 201) headers.Location = header('The new record’s URL, when it has one of its own');
+    if (answer.status === 201 && route.location !== false) headers.Location = header('Where the new record is read (GET)');
     if (route.creates) headers['Idempotent-Replayed'] = header('`true` when this is the stored answer to an earlier request with the same Idempotency-Key');
     const declared = 'contentType' in answer && answer.contentType ? answer.contentType : 'application/json';
     const contentTypes = Array.isArray(declared) ? declared : [declared];

@@ -75,6 +75,12 @@ export interface RouteDefinition {
    * `secret_shown_once` naming the record made, so no secret is kept at rest outside its hash or seal.
    */
   secretShownOnce?: string;
+  /**
+   * Where a 201's `Location` points. By default the new record under the request's own path (its id,
+   * a tag's `ref`); `false` for a record with no URL of its own (no GET reads it alone); or a function
+   * of the answer for one that lives elsewhere (a job under /v1/jobs). Every Location GETs 200.
+   */
+  location?: false | ((record: Record<string, unknown>) => string | undefined);
   /** The record carries a version: the response has an ETag and writes honour If-Match. */
   versioned?: boolean;
 }
@@ -129,3 +135,16 @@ export const inProgressSchema = responseSchema(() =>
     })
     .meta({ id: 'InProgress', description: 'Work is left: repeat the same request until it answers 200' }),
 );
+
+/** A job an operation queued: read at /v1/jobs/{id}. (Declarations, not consts: the route files import this module in a cycle.) */
+export function jobLocation(record: Record<string, unknown>): string | undefined {
+  return typeof record.id === 'string' ? `/v1/jobs/${encodeURIComponent(record.id)}` : undefined;
+}
+
+/** A message or call made through another route, read under its conversation. */
+export function conversationItemLocation(collection: 'messages' | 'calls') {
+  return (record: Record<string, unknown>): string | undefined =>
+    typeof record.id === 'string' && typeof record.conversationId === 'string'
+      ? `/v1/conversations/${encodeURIComponent(record.conversationId)}/${collection}/${encodeURIComponent(record.id)}`
+      : undefined;
+}

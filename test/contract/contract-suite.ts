@@ -100,6 +100,13 @@ export function contractSuite(include: (route: (typeof routeList)[number]) => bo
       }
     }
     if (res.status >= 500) violations.push(`${operationId} (${label}): ${res.status} ${raw.slice(0, 300)}`);
+    // A Location is somewhere the client can go: it reads the record (or job) just made.
+    const location = res.headers.location;
+    if (res.status === 201 && typeof location === 'string' && !res.headers['idempotent-replayed']) {
+      const token = req.token === undefined ? ctx.ws.owner.token : req.token;
+      const read = await stack.api('GET', location, token ? { token } : {});
+      if (read.status !== 200) violations.push(`${operationId} (${label}): its Location ${location} answers GET with ${read.status}`);
+    }
     return res;
   }
 

@@ -8,7 +8,7 @@ import {
 } from '../../../domain/inbox/calls.schemas';
 import { placePhoneCallInput } from '../../../domain/channels/calls/place-call.schemas';
 import { conversationIdParams } from '../../../domain/inbox/conversations.schemas';
-import { route, pageOf, type RouteDefinition } from '../route-definition';
+import { conversationItemLocation, pageOf, route, type RouteDefinition } from '../route-definition';
 
 const calls = { group: 'calls', tag: 'Inbox', auth: true } as const;
 const replyRule =
@@ -45,6 +45,7 @@ export const callsRoutes = {
     response: { status: 201, description: 'The new call', schema: callSchema },
   }),
   placePhoneCall: route({
+    location: conversationItemLocation('calls'),
     ...calls,
     // Served by the inbox function: it opens channel credentials and calls the providers.
     group: 'inbox',

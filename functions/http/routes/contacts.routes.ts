@@ -246,6 +246,7 @@ export const contactsRoutes = {
     response: { status: 200, description: 'The contact', schema: contactSchema },
   }),
   addContactScore: route({
+    location: false,
     method: 'POST',
     path: '/v1/contacts/{contactId}/scores',
     group: 'contacts',

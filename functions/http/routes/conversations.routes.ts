@@ -16,7 +16,7 @@ import {
 import { jobSchema } from '../../../domain/jobs/jobs.schemas';
 import { classifyConversationInput, classifySegmentInput } from '../../../domain/qualification/qualification.schemas';
 import { pageQuerySchema } from '../../../domain/shared/pagination';
-import { route, pageOf, type RouteDefinition } from '../route-definition';
+import { jobLocation, pageOf, route, type RouteDefinition } from '../route-definition';
 
 const inbox = { group: 'inbox', tag: 'Inbox', auth: true } as const;
 const replyRule = 'a member changing a conversation assigned to another user, or anyone but its users a direct conversation';
@@ -157,6 +157,7 @@ export const conversationsRoutes = {
   }),
   addConversationScore: route({
     ...inbox,
+    location: false,
     method: 'POST',
     path: '/v1/conversations/{conversationId}/scores',
     summary: 'Rate a conversation 1–5; the latest rating is the conversation’s score',
@@ -178,6 +179,7 @@ export const conversationsRoutes = {
   }),
   setConversationQualification: route({
     ...inbox,
+    location: false,
     method: 'POST',
     path: '/v1/conversations/{conversationId}/qualifications',
     summary: 'Qualify a conversation (lead, prospect, …); the latest is the current one',
@@ -203,6 +205,7 @@ export const conversationsRoutes = {
   }),
   classifyConversation: route({
     ...inbox,
+    location: jobLocation,
     method: 'POST',
     path: '/v1/conversations/{conversationId}/classify',
     summary: 'Ask the AI classifier to qualify a conversation (and its contact), as a background job',
@@ -219,6 +222,7 @@ export const conversationsRoutes = {
   }),
   classifySegmentConversations: route({
     ...inbox,
+    location: jobLocation,
     method: 'POST',
     path: '/v1/conversations/classify',
     summary: 'Classify the latest conversation of every member of a segment, as one background job (owner/admin)',

@@ -22,6 +22,7 @@ export const customFieldsRoutes = {
     response: { status: 200, description: 'The definitions', schema: customFieldListSchema },
   }),
   createCustomField: route({
+    location: false,
     method: 'POST',
     path: '/v1/custom-fields',
     group: 'custom-fields',

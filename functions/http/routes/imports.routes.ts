@@ -12,12 +12,13 @@ import {
 import { importRowErrorSchema } from '../../../domain/imports/import-writer.schemas';
 import { exportContactsInput } from '../../../domain/exports/exports.schemas';
 import { responseSchema } from '../../../domain/shared/response-schema';
-import { route, pageOf, type RouteDefinition } from '../route-definition';
+import { jobLocation, pageOf, route, type RouteDefinition } from '../route-definition';
 
 const imports = { group: 'imports', tag: 'Imports and exports', auth: true } as const;
 
 export const importsRoutes = {
   createImportUpload: route({
+    location: false,
     ...imports,
     method: 'POST',
     path: '/v1/imports/uploads',
@@ -32,6 +33,7 @@ export const importsRoutes = {
     response: { status: 201, description: 'Where to upload the file', schema: importUploadSchema },
   }),
   startImport: route({
+    location: jobLocation,
     ...imports,
     method: 'POST',
     path: '/v1/imports',
@@ -79,6 +81,7 @@ export const importsRoutes = {
     },
   }),
   startExport: route({
+    location: jobLocation,
     ...imports,
     method: 'POST',
     path: '/v1/exports',

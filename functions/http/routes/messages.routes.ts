@@ -17,7 +17,7 @@ import {
   unreadCountsSchema,
 } from '../../../domain/inbox/messages.schemas';
 import { responseSchema } from '../../../domain/shared/response-schema';
-import { route, pageOf, type RouteDefinition } from '../route-definition';
+import { conversationItemLocation, pageOf, route, type RouteDefinition } from '../route-definition';
 import * as z from 'zod';
 
 const inbox = { group: 'inbox', tag: 'Inbox', auth: true } as const;
@@ -73,6 +73,7 @@ export const messagesRoutes = {
     response: { status: 200, description: 'The message with its new attempt', schema: messageSchema },
   }),
   sendContactMessage: route({
+    location: conversationItemLocation('messages'),
     ...inbox,
     method: 'POST',
     path: '/v1/contacts/{contactId}/messages',
@@ -116,6 +117,7 @@ export const messagesRoutes = {
     },
   }),
   ingestInboundMessage: route({
+    location: false,
     ...inbox,
     method: 'POST',
     path: '/v1/inbound-messages',

@@ -25,6 +25,7 @@ export const tokensRoutes = {
     },
   }),
   createToken: route({
+    location: false,
     method: 'POST',
     path: '/v1/tokens',
     group: 'tokens',
