@@ -85,6 +85,48 @@ describe('choosing the channel, connection and value for a contact', () => {
     });
   });
 
+  it('the channel they last wrote on, while it is connected: else the preference order, and a 422 when nothing is left', async () => {
+    const ws = await seedWorkspace(stack, 'Fallback');
+    const ids = await connect(stack, ws, ['email', 'sms']);
+    const v = values();
+    const contact = await contactWith(stack, ws, [
+      { kind: 'email', value: v.email },
+      { kind: 'phone', value: v.phone },
+    ]);
+    await inboundFrom(stack, ws, 'sms', v.phone, 'Text me');
+    expect((await sendTo(contact.id, {}, ws.owner.token)).body.routing).toMatchObject({ channel: 'sms', reason: 'last_inbound' });
+    const disconnect = (id: string) => stack.api('POST', `/v1/channels/${id}/disconnect`, { token: ws.owner.token });
+    expect((await disconnect(ids.sms!)).status).toBe(200);
+    const res = await sendTo(contact.id, { subject: 'Follow-up' }, ws.owner.token);
+    expect(res.status).toBe(201);
+    expect(res.body.routing).toEqual({
+      channel: 'email',
+      connectionId: ids.email,
+      to: v.email,
+      reason: 'preference_order',
+      choices: { channel: 'preference_order', connection: 'oldest_active', to: 'primary' },
+    });
+    expect((await disconnect(ids.email!)).status).toBe(200);
+    const none = await sendTo(contact.id, {}, ws.owner.token);
+    expect(none.status).toBe(422);
+    expect(none.body).toMatchObject({ reason: 'channel_not_connected', detail: expect.stringContaining('email, sms') });
+  });
+
+  it('the channel they last wrote on, while they have a value on it: else the preference order', async () => {
+    const v = values();
+    const contact = await contactWith(stack, acme, [
+      { kind: 'email', value: v.email },
+      { kind: 'telegram', value: v.chat },
+    ]);
+    await inboundFrom(stack, acme, 'telegram', v.chat, 'Hi there');
+    const held = await stack.api('GET', `/v1/contacts/${contact.id}`, { token: acme.owner.token });
+    const chat = held.body.channels.find((channel: any) => channel.kind === 'telegram');
+    expect((await stack.api('DELETE', `/v1/contacts/${contact.id}/channels/${chat.id}`, { token: acme.owner.token })).status).toBe(200);
+    const res = await sendTo(contact.id, {});
+    expect(res.status).toBe(201);
+    expect(res.body.routing).toMatchObject({ channel: 'email', to: v.email, reason: 'preference_order' });
+  });
+
   it('explicit channel, connection and value', async () => {
     const v = values();
     const second = await stack.api('POST', '/v1/channels', {

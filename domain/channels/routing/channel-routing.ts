@@ -5,8 +5,9 @@
  * chosen here, and the choice with its reasons is recorded on the message (`routing`).
  *
  * - Channel: the one named (`explicit`), else the channel the contact last wrote on (`last_inbound`: their
- *   conversations' latest inbound message), else the first channel of the workspace preference order the
- *   contact has a value on and the workspace has an active connection for (`preference_order`).
+ *   conversations' latest inbound message) while the workspace has an active connection for it and the
+ *   contact a value on it, else the first channel of the workspace preference order the contact has a
+ *   value on and the workspace has an active connection for (`preference_order`).
  * - Connection: the one named (it must serve the channel's kind, be active, be the workspace's), else the
  *   workspace's oldest active connection of that kind.
  * - Value: the one named (one of the contact's values on the channel), else the value they last wrote
@@ -271,8 +272,9 @@ export async function routeInConversation(
 }
 
 /**
- * The channel for a send that names only the contact: the one named, else where they last wrote, else
- * the preference order (the first channel they have a value on with an active connection).
+ * The channel for a send that names only the contact: the one named, else where they last wrote (while
+ * it is connected and they have a value on it), else the preference order (the first channel they have
+ * a value on with an active connection).
  */
 export async function chooseChannel(
   deps: CoreDeps,
@@ -281,16 +283,21 @@ export async function chooseChannel(
 ): Promise<{ channel: DeliverableChannel; reason: RoutingReason }> {
   assertReachable(contact);
   if (request.channel) return { channel: request.channel, reason: 'explicit' };
-  const last = lastInboundChannel(await contactConversations(deps, contact.workspaceId, contact.contactId));
-  if (last) return { channel: last, reason: 'last_inbound' };
-  const connections = await workspaceConnections(deps, contact.workspaceId);
+  const [conversations, connections] = await Promise.all([
+    contactConversations(deps, contact.workspaceId, contact.contactId),
+    workspaceConnections(deps, contact.workspaceId),
+  ]);
+  const connected = (channel: DeliverableChannel) => connections.some((item) => item.kind === channel && item.status === 'active');
+  // Where they last wrote, while it still reaches them; else the preference order, as if they never wrote.
+  const last = lastInboundChannel(conversations);
+  if (last && connected(last) && valuesOn(contact, last).length > 0) return { channel: last, reason: 'last_inbound' };
   // Values of each channel's own kind: a phone number alone would make WhatsApp first, which takes no
   // free-form first message (only templates), where SMS would go.
   const withValue = channelPreferenceOrder.filter((channel) => heldValuesOn(contact, channel).length > 0);
   if (withValue.length === 0) {
     throw refuse('The contact has no value on any channel the workspace sends on', 'no_channel_value', { channel: null });
   }
-  const usable = withValue.find((channel) => connections.some((item) => item.kind === channel && item.status === 'active'));
+  const usable = withValue.find(connected);
   if (!usable) {
     throw refuse(`None of the contact's channels (${withValue.join(', ')}) is connected to this workspace`, 'channel_not_connected', {
       channel: withValue[0],
