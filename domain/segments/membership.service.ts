@@ -3,7 +3,7 @@ import type { CompanyItem } from '../companies/company-record';
 import type { ContactItem } from '../contacts/contact-record';
 import type { ContactSearchHit } from '../contacts/contacts.schemas';
 import { toSearchHit } from '../contacts/contact-record';
-import type { CallerContext } from '../shared/context';
+import { systemActor, type CallerContext } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { lostRace } from '../shared/errors';
 import { nameSortKey } from '../shared/text';
@@ -78,6 +78,11 @@ export interface ContactPlan {
   /** With `rewrite`: only these segments' member items (a large plan is written in parts). */
   rewriteOnly?: readonly string[];
   reason: MembershipReason;
+  /**
+   * No rule was evaluated (a membership a merge hands on): the memberships item keeps the contact
+   * version it was last evaluated at, so the contact's own stream records pending are not taken as stale.
+   */
+  evaluatesNoRule?: boolean;
 }
 
 export const planChanges = (plan: ContactPlan) =>
@@ -123,6 +128,56 @@ export function planMembership(args: {
     rewrite: args.rewrite ?? false,
     reason: subject ? args.reason : 'contact_merged',
   };
+}
+
+/** How many merges in a row are followed to the contact that survived them all. */
+const maxMergeHops = 5;
+
+/**
+ * A contact merged into another hands the static segments it is in to the survivor (the person is the
+ * same: a list users put them on still holds them), which joins with reason `contact_merged`; dynamic
+ * ones follow the survivor's own fields. Called before the merged one leaves every segment, and
+ * written first, so that a retry after a lost race still reads what the merged one was in.
+ * Throws `membershipRaced` when the survivor's memberships changed meanwhile.
+ */
+export async function carryStaticSegments(
+  deps: CoreDeps,
+  merged: ContactItem,
+  current: ContactSegmentsItem | undefined,
+  segments: readonly SegmentItem[],
+): Promise<void> {
+  const memberOf = current?.segments ?? {};
+  const handed = segments.filter((segment) => segment.kind === 'static' && segment.segmentId in memberOf);
+  if (handed.length === 0 || !merged.mergedInto) return;
+  const survivor = await survivorOf(deps, merged.workspaceId, merged.mergedInto);
+  if (!survivor) return;
+  const survivorCurrent = await readContactSegments(deps, survivor.workspaceId, survivor.contactId);
+  const joins = handed.filter((segment) => !(segment.segmentId in (survivorCurrent?.segments ?? {})));
+  if (joins.length === 0) return;
+  const plan: ContactPlan = {
+    contact: survivor,
+    current: survivorCurrent,
+    joins,
+    leaves: [],
+    orphans: [],
+    rewrite: false,
+    reason: 'contact_merged',
+    evaluatesNoRule: true,
+  };
+  const outcome = await applyPlans(deps, systemActor(survivor.workspaceId), [plan]);
+  if (outcome.raced.length > 0) throw membershipRaced();
+}
+
+/** The contact a merge left standing: `contactId`, or where it was merged in turn; none if it is gone. */
+async function survivorOf(deps: CoreDeps, workspaceId: string, contactId: string): Promise<ContactItem | undefined> {
+  let id = contactId;
+  for (let hop = 0; hop < maxMergeHops; hop += 1) {
+    const { data } = await deps.db.entities.contact.get({ workspaceId, contactId: id }).go({ consistent: true });
+    const contact = (data as ContactItem | null) ?? undefined;
+    if (!contact?.mergedInto) return contact;
+    id = contact.mergedInto;
+  }
+  return undefined;
 }
 
 /** The member item of a contact in a segment. */
@@ -178,7 +233,7 @@ function writesOf(deps: CoreDeps, caller: CallerContext, plan: ContactPlan): Pla
     workspaceId: contact.workspaceId,
     contactId: contact.contactId,
     segments,
-    contactVersion: Math.max(contact.version, current?.contactVersion ?? 0),
+    contactVersion: plan.evaluatesNoRule ? (current?.contactVersion ?? 0) : Math.max(contact.version, current?.contactVersion ?? 0),
     version: (current?.version ?? 0) + 1,
     updatedAt: now,
   };

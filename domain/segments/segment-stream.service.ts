@@ -7,6 +7,7 @@ import type { CoreDeps } from '../shared/deps';
 import { retryLostRaces } from '../shared/retry';
 import {
   applyPlans,
+  carryStaticSegments,
   changedRuleFields,
   membershipRaced,
   planChanges,
@@ -64,6 +65,7 @@ export async function applyContactChangeToSegments(deps: CoreDeps, change: Conta
       after.companyId ? findCompany(deps, workspaceId, after.companyId) : Promise.resolve(undefined),
     ]);
     if (current && current.contactVersion > after.version) return 'stale';
+    if (after.mergedInto) await carryStaticSegments(deps, after, current, segments);
     const plan = planMembership({
       contact: after,
       company,

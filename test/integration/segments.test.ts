@@ -313,6 +313,37 @@ describe('static segments', () => {
     ]);
   });
 
+  it('hold the person on after a merge: the surviving contact joins the ones the merged one was in', async () => {
+    const keep = await createContact('Kim Keep');
+    const dup = await createContact('Kim Keep duplicate');
+    const webinar = await createSegment({ name: 'Webinar list', kind: 'static' });
+    const both = await createSegment({ name: 'Both on it', kind: 'static' });
+    await stack.api('POST', `/v1/segments/${webinar.id}/members`, { token: owner(), body: { contactIds: [dup.id] } });
+    await stack.api('POST', `/v1/segments/${both.id}/members`, { token: owner(), body: { contactIds: [keep.id, dup.id] } });
+    await streams.drain();
+
+    stack.clock.advance(1000);
+    const merge = await stack.api('POST', `/v1/contacts/${keep.id}/merge`, { token: owner(), body: { sourceContactIds: [dup.id] } });
+    expect(merge.status, JSON.stringify(merge.body)).toBe(200);
+    await streams.drain();
+
+    expect(await memberNames(webinar.id)).toEqual(['Kim Keep']);
+    expect(await memberNames(both.id)).toEqual(['Kim Keep']);
+    expect((await getSegment(webinar.id)).memberCount).toBe(1);
+    expect((await getSegment(both.id)).memberCount).toBe(1);
+    const theirs = await stack.api('GET', `/v1/contacts/${keep.id}/segments`, { token: owner() });
+    const staticOnes = (theirs.body.items as { segmentId: string; name: string }[]).filter((segment) => [webinar.id, both.id].includes(segment.segmentId));
+    expect(staticOnes.map((segment) => segment.name).sort()).toEqual(['Both on it', 'Webinar list']);
+    const events = (await segmentEvents(webinar.id)).filter((event) => event.type !== 'segment.created');
+    expect(events.map((event) => [event.type, event.payload.reason, event.contactId])).toEqual(
+      expect.arrayContaining([
+        ['segment.joined', 'contact_merged', keep.id],
+        ['segment.left', 'contact_merged', dup.id],
+      ]),
+    );
+    expect(events).toHaveLength(3);
+  });
+
   it('refuses hand-picked members on a dynamic segment', async () => {
     const dynamic = await createSegment({ name: 'Named Z', kind: 'dynamic', rule: { field: 'name', op: 'starts_with', value: 'Z' } });
     const contact = await createContact('Yves');
