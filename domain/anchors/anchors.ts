@@ -45,6 +45,8 @@ export interface AnchorResolver {
   label: string;
   find(deps: CoreDeps, caller: CallerContext, id: string): Promise<FoundRecord | undefined>;
   subjects?(id: string): EventSubjects;
+  /** The subjects also need the record (a deal's contact and company): `anchorSubjects` reads it. */
+  subjectsNeedRecord?: boolean;
 }
 
 export const anchorResolvers: Partial<Record<AnchorKind, AnchorResolver>> = {
@@ -64,13 +66,25 @@ export const anchorResolvers: Partial<Record<AnchorKind, AnchorResolver>> = {
     },
     subjects: (companyId) => ({ companyId }),
   },
+  /**
+   * A deal: a note or task on it is also about its contact and company (seed 000: the customer's
+   * Activity tab merges every event of theirs), read each time, as the deal's contact may change.
+   */
   deal: {
     label: 'Deal',
     async find(deps, { workspaceId }, dealId) {
       const { data } = await deps.db.entities.deal.get({ workspaceId, dealId }).go();
-      return data ? {} : undefined;
+      if (!data) return undefined;
+      return {
+        subjects: {
+          dealId,
+          ...(data.contactId ? { contactId: data.contactId } : {}),
+          ...(data.companyId ? { companyId: data.companyId } : {}),
+        },
+      };
     },
     subjects: (dealId) => ({ dealId }),
+    subjectsNeedRecord: true,
   },
   /**
    * A conversation: a contact conversation is anyone's in the workspace; a direct conversation is
@@ -163,16 +177,16 @@ export async function resolveAnchor(
 }
 
 /**
- * The timeline subjects of an anchor already stored, without a read: for the kinds whose id is the
- * subject (contact, company, deal); `{}` for the others (use `anchorSubjects`).
+ * The timeline subjects of an anchor already stored, without a read: the ones its id gives (a
+ * contact, a company, a deal without its contact); `{}` for the others (use `anchorSubjects`).
  */
 export const subjectsOf = (anchor: AnchorRef | undefined): EventSubjects =>
   anchor ? (anchorResolvers[anchor.kind]?.subjects?.(anchor.id) ?? {}) : {};
 
 /**
  * The timeline subjects of an anchor already stored: from the id when it is the subject (no read),
- * else from one read of the record as it is now (a conversation anchor: its contact, which a merge
- * may have changed). A record gone gives `{}`.
+ * else from one read of the record as it is now (a conversation's contact, which a merge may have
+ * changed; a deal's contact and company). A record gone gives what its id gives.
  */
 export async function anchorSubjects(
   deps: CoreDeps,
@@ -182,9 +196,9 @@ export async function anchorSubjects(
   if (!anchor) return {};
   const resolver = anchorResolvers[anchor.kind];
   if (!resolver) return {};
-  if (resolver.subjects) return resolver.subjects(anchor.id);
+  if (resolver.subjects && !resolver.subjectsNeedRecord) return resolver.subjects(anchor.id);
   const found = await resolver.find(deps, systemActor(workspaceId), anchor.id);
-  return found?.subjects ?? {};
+  return found?.subjects ?? resolver.subjects?.(anchor.id) ?? {};
 }
 
 /** Progress of moving the records of one anchor to another (a merge step). */

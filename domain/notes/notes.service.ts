@@ -1,5 +1,6 @@
 import { appendEvent, newEvent } from '../../events/event-log';
 import {
+  anchorSubjects,
   resolveAnchor,
   subjectsOf,
   type AnchorKind,
@@ -219,7 +220,7 @@ export async function updateNote(
     'note.updated',
     noteRef(noteId),
     { anchor: anchorOf(before), revisionId: revision.revisionId, movedFrom: null },
-    subjectsOf(anchorOf(before)),
+    await anchorSubjects(deps, caller.workspaceId, anchorOf(before)),
   );
   await writeTransaction(
     deps.db,
@@ -266,7 +267,7 @@ export async function deleteNote(
     'note.deleted',
     noteRef(noteId),
     { anchor: anchorOf(before) },
-    subjectsOf(anchorOf(before)),
+    await anchorSubjects(deps, caller.workspaceId, anchorOf(before)),
   );
   await writeTransaction(
     deps.db,

@@ -94,6 +94,22 @@ describe('GET /v1/contacts/{contactId}/timeline', () => {
     expect(log.body.items.map((event: { id: string }) => event.id)).toEqual(entries.map((entry) => entry.event.id));
   });
 
+  it("lists the notes and tasks of the contact's deals too: a deal is about its contact", async () => {
+    const contactId = await createContact();
+    const deal = await act('POST', '/v1/deals', { title: 'Deal with notes', contactId });
+    expect(deal.status).toBe(201);
+    const dealAnchor = { kind: 'deal', id: deal.body.id };
+    const note = await act('POST', '/v1/notes', { anchor: dealAnchor, markdown: 'Budget approved' });
+    expect(note.status).toBe(201);
+    expect((await act('PATCH', `/v1/notes/${note.body.id}`, { markdown: 'Budget approved by the CFO' })).status).toBe(200);
+    const task = await act('POST', '/v1/tasks', { title: 'Send the contract', anchor: dealAnchor });
+    expect(task.status).toBe(201);
+    expect((await act('POST', `/v1/tasks/${task.body.id}/complete`)).status).toBe(200);
+
+    const res = await timeline(contactId, { types: 'note.added,note.updated,task.created,task.completed' });
+    expect(res.body.items.map((entry: Entry) => entry.event.type)).toEqual(['task.completed', 'task.created', 'note.updated', 'note.added']);
+  });
+
   it('pages through 300 events with no duplicate and no gap', async () => {
     const contactId = await createContact();
     const seeded = await seedContactEvents(stack.deps, owner, contactId, 300, { startMs: Date.parse('2025-01-01T00:00:00Z') });
