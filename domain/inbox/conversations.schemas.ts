@@ -52,6 +52,7 @@ export const openConversationInput = z
               'Open a new conversation even when the contact has one on this channel that is not resolved',
           }),
       })
+      .strict()
       .meta({ id: 'OpenContactConversationInput' }),
     z
       .object({
@@ -66,6 +67,7 @@ export const openConversationInput = z
           }),
         subject: z.string().trim().min(1).max(300).optional(),
       })
+      .strict()
       .meta({ id: 'OpenDirectConversationInput' }),
   ])
   .meta({ id: 'OpenConversationInput' });

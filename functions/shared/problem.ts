@@ -112,9 +112,12 @@ export function domainErrorResponse(
 
 /** zod issues under a request part (`body`, `query`, `params`, `headers`) as field errors. */
 export function zodFieldIssues(part: string, error: z.ZodError): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    field: [part, ...issue.path.map(String)].join('.'),
-    message: issue.message,
-    code: issue.code,
-  }));
+  return error.issues.flatMap((issue): FieldIssue[] => {
+    const at = [part, ...issue.path.map(String)];
+    // A strict object's unknown keys: each named where it is, as the body check names a top-level one.
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ field: [...at, key].join('.'), message: 'Not a field of this request: check its name', code: issue.code }));
+    }
+    return [{ field: at.join('.'), message: issue.message, code: issue.code }];
+  });
 }

@@ -145,6 +145,19 @@ describe('create and get', () => {
     const task = await stack.api('POST', '/v1/tasks', { token: acme.owner.token, body: { title: '', anchorKind: 'contact', anchorId: contact.id } });
     expect(task.status).toBe(400);
     expect(task.body.errors.map((error: { field: string }) => error.field).sort()).toEqual(['body.anchorId', 'body.anchorKind', 'body.title']);
+    // A body of one of several shapes too: a misspelt subject is not a conversation without one.
+    const conversation = await stack.api('POST', '/v1/conversations', {
+      token: acme.owner.token,
+      body: { kind: 'contact', contactId: contact.id, channel: 'email', subjct: 'Renewal' },
+    });
+    expect(conversation.status).toBe(400);
+    expect(conversation.body.errors.map((error: { field: string }) => error.field)).toEqual(['body.subjct']);
+    const direct = await stack.api('POST', '/v1/conversations', {
+      token: acme.owner.token,
+      body: { kind: 'direct', userIds: [acme.member.user.id], contactId: contact.id },
+    });
+    expect(direct.status).toBe(400);
+    expect(direct.body.errors.map((error: { field: string }) => error.field)).toEqual(['body.contactId']);
   });
 
   it('refuses JSON nested deeper than a record holds (32 levels) with a 400 naming where, not a 500, however deep', async () => {

@@ -159,7 +159,7 @@ describe('free-form tags and the library', () => {
       [{ name: '   ' }, 'body.name'],
       [{ name: 'n'.repeat(51) }, 'body.name'],
       [{ color: '#000000' }, 'body.name'],
-      [{ name: 'x', colour: '#000000' }, 'body'],
+      [{ name: 'x', colour: '#000000' }, 'body.colour'],
     ];
     for (const [body, field] of cases) {
       const bad = await stack.api('POST', '/v1/tags', { token: acme.owner.token, body });
