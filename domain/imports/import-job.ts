@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { countryCode } from '../contacts/contacts.schemas';
 import type { CallerContext } from '../shared/context';
-import { JobFailure, type JobKindDefinition } from '../jobs/job-kind';
+import { JobFailure, type JobKindDefinition, type RunningJob } from '../jobs/job-kind';
 import { jobFileKey } from '../jobs/jobs.service';
 import { columnMappingSchema } from './column-mapping';
 import { importFormats, type ImportFormat } from './import-formats';
@@ -76,9 +76,16 @@ function fileNotes(info: ImportFileInfo): { code: 'report_footer_skipped'; messa
 /** The names of an import job's files. */
 export const importFiles = { upload: 'upload', errors: 'errors.csv' } as const;
 
-/** The upload's key for a job: fixed by the job id, so an upload can only be imported into its own workspace. */
-export const importUploadKey = (workspaceId: string, jobId: string, format: ImportFormat) =>
-  jobFileKey('uploads', workspaceId, jobId, `upload.${format}`);
+/**
+ * The upload's key: made of the workspace, the job id and the user who declared the upload, so an upload
+ * is imported only into its own workspace, once, and only by that user (another finds no file there).
+ */
+export const importUploadKey = (workspaceId: string, jobId: string, format: ImportFormat, uploadedBy: string) =>
+  jobFileKey('uploads', workspaceId, jobId, `${uploadedBy}/upload.${format}`);
+
+/** The upload of a job: the key its start recorded (a job started before keys named their user has the old one). */
+const uploadKeyOf = (job: RunningJob<ImportJobInput, unknown>) =>
+  job.files[importFiles.upload] ?? importUploadKey(job.workspaceId, job.jobId, job.input.format, job.createdBy);
 
 /**
  * `import_contacts`: reads the uploaded file from where the last run stopped, hands rows to the writer
@@ -94,7 +101,7 @@ export const importContactsJob: JobKindDefinition<ImportJobInput, ImportJobCurso
   inputSchema: importJobInput,
   async step(deps, job, control) {
     const { input } = job;
-    const key = importUploadKey(job.workspaceId, job.jobId, input.format);
+    const key = uploadKeyOf(job);
     const open = (cursor?: ImportCursor) =>
       openImportFile(deps.blobs, key, {
         claimedFormat: input.format,

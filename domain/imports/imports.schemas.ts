@@ -63,7 +63,7 @@ export const importUploadSchema = responseSchema(() =>
         .string()
         .meta({
           description:
-            'Name it in `POST /v1/imports` once the file is uploaded; it becomes the import job’s id',
+            'Name it in `POST /v1/imports` once the file is uploaded (the same user: to another the upload is unknown); it becomes the import job’s id',
         }),
       format: z.enum(importFormats),
       uploadUrl: z

@@ -41,8 +41,8 @@ const formatOfName = (fileName: string): ImportFileFormat | undefined => {
 /**
  * Reserves an import upload: the file's format (from `format` or the name's extension) and size (at
  * most 512 MiB, refused up front) and a presigned PUT URL pinned to that size. The upload id is the id
- * the import job will have, and the object's key is made of the workspace and that id, so an upload
- * can only ever be imported into its own workspace, once.
+ * the import job will have, and the object's key is made of the workspace, that id and the caller, so an
+ * upload can only ever be imported into its own workspace, once, by the user who declared it.
  */
 export async function createImportUpload(deps: BlobDeps, caller: CallerContext, input: CreateImportUploadInput): Promise<ImportUpload> {
   const format = input.format ?? formatOfName(input.fileName);
@@ -63,7 +63,7 @@ export async function createImportUpload(deps: BlobDeps, caller: CallerContext, 
   }
   const uploadId = newJobId(deps);
   const contentType = importContentTypes[format];
-  const uploadUrl = await deps.blobs.uploadUrl(importUploadKey(caller.workspaceId, uploadId, format), contentType, uploadUrlSeconds, {
+  const uploadUrl = await deps.blobs.uploadUrl(importUploadKey(caller.workspaceId, uploadId, format, caller.userId), contentType, uploadUrlSeconds, {
     sizeBytes: input.sizeBytes,
   });
   return {
@@ -81,7 +81,10 @@ export async function createImportUpload(deps: BlobDeps, caller: CallerContext, 
  * header and the column plan), so a file that cannot be imported is refused here with its reason and
  * no job is made: `upload_missing`, `not_csv`, `not_xlsx`, `binary`, `empty`, `sheet_not_found`,
  * `no_channel_column`, `unknown_column`, ... Then the job is queued (its id is the upload's); a second
- * start of the same upload is a 409. A member imports as themselves: only they may be the owner given.
+ * start of the same upload is a 409. Only the user who declared the upload starts it: the file is looked
+ * for under the caller's key, so another user's upload answers as an unknown one (422
+ * `invalid_reference`), as another workspace's does. A member imports as themselves: only they may be
+ * the owner given.
  */
 export async function startImport(deps: BlobDeps, caller: CallerContext, input: StartImportInput): Promise<Job> {
   if (!isManager(caller) && input.ownerId && input.ownerId !== caller.userId) {
@@ -91,7 +94,7 @@ export async function startImport(deps: BlobDeps, caller: CallerContext, input: 
   // active user of the workspace (unknown, deactivated, another workspace's) is a 422 and no job.
   if (input.ownerId) await assertActiveUser(deps, caller.workspaceId, input.ownerId, 'body.ownerId');
   await assertMappedCustomFieldsExist(deps, caller, input.mapping);
-  const key = importUploadKey(caller.workspaceId, input.uploadId, input.format);
+  const key = importUploadKey(caller.workspaceId, input.uploadId, input.format, caller.userId);
   try {
     const file = await openImportFile(deps.blobs, key, {
       claimedFormat: input.format,
@@ -103,7 +106,10 @@ export async function startImport(deps: BlobDeps, caller: CallerContext, input: 
   } catch (error) {
     if (!(error instanceof ImportFileError)) throw error;
     if (error.code === 'not_found') {
-      throw invalidReference('body.uploadId', 'Nothing was uploaded for this upload id (or it expired): PUT the file to its uploadUrl first');
+      throw invalidReference(
+        'body.uploadId',
+        'Nothing was uploaded for this upload id by you (or it expired): PUT the file to its uploadUrl first; an upload is imported by the user who declared it',
+      );
     }
     if (error.code === 'too_large') {
       const { maxBytes } = error.details as { maxBytes?: number };

@@ -307,7 +307,7 @@ async function runExport(deps: JobDeps, task: ChildTask) {
 
 /** The file read as the job reads it (count pass, then every row normalised), nothing written: the reader's own memory. */
 async function readOnly(deps: JobDeps, task: ChildTask): Promise<number> {
-  const key = importUploadKey(task.workspaceId, task.jobId, task.format);
+  const key = importUploadKey(task.workspaceId, task.jobId, task.format, task.userId);
   const options = { claimedFormat: task.format, defaultCountry: 'FR' as const };
   const counting = await openImportFile(deps.blobs, key, options);
   const { rows: total } = await counting.count();

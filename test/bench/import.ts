@@ -262,7 +262,7 @@ async function parent(): Promise<void> {
         else await writeXlsx(path, rows);
         const jobId = stack.deps.newId('job');
         const bytes = readFileSync(path);
-        await blobs.put(importUploadKey('ws_reader', jobId, format), bytes, 'application/octet-stream');
+        await blobs.put(importUploadKey('ws_reader', jobId, format, 'none'), bytes, 'application/octet-stream');
         rmSync(path, { force: true });
         h.progress(`reader ${name}: reading ${mb(bytes.length)} MB`);
         const r = await inChild({ ...base, mode: 'read', workspaceId: 'ws_reader', userId: 'none', jobId, format });
@@ -275,7 +275,7 @@ async function parent(): Promise<void> {
           s3Gets: r.commands['s3:GetObject'] ?? 0,
           memory: memoryOf(r),
         };
-        await blobs.put(importUploadKey('ws_reader', jobId, format), '', 'application/octet-stream');
+        await blobs.put(importUploadKey('ws_reader', jobId, format, 'none'), '', 'application/octet-stream');
       }
     }
 
@@ -291,7 +291,7 @@ async function parent(): Promise<void> {
         const workspaceId = created.workspace.id;
         const jobId = stack.deps.newId('job');
         const bytes = readFileSync(path);
-        await blobs.put(importUploadKey(workspaceId, jobId, format), bytes, format === 'csv' ? 'text/csv' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+        await blobs.put(importUploadKey(workspaceId, jobId, format, created.owner.id), bytes, format === 'csv' ? 'text/csv' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
         const recordFile = join(work, `${name}.writes.jsonl`);
         const task: ChildTask = { ...base, mode: 'import', workspaceId, userId: created.owner.id, jobId, format, recordFile };
         h.progress(`${name}: importing ${rows} rows (${mb(bytes.length)} MB)`);

@@ -363,6 +363,21 @@ describe('who may import, and see an import', () => {
     expect((await lookup('member-own@example.com')).ownerId).toBe(acme.member.user.id);
   });
 
+  it('only the user who declared an upload starts its import: to anyone else it is as if nothing was uploaded', async () => {
+    const { uploadId } = await upload('Email\nmembers-upload@example.com\n', 'mine.csv', acme.member.token);
+    for (const token of [acme.admin.token, acme.owner.token]) {
+      const taken = await stack.api('POST', '/v1/imports', { token, body: { uploadId, format: 'csv' } });
+      expect(taken.status).toBe(422);
+      expect(taken.body).toMatchObject({ code: 'invalid_reference', errors: [expect.objectContaining({ field: 'body.uploadId' })] });
+    }
+    // No job was made: the member still starts their own upload, and it runs as them.
+    expect((await stack.api('GET', `/v1/jobs/${uploadId}`, { token: acme.member.token })).status).toBe(404);
+    const job = await ok(stack.api('POST', '/v1/imports', { token: acme.member.token, body: { uploadId, format: 'csv' } }), 201);
+    expect(job.createdBy).toBe(acme.member.user.id);
+    await jobs.finished(acme.workspace.id, job.id);
+    expect((await ok(stack.api('GET', `/v1/jobs/${job.id}`, { token: acme.member.token }))).result.counts.created).toBe(1);
+  });
+
   it('another workspace sees none of it, and cannot import another workspace’s upload', async () => {
     const { uploadId } = await upload('Email\nsecret@example.com\n', 'secret.csv');
     const stolen = await stack.api('POST', '/v1/imports', { token: globex.owner.token, body: { uploadId, format: 'csv' } });
@@ -510,7 +525,7 @@ describe('a row whose contact would pass the 400 KB a record may hold', () => {
     const { openImportFile } = await import('../../domain/imports/import-file');
     const { importUploadKey } = await import('../../domain/imports/import-job');
     const { writeImportChunk } = await import('../../domain/imports/import-writer');
-    const file = await openImportFile(stack.blobs, importUploadKey(wordy.workspace.id, job.id, 'csv'), { claimedFormat: 'csv' });
+    const file = await openImportFile(stack.blobs, importUploadKey(wordy.workspace.id, job.id, 'csv', wordy.owner.user.id), { claimedFormat: 'csv' });
     const rows = [];
     for await (const { row } of file.rows()) rows.push(row);
     const caller = { workspaceId: wordy.workspace.id, userId: wordy.owner.user.id, role: 'owner' as const };

@@ -4546,7 +4546,7 @@ export interface components {
             expiresAt: string;
         };
         ImportUpload: {
-            /** @description Name it in `POST /v1/imports` once the file is uploaded; it becomes the import job’s id */
+            /** @description Name it in `POST /v1/imports` once the file is uploaded (the same user: to another the upload is unknown); it becomes the import job’s id */
             uploadId: string;
             /** @enum {string} */
             format: "csv" | "xlsx" | "vcf" | "xls" | "ods";
