@@ -6,6 +6,7 @@ import { batchGetAll } from '../store/batch-get';
 import { companyDomainScope } from './company-domains';
 import { findCompany, type CompanyItem } from './company-record';
 import { isFreeMailDomain } from './free-mail-domains';
+import { nameSortKey } from '../shared/text';
 
 /** What a contact carries of its company: the link, and the company's name as its `companyName`. */
 export interface CompanyLink {
@@ -34,12 +35,27 @@ export async function findCompanyIdByDomain(
 }
 
 /**
+ * The one active company whose name reads as `name` (case, accents and spacing aside: the name
+ * index's key), by one Query on that index; none when no company or two of them have that name.
+ */
+export async function findCompanyByName(deps: CoreDeps, workspaceId: string, name: string): Promise<CompanyItem | undefined> {
+  const key = nameSortKey(name);
+  if (key === nameSortKey('')) return undefined; // no letters or digits: no name to match
+  const { data } = await deps.db.entities.company.query
+    .byName({ workspaceId, status: 'active' })
+    .begins({ nameKey: `${key}#` })
+    .go({ limit: 2 });
+  return data.length === 1 ? (data[0] as CompanyItem) : undefined;
+}
+
+/**
  * The company a contact should be linked to, for a contact being created or changed:
  * - `requested` (the input's `companyId`): null unlinks; an id links to that company of the
  *   workspace (a merged company's link goes to the company it was merged into; an archived one, or
  *   one that does not exist, is a 422 `invalid_reference` on `body.companyId`);
- * - otherwise, when the contact has no company and `channels` are given (created, or its channels
- *   changed): domain auto-match. The primary email's domain, unless a free mailbox provider's, is
+ * - otherwise, when the contact has no company: the one active company named as the request's
+ *   `companyName` (case, accents and spacing aside); else, when `channels` are given (created, or its
+ *   channels changed), domain auto-match. The primary email's domain, unless a free mailbox provider's, is
  *   looked up on the company-domain guards (one GetItem) and, when an active company holds it,
  *   the contact is linked to it (one more GetItem, for its name).
  * Returns the link to set, null to remove the link, or undefined to leave the contact as it is.
@@ -51,11 +67,18 @@ export async function resolveContactCompany(
     requested: string | null | undefined;
     current: string | undefined;
     channels: ChannelItem[] | undefined;
+    /** The company as written (`companyName`) in this request. */
+    name?: string | null;
   },
 ): Promise<CompanyLink | null | undefined> {
   if (args.requested === null) return args.current ? null : undefined;
   if (args.requested !== undefined) return linkOf(await linkableCompany(deps, workspaceId, args.requested));
-  if (args.current || !args.channels) return undefined;
+  if (args.current) return undefined;
+  if (args.name) {
+    const named = await findCompanyByName(deps, workspaceId, args.name);
+    if (named) return linkOf(named);
+  }
+  if (!args.channels) return undefined;
   const domain = autoMatchDomain(args.channels);
   if (!domain) return undefined;
   const companyId = await findCompanyIdByDomain(deps, workspaceId, domain);

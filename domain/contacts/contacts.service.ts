@@ -347,11 +347,13 @@ export async function createContact(deps: CoreDeps, caller: CallerContext, input
     ...(input.ownerId ? { ownerId: input.ownerId } : {}),
   };
   const item = applyText(base, input, textFields);
-  // An explicit companyId, else the company holding the primary email's domain (companyName follows it).
+  // An explicit companyId, else the company named as companyName, else the one holding the primary
+  // email's domain (companyName follows it).
   const link = await resolveContactCompany(deps, caller.workspaceId, {
     requested: input.companyId,
     current: undefined,
     channels,
+    name: input.companyName,
   });
   if (link) Object.assign(item, link);
   item.searchTokens = tokensOf(item);
@@ -430,6 +432,7 @@ async function reviseContact(
     requested: input.companyId,
     current: before.companyId,
     channels: input.channels !== undefined ? after.channels : undefined,
+    name: input.companyName,
   });
   if (link === null) delete after.companyId;
   else if (link) Object.assign(after, link);

@@ -256,6 +256,28 @@ describe('linking contacts', () => {
     expect(ids(search)).toContain(res.body.id);
   });
 
+  it('links a contact to the one company named as its companyName (case, accents and spacing aside), not when two share the name', async () => {
+    const named = (await createCompany(acme.owner.token, { name: 'Globéx Corporation' })).body;
+    const res = await createContact(acme.member.token, { name: 'Nina Named', companyName: '  globex   CORPORATION ' });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ companyId: named.id, companyName: 'Globéx Corporation' });
+    expect(await companyContacts(acme.member.token, named.id)).toContain(res.body.id);
+
+    // Set later, on a contact without a company.
+    const later = (await createContact(acme.member.token, { name: 'Lou Later' })).body;
+    const patched = await stack.api('PATCH', `/v1/contacts/${later.id}`, { token: acme.member.token, body: { companyName: 'Globex Corporation' } });
+    expect(patched.body).toMatchObject({ companyId: named.id, companyName: 'Globéx Corporation' });
+
+    // Two companies of one name: which one is meant is not known, so neither.
+    await createCompany(acme.owner.token, { name: 'Twin Co' });
+    await createCompany(acme.owner.token, { name: 'TWIN CO' });
+    const twin = await createContact(acme.member.token, { name: 'Tess Twin', companyName: 'Twin Co' });
+    expect(twin.body).toMatchObject({ companyId: null, companyName: 'Twin Co' });
+    // Another workspace's company of that name is not this workspace's.
+    const foreign = await createContact(globex.owner.token, { name: 'Gus Globex', companyName: 'Globex Corporation' });
+    expect(foreign.body).toMatchObject({ companyId: null });
+  });
+
   it('never links by a free mailbox domain, nor to an archived company', async () => {
     const gmail = await createContact(acme.owner.token, {
       name: 'Gina Gmail',
