@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { countryCode } from '../contacts/contacts.schemas';
 import type { CallerContext } from '../shared/context';
-import { JobFailure, type JobKindDefinition, type RunningJob } from '../jobs/job-kind';
+import { JobFailure, type JobDeps, type JobKindDefinition, type RunningJob } from '../jobs/job-kind';
 import { jobFileKey } from '../jobs/jobs.service';
 import { columnMappingSchema } from './column-mapping';
 import { importFormats, type ImportFormat } from './import-formats';
@@ -9,7 +9,7 @@ import { importCursorSchema, openImportFile, type ImportCursor, type ImportFileI
 import { ImportFileError } from './import-file-error';
 import type { NormalisedRow } from './import-row';
 import { tallyImportRows, writeErrorReportCsv } from './import-report';
-import { addImportCounts, emptyImportCounts, writeImportChunk } from './import-writer';
+import { addImportCounts, emptyImportCounts, writeImportChunk, type ImportJobRef } from './import-writer';
 import { importCountsSchema, importWriteOptions, type ImportCounts } from './import-writer.schemas';
 import { uploadStream } from '../files/upload-stream';
 
@@ -25,7 +25,10 @@ export const importJobInput = z.object({
   mapping: columnMappingSchema.optional(),
   defaultCountry: countryCode.optional(),
   options: importWriteOptions,
-  /** The caller's role when the import started: the writer applies the rules of that role. */
+  /**
+   * The caller's role when the import started (shown on the job). The rows are written under the rules
+   * of the role the user has when each chunk is written (`currentStarter`), not this one.
+   */
   role: z.enum(['owner', 'admin', 'member']),
 });
 export type ImportJobInput = z.output<typeof importJobInput>;
@@ -83,9 +86,63 @@ export const importFiles = { upload: 'upload', errors: 'errors.csv' } as const;
 export const importUploadKey = (workspaceId: string, jobId: string, format: ImportFormat, uploadedBy: string) =>
   jobFileKey('uploads', workspaceId, jobId, `${uploadedBy}/upload.${format}`);
 
+/**
+ * Contact writes within a chunk between two looks at the user who started the import: a deactivation
+ * stops it within about this many rows (and those in flight).
+ */
+const watchEveryWrites = 25;
+
+/** The user who started the import is deactivated, or no longer a user of the workspace: the import stops. */
+class StarterInactive extends Error {
+  readonly code = 'user_deactivated';
+  constructor(userId: string, gone: boolean) {
+    super(
+      `The user who started the import (${userId}) ${gone ? 'is no longer a user of the workspace' : 'was deactivated'}: ` +
+        'the import stopped; its result counts the rows written before, and errors.csv lists those rejected',
+    );
+  }
+}
+
+/** The starter's role changed while a chunk was written: the chunk is written again (its rows done are kept) by the new role's rules. */
+class StarterRoleChanged extends Error {}
+
+/** Who the import writes as: the user who started it, with the role they have now; `StarterInactive` when they are not active. */
+async function currentStarter(deps: JobDeps, job: Pick<RunningJob<unknown, unknown>, 'workspaceId' | 'createdBy'>): Promise<CallerContext> {
+  const { data } = await deps.db.entities.user.get({ workspaceId: job.workspaceId, userId: job.createdBy }).go({ consistent: true });
+  if (!data || data.status !== 'active') throw new StarterInactive(job.createdBy, !data);
+  return { workspaceId: job.workspaceId, userId: job.createdBy, role: data.role };
+}
+
 /** The upload of a job: the key its start recorded (a job started before keys named their user has the old one). */
 const uploadKeyOf = (job: RunningJob<ImportJobInput, unknown>) =>
   job.files[importFiles.upload] ?? importUploadKey(job.workspaceId, job.jobId, job.input.format, job.createdBy);
+
+/** Opens the job's upload as its input says to read it, from `cursor` when given. */
+const openUpload = (deps: JobDeps, job: RunningJob<ImportJobInput, unknown>, cursor?: ImportCursor) =>
+  openImportFile(deps.blobs, uploadKeyOf(job), {
+    claimedFormat: job.input.format,
+    ...(job.input.sheet ? { sheet: job.input.sheet } : {}),
+    ...(job.input.mapping ? { mapping: job.input.mapping } : {}),
+    ...(job.input.defaultCountry ? { defaultCountry: job.input.defaultCountry as never } : {}),
+    ...(cursor ? { cursor } : {}),
+  });
+
+/**
+ * What the import has written, from its rows' recorded outcomes (so exact whenever it stopped): the
+ * counts, the error report (`errors.csv`, when a row was rejected or a value left out) and the file as
+ * read (when known).
+ */
+async function importReport(deps: JobDeps, job: ImportJobRef, info: ImportFileInfo | undefined) {
+  const counts = await tallyImportRows(deps, job);
+  const files: Record<string, string> = {};
+  // The report lists rejected rows and the values left out of imported ones.
+  if (counts.rejected > 0 || counts.droppedValues > 0) {
+    const errorsKey = jobFileKey('exports', job.workspaceId, job.jobId, importFiles.errors);
+    await uploadStream(deps.blobs, errorsKey, 'text/csv; charset=utf-8', writeErrorReportCsv(deps, job, info ? { header: info.headers } : {}));
+    files[importFiles.errors] = errorsKey;
+  }
+  return { counts, files, result: { counts, ...(info ? { file: fileSummary(info), notes: fileNotes(info) } : {}) } };
+}
 
 /**
  * `import_contacts`: reads the uploaded file from where the last run stopped, hands rows to the writer
@@ -101,15 +158,18 @@ export const importContactsJob: JobKindDefinition<ImportJobInput, ImportJobCurso
   inputSchema: importJobInput,
   async step(deps, job, control) {
     const { input } = job;
-    const key = uploadKeyOf(job);
-    const open = (cursor?: ImportCursor) =>
-      openImportFile(deps.blobs, key, {
-        claimedFormat: input.format,
-        ...(input.sheet ? { sheet: input.sheet } : {}),
-        ...(input.mapping ? { mapping: input.mapping } : {}),
-        ...(input.defaultCountry ? { defaultCountry: input.defaultCountry as never } : {}),
-        ...(cursor ? { cursor } : {}),
-      }).catch(fileFailure);
+    const ref: ImportJobRef = { workspaceId: job.workspaceId, jobId: job.jobId };
+    const open = (cursor?: ImportCursor) => openUpload(deps, job, cursor).catch(fileFailure);
+    /** A deactivated starter fails the job, with what it wrote before. */
+    const starterFailure = async (error: StarterInactive, info: ImportFileInfo | undefined): Promise<never> => {
+      const { result, files, counts } = await importReport(deps, ref, info);
+      throw new JobFailure(error.code, error.message, { result, files, progress: { processed: counts.rowsRead } });
+    };
+    // A starter deactivated while the job was queued (or between runs) stops it before it reads the file.
+    await currentStarter(deps, job).catch((error: unknown) => {
+      if (error instanceof StarterInactive) return starterFailure(error, undefined);
+      throw error;
+    });
 
     let state = job.cursor ? importJobCursor.parse(job.cursor) : undefined;
     if (!state) {
@@ -119,14 +179,29 @@ export const importContactsJob: JobKindDefinition<ImportJobInput, ImportJobCurso
       await control.saveProgress(state, { processed: 0, total: rows });
     }
 
-    const caller: CallerContext = { workspaceId: job.workspaceId, userId: job.createdBy, role: input.role };
-    const writer = { workspaceId: job.workspaceId, jobId: job.jobId, caller, options: input.options };
+    /**
+     * Before every `watchEveryWrites`-th contact write of a chunk: a deactivation stops it there (the
+     * writes in flight settle first), a role change starts it over under the new rules.
+     */
+    const watch = (caller: CallerContext) => async (index: number) => {
+      if (index === 0 || index % watchEveryWrites !== 0) return;
+      if ((await currentStarter(deps, job)).role !== caller.role) throw new StarterRoleChanged();
+    };
     const file = await open(state.file);
     let chunk: NormalisedRow[] = [];
     let chunkEnd: ImportCursor | undefined;
     const flush = async () => {
       if (chunk.length === 0) return;
-      const outcome = await writeImportChunk(deps, writer, chunk);
+      let outcome: ImportCounts | undefined;
+      while (!outcome) {
+        // The rules of the starter's role as it is when the chunk is written (a demoted admin's rows go as a member's).
+        const caller = await currentStarter(deps, job);
+        const writer = { ...ref, caller, options: input.options };
+        outcome = await writeImportChunk(deps, writer, chunk, { beforeTransaction: watch(caller) }).catch((error: unknown) => {
+          if (error instanceof StarterRoleChanged) return undefined;
+          throw error;
+        });
+      }
       state = { ...state!, file: chunkEnd, counts: addImportCounts(state!.counts, outcome) };
       chunk = [];
       await control.saveProgress(state, { processed: state.counts.rowsRead, total: state.total });
@@ -144,31 +219,20 @@ export const importContactsJob: JobKindDefinition<ImportJobInput, ImportJobCurso
       }
       await flush();
     } catch (error) {
+      if (error instanceof StarterInactive) await starterFailure(error, file.info);
       fileFailure(error);
     } finally {
       await file.close();
     }
 
+    const { counts: recount, files, result } = await importReport(deps, ref, file.info);
     // The report is never wrong: the running counts must equal the rows' recorded outcomes.
-    const recount = await tallyImportRows(deps, writer);
     if (!sameCounts(recount, state.counts)) {
       throw new Error(
         `Import counts ${JSON.stringify(state.counts)} differ from the rows' recorded outcomes ${JSON.stringify(recount)}`,
       );
     }
-    const files: Record<string, string> = {};
-    // The report lists rejected rows and the values left out of imported ones.
-    if (recount.rejected > 0 || recount.droppedValues > 0) {
-      const errorsKey = jobFileKey('exports', job.workspaceId, job.jobId, importFiles.errors);
-      await uploadStream(deps.blobs, errorsKey, 'text/csv; charset=utf-8', writeErrorReportCsv(deps, writer, { header: file.info.headers }));
-      files[importFiles.errors] = errorsKey;
-    }
-    return {
-      done: true,
-      result: { counts: recount, file: fileSummary(file.info), notes: fileNotes(file.info) },
-      progress: { processed: recount.rowsRead, total: recount.rowsRead },
-      files,
-    };
+    return { done: true, result, progress: { processed: recount.rowsRead, total: recount.rowsRead }, files };
   },
 };
 

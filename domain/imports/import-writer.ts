@@ -81,8 +81,9 @@ export interface WriteChunkOptions {
   /** Contact transactions in flight at once (default 16). */
   concurrency?: number;
   /**
-   * Test seam: awaited before each contact transaction of a run (0, 1, ...). What it throws stops the
-   * chunk there (a crash); what it writes meanwhile is a concurrent writer.
+   * Awaited before each contact transaction of a run (0, 1, ...). What it throws stops the chunk there,
+   * once the transactions in flight have settled, and is thrown (the job's looks at its user and at a
+   * cancel; a crash in tests); what it writes meanwhile is a concurrent writer (tests).
    */
   beforeTransaction?: (index: number) => void | Promise<void>;
   /**

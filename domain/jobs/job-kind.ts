@@ -2,7 +2,7 @@ import type { ZodType } from 'zod';
 import type { EventRecord } from '../../events/event-log';
 import type { CoreDeps } from '../shared/deps';
 import type { BlobStore } from '../shared/ports';
-import type { ProgressInput, StoredProgress } from './job-record';
+import type { JobReport, ProgressInput, StoredProgress } from './job-record';
 
 /** What a job's step may use: the table, clock and ids, and the bucket. */
 export type JobDeps = CoreDeps & { blobs: BlobStore };
@@ -140,11 +140,15 @@ export class JobSuperseded extends Error {
   }
 }
 
-/** Thrown by a step to fail the job now, without retries (bad input, a file that is not what it claims). */
+/**
+ * Thrown by a step to fail the job now, without retries (bad input, a file that is not what it claims);
+ * `report`: what the job wrote before it stopped, put on the failed job.
+ */
 export class JobFailure extends Error {
   constructor(
     readonly code: string,
     message: string,
+    readonly report?: JobReport,
   ) {
     super(message);
     this.name = 'JobFailure';

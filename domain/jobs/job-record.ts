@@ -233,3 +233,10 @@ export async function commitJob(
     () => lostRace('The job'),
   );
 }
+
+/** What a job that ended before its step was done reports it did: its result, files and final counts. */
+export interface JobReport {
+  result: Record<string, unknown>;
+  files?: Record<string, string>;
+  progress?: ProgressInput;
+}

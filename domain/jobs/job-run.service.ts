@@ -13,7 +13,19 @@ import {
   type JobKindDefinition,
   type RunningJob,
 } from './job-kind';
-import { checkedFiles, commitJob, dispatchDelay, endEvent, findJob, progressAt, without, type JobItem, type JobMessage, type ProgressInput } from './job-record';
+import {
+  checkedFiles,
+  commitJob,
+  dispatchDelay,
+  endEvent,
+  findJob,
+  progressAt,
+  without,
+  type JobItem,
+  type JobMessage,
+  type JobReport,
+  type ProgressInput,
+} from './job-record';
 import { runJobFailedHook } from './job-failure-hooks';
 import { isTerminal } from './job-status';
 import type { JobError } from './jobs.schemas';
@@ -132,9 +144,22 @@ export async function runJobMessage<Input, Cursor, Result extends Record<string,
     }
   };
   const bump = (item: JobItem): JobItem => ({ ...item, updatedAt: now(), version: current.version + 1 });
-  const fail = async (error: JobError) => {
+  const fail = async (error: JobError, report?: JobReport) => {
     const at = now();
-    const failed: JobItem = { ...bump(current), status: 'failed', error, finishedAt: at };
+    const failed: JobItem = {
+      ...bump(current),
+      status: 'failed',
+      error,
+      finishedAt: at,
+      // What the step wrote before it stopped, when it says.
+      ...(report
+        ? {
+            result: report.result,
+            files: { ...current.files, ...checkedFiles(report.files) },
+            ...(report.progress ? { progress: progressAt(current, report.progress, deps.clock.nowMs()) } : {}),
+          }
+        : {}),
+    };
     await write(failed, [endEvent(deps, system, failed)]);
     if (!definition.onFailed) return;
     await definition
@@ -184,7 +209,7 @@ export async function runJobMessage<Input, Cursor, Result extends Record<string,
     } catch (error) {
       if (stopped(error)) throw error;
       if (error instanceof JobFailure) {
-        await fail({ code: error.code, message: error.message });
+        await fail({ code: error.code, message: error.message }, error.report);
         return 'failed';
       }
       // This run failed: say so on the job, and let SQS deliver the message again.

@@ -95,7 +95,10 @@ export const jobSchema = responseSchema(() =>
       result: z
         .record(z.string(), z.unknown())
         .nullable()
-        .meta({ description: 'What a succeeded job produced (per kind), else null' }),
+        .meta({
+          description:
+            'What a succeeded job produced (per kind); an import that failed because its user was deactivated (`user_deactivated`) counts what it wrote. Else null',
+        }),
       error: jobErrorSchema().nullable().meta({ description: 'Why a failed job failed, else null' }),
       files: z
         .array(z.string())

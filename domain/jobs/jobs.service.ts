@@ -149,7 +149,8 @@ export async function retryJob(deps: CoreDeps, caller: CallerContext, jobId: str
   }
   const at = deps.clock.nowIso();
   const after: JobItem = {
-    ...without(before, 'error', 'lastError', 'finishedAt', 'rateFrom', 'redispatches', 'redispatchedVersion', 'dispatchDelaySeconds'),
+    // A failed import's result (what it wrote before it stopped) is the next end's to give.
+    ...without(before, 'error', 'result', 'lastError', 'finishedAt', 'rateFrom', 'redispatches', 'redispatchedVersion', 'dispatchDelaySeconds'),
     status: 'queued',
     dispatchSeq: before.dispatchSeq + 1,
     attempts: 0,
