@@ -120,5 +120,5 @@ export const updateAssignmentRuleInput = z
   })
   .strict()
   .refine((input) => Object.keys(input).length > 0, { message: 'Give at least one field to change' })
-  .meta({ id: 'UpdateAssignmentRuleInput' });
+  .meta({ id: 'UpdateAssignmentRuleInput', minProperties: 1 });
 export type UpdateAssignmentRuleInput = z.infer<typeof updateAssignmentRuleInput>;

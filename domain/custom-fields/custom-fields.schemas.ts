@@ -136,5 +136,5 @@ export const updateCustomFieldInput = z
   .refine((input) => Object.values(input).some((value) => value !== undefined), {
     message: 'Give at least one of label, required, archived, options',
   })
-  .meta({ id: 'UpdateCustomFieldInput' });
+  .meta({ id: 'UpdateCustomFieldInput', minProperties: 1 });
 export type UpdateCustomFieldInput = z.infer<typeof updateCustomFieldInput>;

@@ -96,7 +96,7 @@ export const updateProductInput = z
   .refine((input) => Object.keys(input).length > 0, {
     message: 'Give at least one of name, description, criteria',
   })
-  .meta({ id: 'UpdateProductInput' });
+  .meta({ id: 'UpdateProductInput', minProperties: 1 });
 export type UpdateProductInput = z.infer<typeof updateProductInput>;
 
 export const criterionSchema = responseSchema(() =>

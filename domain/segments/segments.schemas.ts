@@ -85,13 +85,16 @@ export const updateSegmentInput = z
   .object({
     name: segmentName.optional(),
     description: segmentDescription.nullable().optional().meta({ description: 'null or empty clears it' }),
-    rule: rule.optional(),
+    rule: rule
+      .nullable()
+      .optional()
+      .meta({ description: 'A dynamic segment’s new rule; null (a static segment’s, as read) changes nothing on a static segment' }),
   })
   .strict()
   .refine((input) => Object.keys(input).length > 0, {
     message: 'Give at least one of name, description, rule',
   })
-  .meta({ id: 'UpdateSegmentInput' });
+  .meta({ id: 'UpdateSegmentInput', minProperties: 1 });
 export type UpdateSegmentInput = z.infer<typeof updateSegmentInput>;
 
 export const listMembersQuery = pageQuerySchema.extend({

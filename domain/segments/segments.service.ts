@@ -243,15 +243,19 @@ export async function updateSegment(
   deps: CoreDeps,
   caller: CallerContext,
   segmentId: string,
-  input: UpdateSegmentInput,
+  update: UpdateSegmentInput,
   expectedVersion?: number,
 ): Promise<Segment> {
+  // `rule: null` is a static segment's rule as it is read: sent back, it changes nothing.
+  const { rule: givenRule, ...rest } = update;
+  const input = { ...rest, ...(givenRule === null || givenRule === undefined ? {} : { rule: givenRule }) };
   if (input.rule !== undefined) await assertValidRule(deps, caller.workspaceId, input.rule);
   return retryLostRaces(async () => {
     const item = await readSegment(deps, caller, segmentId, true);
     assertMayChange(caller, item);
     if (expectedVersion !== undefined && expectedVersion !== item.version) throw stale();
     if (input.rule !== undefined && item.kind === 'static') throw invalid('body.rule', 'A static segment has no rule');
+    if (givenRule === null && item.kind === 'dynamic') throw invalid('body.rule', 'A dynamic segment keeps a rule: give the new one');
     const changes: Record<string, { from: unknown; to: unknown }> = {};
     const after: SegmentItem = { ...item, version: item.version + 1, updatedAt: deps.clock.nowIso() };
     if (input.name !== undefined && input.name !== item.name) {

@@ -89,7 +89,7 @@ export const updateTagInput = z
   .refine((input) => Object.keys(input).length > 0, {
     message: 'Give at least one of name, color, description',
   })
-  .meta({ id: 'UpdateTagInput' });
+  .meta({ id: 'UpdateTagInput', minProperties: 1 });
 export type UpdateTagInput = z.infer<typeof updateTagInput>;
 
 /** What a rename or delete request did when work is left (HTTP 202: repeat the same request). */

@@ -46,7 +46,7 @@ export const updateUserInput = z
   .refine((input) => Object.values(input).some((value) => value !== undefined), {
     message: 'Give at least one of name, role, status',
   })
-  .meta({ id: 'UpdateUserInput' });
+  .meta({ id: 'UpdateUserInput', minProperties: 1 });
 export type UpdateUserInput = z.infer<typeof updateUserInput>;
 
 export const userIdParams = z.object({ userId: recordId('usr', 'a user') });

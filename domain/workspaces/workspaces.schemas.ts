@@ -25,7 +25,7 @@ export const updateWorkspaceInput = z
   .refine((input) => input.name !== undefined || input.timeZone !== undefined, {
     message: 'Give `name`, `timeZone` or both',
   })
-  .meta({ id: 'UpdateWorkspaceInput' });
+  .meta({ id: 'UpdateWorkspaceInput', minProperties: 1 });
 export type UpdateWorkspaceInput = z.infer<typeof updateWorkspaceInput>;
 
 export const meSchema = responseSchema(() =>

@@ -349,6 +349,23 @@ describe('static segments', () => {
     const contact = await createContact('Yves');
     const res = await stack.api('POST', `/v1/segments/${dynamic.id}/members`, { token: owner(), body: { contactIds: [contact.id] } });
     expect(res.status).toBe(422);
+    // A dynamic segment keeps a rule: null is no rule to take.
+    const cleared = await stack.api('PATCH', `/v1/segments/${dynamic.id}`, { token: owner(), body: { rule: null } });
+    expect(cleared.status).toBe(400);
+    expect(cleared.body.errors[0].field).toBe('body.rule');
+  });
+
+  it('takes back a static segment as it reads it (rule: null); an empty change is a 400', async () => {
+    const segment = await createSegment({ name: 'Round trip', kind: 'static' });
+    const read = (await stack.api('GET', `/v1/segments/${segment.id}`, { token: owner() })).body;
+    expect(read.rule).toBeNull();
+    const back = await stack.api('PATCH', `/v1/segments/${segment.id}`, {
+      token: owner(),
+      body: { name: 'Round trip, renamed', description: read.description, rule: read.rule },
+    });
+    expect(back.status, JSON.stringify(back.body)).toBe(200);
+    expect(back.body).toMatchObject({ name: 'Round trip, renamed', kind: 'static', rule: null });
+    expect((await stack.api('PATCH', `/v1/segments/${segment.id}`, { token: owner(), body: {} })).status).toBe(400);
   });
 });
 
