@@ -355,6 +355,18 @@ describe('static segments', () => {
     expect(cleared.body.errors[0].field).toBe('body.rule');
   });
 
+  it('a contact put on a list before the stream reached its creation still joins the dynamic segments it matches', async () => {
+    const dynamic = await createSegment({ name: 'Named Q', kind: 'dynamic', rule: { field: 'name', op: 'starts_with', value: 'Quick' } });
+    await streams.drain();
+    const list = await createSegment({ name: 'Picked quickly', kind: 'static' });
+    const contact = await createContact('Quick Quentin');
+    const add = await stack.api('POST', `/v1/segments/${list.id}/members`, { token: owner(), body: { contactIds: [contact.id] } });
+    expect(add.body).toMatchObject({ changed: [contact.id] });
+    await streams.drain();
+    expect(await memberNames(dynamic.id)).toEqual(['Quick Quentin']);
+    expect(await memberNames(list.id)).toEqual(['Quick Quentin']);
+  });
+
   it('takes back a static segment as it reads it (rule: null); an empty change is a 400', async () => {
     const segment = await createSegment({ name: 'Round trip', kind: 'static' });
     const read = (await stack.api('GET', `/v1/segments/${segment.id}`, { token: owner() })).body;
