@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { countryCode } from '../contacts/contacts.schemas';
 import type { CallerContext } from '../shared/context';
 import { JobFailure, type JobDeps, type JobKindDefinition, type RunningJob } from '../jobs/job-kind';
+import { throwIfCanceled, type JobReport } from '../jobs/job-record';
 import { jobFileKey } from '../jobs/jobs.service';
 import { columnMappingSchema } from './column-mapping';
 import { importFormats, type ImportFormat } from './import-formats';
@@ -87,8 +88,8 @@ export const importUploadKey = (workspaceId: string, jobId: string, format: Impo
   jobFileKey('uploads', workspaceId, jobId, `${uploadedBy}/upload.${format}`);
 
 /**
- * Contact writes within a chunk between two looks at the user who started the import: a deactivation
- * stops it within about this many rows (and those in flight).
+ * Contact writes within a chunk between two looks at the job and its user: a cancel or a deactivation
+ * stops the import within about this many rows (and those in flight).
  */
 const watchEveryWrites = 25;
 
@@ -180,11 +181,12 @@ export const importContactsJob: JobKindDefinition<ImportJobInput, ImportJobCurso
     }
 
     /**
-     * Before every `watchEveryWrites`-th contact write of a chunk: a deactivation stops it there (the
-     * writes in flight settle first), a role change starts it over under the new rules.
+     * Before every `watchEveryWrites`-th contact write of a chunk: a cancel or a deactivation stops it
+     * there (the writes in flight settle first), a role change starts it over under the new rules.
      */
     const watch = (caller: CallerContext) => async (index: number) => {
       if (index === 0 || index % watchEveryWrites !== 0) return;
+      await throwIfCanceled(deps, job.workspaceId, job.jobId);
       if ((await currentStarter(deps, job)).role !== caller.role) throw new StarterRoleChanged();
     };
     const file = await open(state.file);
@@ -233,6 +235,20 @@ export const importContactsJob: JobKindDefinition<ImportJobInput, ImportJobCurso
       );
     }
     return { done: true, result, progress: { processed: recount.rowsRead, total: recount.rowsRead }, files };
+  },
+
+  /** A canceled import reports what it wrote: its counts, its error report, and the file as read. */
+  async reportCanceled(deps, job): Promise<JobReport> {
+    const info = await openUpload(deps, job).then(
+      async (file) => {
+        await file.close();
+        return file.info;
+      },
+      // A file gone since (or that no longer reads) leaves out only the file's summary.
+      () => undefined,
+    );
+    const { result, files, counts } = await importReport(deps, job, info);
+    return { result, files, progress: { processed: counts.rowsRead } };
   },
 };
 

@@ -113,6 +113,14 @@ export interface JobKindDefinition<Input = unknown, Cursor = unknown, Result ext
    */
   release?(deps: JobDeps, held: HeldByJob<Cursor>): Promise<void>;
   /**
+   * What a job of a kind listed in job-status.ts `kindsReportingCancel`, canceled after it began, wrote:
+   * its result (counts so far, say), files and progress, put on the canceled job and in its end event,
+   * which waits for it. The runner calls it once no run works on the job: the run that stopped for the
+   * cancel, or the next message of a job canceled between runs. Must be idempotent (a redelivered
+   * message calls it again); what it throws makes SQS deliver the message again.
+   */
+  reportCanceled?(deps: JobDeps, job: RunningJob<Input, Cursor>): Promise<JobReport>;
+  /**
    * Called once the job is written `failed`, by every route that fails it (domain/jobs/job-failure-hooks.ts
    * registers it for the dead-letter and sweep paths, which run without the kind's module): the kind
    * marks what the job worked on as failed with the reason. Must be idempotent (a redelivered dead letter

@@ -6,6 +6,7 @@ import type { CoreDeps } from '../shared/deps';
 import { lostRace, notFound } from '../shared/errors';
 import { isConditionFailure, writeTransaction } from '../store/transaction';
 import { isTerminal, jobFileNamePattern, type JobKind, type JobStatus } from './job-status';
+import { JobCanceled } from './job-kind';
 import type { Job, JobError } from './jobs.schemas';
 
 /** The job item as stored (job.entity.ts). */
@@ -31,6 +32,13 @@ export interface JobItem {
   startedAt?: string;
   updatedAt: string;
   finishedAt?: string;
+  /** Who canceled the job (the actor of its end event). */
+  canceledBy?: string;
+  /**
+   * A canceled job whose end event waits for its kind's report of what it wrote (`kindsReportingCancel`):
+   * written by the run that stops for the cancel, or the next message, else the dead-letter consumer or the sweep.
+   */
+  endPending?: boolean;
   /** Re-sends by the `sweep-jobs` schedule in a row, and the version the last of them wrote. */
   redispatches?: number;
   redispatchedVersion?: number;
@@ -175,13 +183,15 @@ export function activityShardOf(jobId: string): number {
 }
 
 /**
- * The item with its active-jobs index keys as its status calls for: a queued or running job is listed
- * under its shard, by the time it was last written (`<updatedAt>#<workspaceId>#<jobId>`); an ended
- * job has no keys, so ElectroDB writes no gsi4 entry for it. Every write of a job goes through here.
+ * The item with its active-jobs index keys as its status calls for: a queued or running job (or a canceled
+ * one whose end event is pending) is listed under its shard, by the time it was last written
+ * (`<updatedAt>#<workspaceId>#<jobId>`); an ended job has no keys, so ElectroDB writes no gsi4 entry for
+ * it. Every write of a job goes through here.
  */
 export function withActivityKeys(item: JobItem): JobItem {
   const { activeShard: _shard, activeKey: _key, ...rest } = item;
-  if (isTerminal(item.status)) return rest;
+  // A canceled job whose end event is pending stays listed: the sweep ends it should no run ever come.
+  if (isTerminal(item.status) && !item.endPending) return rest;
   return {
     ...rest,
     activeShard: activityShardOf(item.jobId),
@@ -239,4 +249,38 @@ export interface JobReport {
   result: Record<string, unknown>;
   files?: Record<string, string>;
   progress?: ProgressInput;
+}
+
+/**
+ * Ends a canceled job whose end event was pending: its report (when there is one) on the job, which stays
+ * `canceled`, and the end event, in one write conditional on the version read (a `LostRace`: someone
+ * else ended it meanwhile, or is about to). The actor is who canceled it.
+ */
+export async function endCanceledJob(deps: CoreDeps, item: JobItem, report?: JobReport): Promise<JobItem> {
+  const ended: JobItem = {
+    ...without(item, 'endPending'),
+    ...(report
+      ? {
+          result: report.result,
+          files: { ...item.files, ...checkedFiles(report.files) },
+          ...(report.progress ? { progress: progressAt(item, report.progress, deps.clock.nowMs()) } : {}),
+        }
+      : {}),
+    updatedAt: deps.clock.nowIso(),
+    version: item.version + 1,
+  };
+  // Only the actor's id goes into an event.
+  const actor: CallerContext = { workspaceId: item.workspaceId, userId: item.canceledBy ?? 'system', role: 'member' };
+  await commitJob(deps, item, ended, [endEvent(deps, actor, ended)]);
+  return ended;
+}
+
+/**
+ * For a step that works long between its saves: one consistent read of the job, and `JobCanceled` when
+ * a user has canceled it (the runner then stops the run as it would at a save). A job not in the table
+ * (a step run directly, by a benchmark) is not canceled.
+ */
+export async function throwIfCanceled(deps: CoreDeps, workspaceId: string, jobId: string): Promise<void> {
+  const item = await findJob(deps, workspaceId, jobId, true);
+  if (item?.status === 'canceled') throw new JobCanceled(jobId);
 }

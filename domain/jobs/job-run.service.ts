@@ -17,6 +17,7 @@ import {
   checkedFiles,
   commitJob,
   dispatchDelay,
+  endCanceledJob,
   endEvent,
   findJob,
   progressAt,
@@ -94,7 +95,9 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
  * the stream turns into the next message. A step that throws records `lastError` and `attempts` on the
  * job and the error passes through, so SQS retries the message (the dead-letter queue takes it in the
  * end: `failDeadLetteredJob`). A job found canceled, or canceled while the run worked, has its kind's
- * `release` called with what it holds (see `JobKindDefinition.release`).
+ * `release` called with what it holds (see `JobKindDefinition.release`); when its end event waits for
+ * its report (`endPending`), the kind's `reportCanceled` is put on it with the end event, once the run
+ * under way has stopped (it never goes back to running, nor on to succeeded).
  */
 export async function runJobMessage<Input, Cursor, Result extends Record<string, unknown>>(
   deps: JobDeps,
@@ -118,10 +121,40 @@ export async function runJobMessage<Input, Cursor, Result extends Record<string,
       hooks.releaseFailed?.(error);
     }
   };
+  /** The job as its kind's step and hooks see it. */
+  const viewOf = (item: JobItem, input: Input): RunningJob<Input, Cursor> => ({
+    workspaceId,
+    jobId,
+    kind: item.kind,
+    createdBy: item.createdBy,
+    input,
+    cursor: item.cursor as Cursor | undefined,
+    progress: item.progress,
+    files: item.files,
+    attempts: item.attempts,
+    dispatchSeq: item.dispatchSeq,
+  });
+  /**
+   * A canceled job whose end event waits for its report: no run works on it any more (this one stopped,
+   * or it was canceled between runs), so the kind reports what it wrote and the job ends with it.
+   */
+  const finishCanceled = async (item: JobItem | undefined) => {
+    if (item?.status !== 'canceled' || !item.endPending) return;
+    const input = definition.inputSchema.safeParse(item.input);
+    const report = definition.reportCanceled && input.success ? await definition.reportCanceled(deps, viewOf(item, input.data)) : undefined;
+    try {
+      await endCanceledJob(deps, item, report);
+    } catch (error) {
+      // Another delivery of the message ended it meanwhile.
+      if (error instanceof LostRace && !(await findJob(deps, workspaceId, jobId, true))?.endPending) return;
+      throw error;
+    }
+  };
   if (loaded.dispatchSeq !== message.seq) return 'stale';
   if (isTerminal(loaded.status)) {
     // Canceled between runs: the message of the step it waited for finds it so, and no run will follow.
     if (loaded.status === 'canceled' && loaded.cursor !== undefined) await release(loaded);
+    await finishCanceled(loaded);
     return 'ended';
   }
   const system = systemActor(workspaceId);
@@ -190,22 +223,9 @@ export async function runJobMessage<Input, Cursor, Result extends Record<string,
         write({ ...bump(current), cursor, progress: progressOf(progress), files: { ...current.files, ...checkedFiles(files) } }),
       reportProgress: (progress) => write({ ...bump(current), progress: progressOf(progress) }),
     };
-    const view: RunningJob<Input, Cursor> = {
-      workspaceId,
-      jobId,
-      kind: current.kind,
-      createdBy: current.createdBy,
-      input: input.data,
-      cursor: current.cursor as Cursor | undefined,
-      progress: current.progress,
-      files: current.files,
-      attempts: current.attempts,
-      dispatchSeq: current.dispatchSeq,
-    };
-
     let step;
     try {
-      step = await definition.step(deps, view, control);
+      step = await definition.step(deps, viewOf(current, input.data), control);
     } catch (error) {
       if (stopped(error)) throw error;
       if (error instanceof JobFailure) {
@@ -245,7 +265,10 @@ export async function runJobMessage<Input, Cursor, Result extends Record<string,
     return 'continued';
   } catch (error) {
     const outcome = stopped(error);
-    if (outcome === 'canceled') await release(returned ?? current);
+    if (outcome === 'canceled') {
+      await release(returned ?? current);
+      await finishCanceled(await findJob(deps, workspaceId, jobId, true));
+    }
     if (outcome) return outcome;
     throw error;
   }
@@ -257,7 +280,8 @@ export const retriesExhaustedMessage = "The job's message exhausted its retries"
 /**
  * The dead-letter queues' consumer: the message of the job's current step used up its receives, so the
  * job fails with `retries_exhausted` (the last run's error as the message) and its end event. A
- * message for an earlier step, or for a job that has ended, changes nothing (so a redelivery is harmless).
+ * message for an earlier step, or for a job that has ended, changes nothing (so a redelivery is harmless),
+ * but a canceled job whose end event still waits for its report gets it now, without the report.
  */
 export async function failDeadLetteredJob(
   deps: CoreDeps,
@@ -270,6 +294,8 @@ export async function failDeadLetteredJob(
     if (isTerminal(before.status)) {
       // This message failed the job on an earlier delivery whose kind hook then threw: run the hook again.
       if (before.status === 'failed' && before.error?.code === 'retries_exhausted') await runJobFailedHook(deps, before);
+      // Canceled, and the runs that were to report what it wrote kept failing: it ends without the report.
+      if (before.status === 'canceled' && before.endPending) await endCanceledJob(deps, before);
       return 'ended';
     }
     const at = deps.clock.nowIso();

@@ -11,6 +11,12 @@ export type JobStatus = (typeof jobStatuses)[number];
 export const terminalJobStatuses: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
 export const isTerminal = (status: JobStatus) => terminalJobStatuses.includes(status);
 
+/**
+ * Kinds whose canceled job reports what it wrote (their definition's `reportCanceled`): canceled once it
+ * has begun, its end event waits (`endPending`) until no run works on it, then carries that report.
+ */
+export const kindsReportingCancel: readonly JobKind[] = ['import_contacts'];
+
 /** How long a job file's download link lives. */
 export const jobFileLinkSeconds = 5 * 60;
 

@@ -2,7 +2,7 @@ import { systemActor } from '../shared/context';
 import type { CoreDeps } from '../shared/deps';
 import { LostRace } from '../shared/errors';
 import { runJobFailedHook } from './job-failure-hooks';
-import { activityShards, commitJob, endEvent, without, type JobItem } from './job-record';
+import { activityShards, commitJob, endCanceledJob, endEvent, without, type JobItem } from './job-record';
 import { isTerminal } from './job-status';
 
 /**
@@ -46,6 +46,8 @@ export interface SweepReport {
   redispatched: SweptJob[];
   /** Jobs failed with `stalled`: their step had been re-sent `maxRedispatches` times and no run came. */
   stalled: SweptJob[];
+  /** Canceled jobs whose end event waited for a report no run gave within their stale time: ended without it. */
+  ended: SweptJob[];
   /** Entries left alone: not idle for their kind's stale time yet, of a kind without a queue, or ended. */
   skipped: number;
   /** Jobs written by someone else between the Query and the sweep's write: alive, left alone. */
@@ -55,7 +57,7 @@ export interface SweepReport {
   more: boolean;
 }
 
-type Outcome = { redispatched: SweptJob } | { stalled: SweptJob } | 'skipped' | 'moved';
+type Outcome = { redispatched: SweptJob } | { stalled: SweptJob } | { ended: SweptJob } | 'skipped' | 'moved';
 
 /**
  * The safety net under the jobs' outbox (the `sweep-jobs` schedule): a queued or running job that no one
@@ -67,11 +69,12 @@ type Outcome = { redispatched: SweptJob } | { stalled: SweptJob } | 'skipped' | 
  * old step is stale), or, when that was already done `maxRedispatches` times in a row with no run writing
  * the job in between, it fails with `{ code: 'stalled' }` and its end event. A job written meanwhile
  * (a run took it, a user canceled it) fails the condition and is left alone. The n-th re-send in a row
- * waits 2^(n−1) stale times.
+ * waits 2^(n−1) stale times. A canceled job whose end event still waits for its report (`endPending`)
+ * after its stale time gets its end event without the report.
  */
 export async function sweepStalledJobs(deps: CoreDeps, options: SweepOptions): Promise<SweepReport> {
   const { staleAfterMs, pageSize = 100, maxPerShard = 500, shouldStop = () => false } = options;
-  const report: SweepReport = { looked: 0, redispatched: [], stalled: [], skipped: 0, moved: 0, failures: [], more: false };
+  const report: SweepReport = { looked: 0, redispatched: [], stalled: [], ended: [], skipped: 0, moved: 0, failures: [], more: false };
   const shortest = Math.min(...Object.values(staleAfterMs));
   if (!Number.isFinite(shortest)) return report;
   const nowMs = deps.clock.nowMs();
@@ -96,6 +99,7 @@ export async function sweepStalledJobs(deps: CoreDeps, options: SweepOptions): P
           if (outcome === 'skipped') report.skipped += 1;
           else if (outcome === 'moved') report.moved += 1;
           else if ('redispatched' in outcome) report.redispatched.push(outcome.redispatched);
+          else if ('ended' in outcome) report.ended.push(outcome.ended);
           else report.stalled.push(outcome.stalled);
         } catch (error) {
           // One job that cannot be written must not hold back the others.
@@ -112,8 +116,10 @@ export async function sweepStalledJobs(deps: CoreDeps, options: SweepOptions): P
 async function sweepJob(deps: CoreDeps, item: JobItem, staleMs: number | undefined, nowMs: number): Promise<Outcome> {
   // No queue for its kind: a message would not help (a job of a kind this deployment does not run).
   if (staleMs === undefined) return 'skipped';
+  // A canceled job waiting for its report is ended below once stale: no run came to give it.
+  const endPending = item.status === 'canceled' && item.endPending === true;
   // The index lags the table: the entry may show a job that has ended since (its write will say so).
-  if (isTerminal(item.status)) return 'skipped';
+  if (isTerminal(item.status) && !endPending) return 'skipped';
   // Only re-sends with nothing else writing the job in between count: a run that took the job resets it.
   const inARow = item.redispatchedVersion === item.version ? (item.redispatches ?? 0) : 0;
   const idleMs = nowMs - Date.parse(item.updatedAt);
@@ -131,6 +137,10 @@ async function sweepJob(deps: CoreDeps, item: JobItem, staleMs: number | undefin
     idleSeconds: Math.round(idleMs / 1000),
   };
   try {
+    if (endPending) {
+      await endCanceledJob(deps, item);
+      return { ended: { ...swept, redispatches: inARow } };
+    }
     if (inARow >= maxRedispatches) {
       const failed: JobItem = {
         ...item,

@@ -14,8 +14,8 @@
  * - active jobs of every workspace, least recently written first (the `sweep-jobs` schedule): gsi4
  *   pk JOBS#ACTIVE#<shard>, sk <updatedAt>#<workspaceId>#<jobId>; shard 0-15 is a stable hash of the
  *   jobId (`activityShardOf`), so no one partition takes every job's writes. Sparse: only queued and
- *   running jobs have the keys (`commitJob` and `createJob` set or leave out `activeShard`/`activeKey`
- *   on every write, job-record.ts `withActivityKeys`).
+ *   running jobs (and canceled ones whose end event is pending) have the keys (`commitJob` and
+ *   `createJob` set or leave out `activeShard`/`activeKey` on every write, job-record.ts `withActivityKeys`).
  */
 export const jobSchema = {
   model: { service: 'crm', entity: 'job', version: '1' },
@@ -67,6 +67,13 @@ export const jobSchema = {
     startedAt: { type: 'string' },
     updatedAt: { type: 'string', required: true },
     finishedAt: { type: 'string' },
+    /** Who canceled the job: the actor of its end event. */
+    canceledBy: { type: 'string' },
+    /**
+     * A canceled job whose end event waits for its kind's report of what it wrote (job-status.ts
+     * `kindsReportingCancel`); the job keeps its gsi4 keys meanwhile, so the sweep ends it if no run does.
+     */
+    endPending: { type: 'boolean' },
     /**
      * Times the `sweep-jobs` schedule sent the job's step again because no run had written it for its
      * kind's stale time, in a row (`redispatchedVersion` is the version that write made: any other
@@ -74,7 +81,7 @@ export const jobSchema = {
      */
     redispatches: { type: 'number' },
     redispatchedVersion: { type: 'number' },
-    /** gsi4 keys, present only while the job is queued or running (see `withActivityKeys`). */
+    /** gsi4 keys, present only while the job is queued or running, or its end is pending (see `withActivityKeys`). */
     activeShard: { type: 'number' },
     activeKey: { type: 'string' },
     /** Bumped by every write: each write of the job is conditional on the version it read. */

@@ -97,7 +97,7 @@ export const jobSchema = responseSchema(() =>
         .nullable()
         .meta({
           description:
-            'What a succeeded job produced (per kind); an import that failed because its user was deactivated (`user_deactivated`) counts what it wrote. Else null',
+            'What a succeeded job produced (per kind); an import canceled, or failed because its user was deactivated (`user_deactivated`), counts what it wrote. Else null',
         }),
       error: jobErrorSchema().nullable().meta({ description: 'Why a failed job failed, else null' }),
       files: z

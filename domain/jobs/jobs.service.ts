@@ -19,7 +19,7 @@ import {
   without,
   type JobItem,
 } from './job-record';
-import { isTerminal, jobFileLinkSeconds } from './job-status';
+import { isTerminal, jobFileLinkSeconds, kindsReportingCancel } from './job-status';
 import type {
   Job,
   JobFileLink,
@@ -119,9 +119,12 @@ export async function getJob(deps: CoreDeps, caller: CallerContext, jobId: strin
 }
 
 /**
- * Cancels a queued or running job (`canceled`, its end event appended). A run under way stops at its
- * next save (its writes are conditional on the job's version), keeping what it committed. A job that
- * has ended is a 409 `invalid_transition`.
+ * Cancels a queued or running job (`canceled` at once). A run under way stops at its next save (its
+ * writes are conditional on the job's version), or sooner when its step looks (`throwIfCanceled`),
+ * keeping what it committed. The end event is appended now, unless the job is of a kind that reports
+ * what it wrote (`kindsReportingCancel`) and has begun writing: then it waits for that report, which the
+ * runner writes once the run under way has stopped (`endPending`). A job that has ended is a 409
+ * `invalid_transition`.
  */
 export async function cancelJob(deps: CoreDeps, caller: CallerContext, jobId: string): Promise<Job> {
   const before = await visibleJob(deps, caller, jobId, true);
@@ -131,8 +134,18 @@ export async function cancelJob(deps: CoreDeps, caller: CallerContext, jobId: st
     });
   }
   const at = deps.clock.nowIso();
-  const after: JobItem = { ...before, status: 'canceled', finishedAt: at, updatedAt: at, version: before.version + 1 };
-  await commitJob(deps, before, after, [endEvent(deps, caller, after)]);
+  // Running, or queued again after a failed run that wrote (a retry keeps its cursor).
+  const reports = kindsReportingCancel.includes(before.kind as JobKind) && (before.status === 'running' || before.cursor !== undefined);
+  const after: JobItem = {
+    ...before,
+    status: 'canceled',
+    canceledBy: caller.userId,
+    ...(reports ? { endPending: true } : {}),
+    finishedAt: at,
+    updatedAt: at,
+    version: before.version + 1,
+  };
+  await commitJob(deps, before, after, reports ? [] : [endEvent(deps, caller, after)]);
   return toJob(after);
 }
 

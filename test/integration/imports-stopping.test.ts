@@ -5,9 +5,9 @@ import { ok } from '../support/ok';
 
 /**
  * An import that has to stop or change its rules while it runs, end to end (the real `import_contacts`
- * job through the stream dispatcher and the local queue runner): the user who started it is checked as
- * they are when each chunk is written, so a demoted admin's rows go by a member's rules and a deactivated
- * user's import stops, saying what it wrote.
+ * job through the stream dispatcher and the local queue runner): a cancel stops it within a few rows and
+ * the canceled job says what it wrote; the user who started it is checked as they are when each chunk is
+ * written, so a demoted admin's rows go by a member's rules and a deactivated user's import stops.
  */
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies */
@@ -101,6 +101,74 @@ const errorsCsvLines = async (jobId: string) => {
   const link = await ok(stack.api('GET', `/v1/jobs/${jobId}/files/errors.csv`, { token: owner() }));
   return (await (await fetch(link.url)).text()).replace(/^\ufeff/, '').trim().split('\r\n');
 };
+
+const sumOf = (counts: any) =>
+  counts.blank + counts.rejected + counts.created + counts.updated + counts.unchanged + counts.skipped + counts.merged;
+
+describe('canceling an import', () => {
+  it('stops the run within a few rows of the cancel, and the canceled job and its end event say what was written', async () => {
+    // Prepare: chunks of 100 rows; every 10th row has no valid email (rejected)
+    process.env.IMPORT_CHUNK_ROWS = '100';
+    const rows = ['Email,Name'];
+    for (let i = 0; i < 500; i++) rows.push(i % 10 === 9 ? `not-an-email-${i},Bad ${i}` : `cancel-${i}@example.com,Cancel ${i}`);
+    const job = await startImport(`${rows.join('\n')}\n`, owner(), { tags: ['cancel-run'] });
+
+    // Act: the owner cancels once the first chunk is saved, while the second is being written
+    let canceled: any;
+    for (let polls = 0; !canceled; polls++) {
+      const seen = await ok(stack.api('GET', `/v1/jobs/${job.id}`, { token: owner() }));
+      expect(seen.status, 'the import ended before the cancel').not.toBe('succeeded');
+      if (seen.progress.processed >= 100) canceled = await stack.api('POST', `/v1/jobs/${job.id}/cancel`, { token: owner() });
+      else await sleep(50);
+      expect(polls).toBeLessThan(2_000);
+    }
+    const done = await finished(job.id);
+
+    // Assess: canceled at once; the run stopped inside the second chunk, not at its end
+    expect(canceled.status).toBe(200);
+    expect(canceled.body.status).toBe('canceled');
+    expect(done.status).toBe('canceled');
+    const counts = done.result.counts;
+    expect(counts.rowsRead).toBeGreaterThanOrEqual(100);
+    expect(counts.rowsRead).toBeLessThan(200);
+    expect(sumOf(counts)).toBe(counts.rowsRead);
+    expect(done.progress.processed).toBe(counts.rowsRead);
+    // Exactly the contacts counted were written, and none after
+    expect(await countTagged('cancel-run')).toBe(counts.created);
+    await sleep(500);
+    expect(await countTagged('cancel-run')).toBe(counts.created);
+    expect(await lookup('cancel-498@example.com')).toBeUndefined();
+    // The error report lists the rejected rows of what was written
+    expect(counts.rejected).toBeGreaterThanOrEqual(10);
+    expect(done.files).toContain('errors.csv');
+    expect(await errorsCsvLines(job.id)).toHaveLength(1 + counts.rejected);
+    // One end event, with the report
+    expect(await endEvents(job.id)).toEqual([
+      expect.objectContaining({
+        actorUserId: acme.owner.user.id,
+        payload: { jobId: job.id, kind: 'import_contacts', status: 'canceled', result: done.result, error: null },
+      }),
+    ]);
+  });
+
+  it('a job canceled between runs reports what its earlier runs wrote, once its next message finds it canceled', async () => {
+    process.env.JOB_RUN_BUDGET_MS = '1';
+    const rows = ['Email,Name'];
+    for (let i = 0; i < 110; i++) rows.push(`between-${i}@example.com,Between ${i}`);
+    let jobId = '';
+    let runs = 0;
+    afterImportRun = async () => {
+      if (++runs === 1) await ok(stack.api('POST', `/v1/jobs/${jobId}/cancel`, { token: owner() }));
+    };
+    jobId = (await startImport(`${rows.join('\n')}\n`, owner())).id;
+
+    const done = await finished(jobId);
+
+    expect(done).toMatchObject({ status: 'canceled', progress: { processed: 50 }, result: { counts: { rowsRead: 50, created: 50 } } });
+    expect(await lookup('between-50@example.com')).toBeUndefined();
+    expect(await endEvents(jobId)).toEqual([expect.objectContaining({ payload: expect.objectContaining({ status: 'canceled', result: done.result }) })]);
+  });
+});
 
 describe('the user who started an import, as they are now', () => {
   it('a demoted admin’s queued import writes by a member’s rules: another’s contact, another owner and system tags are refused row by row', async () => {

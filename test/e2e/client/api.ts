@@ -4104,7 +4104,7 @@ export interface components {
                 [key: string]: unknown;
             };
             progress: components["schemas"]["JobProgress"];
-            /** @description What a succeeded job produced (per kind); an import that failed because its user was deactivated (`user_deactivated`) counts what it wrote. Else null */
+            /** @description What a succeeded job produced (per kind); an import canceled, or failed because its user was deactivated (`user_deactivated`), counts what it wrote. Else null */
             result: {
                 [key: string]: unknown;
             } | null;
