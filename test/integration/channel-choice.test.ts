@@ -214,6 +214,27 @@ describe('an impossible choice is a 422 saying why, with nothing written', () =>
     await refused(contact.id, {}, 'contact_suppressed');
   });
 
+  it('passes WhatsApp over when its 24-hour window is closed, while another channel takes the message', async () => {
+    const v = values();
+    const contact = await contactWith(stack, acme, [
+      { kind: 'whatsapp', value: v.phone },
+      { kind: 'phone', value: v.phone },
+    ]);
+    // Never wrote on WhatsApp: the preference order would pick it (whatsapp before sms), but it takes no free-form text.
+    const first = await sendTo(contact.id, {});
+    expect(first.status, JSON.stringify(first.body)).toBe(201);
+    expect(first.body.routing).toMatchObject({ channel: 'sms', reason: 'preference_order' });
+    // They write on WhatsApp: now it is where they last wrote, and open.
+    await inboundFrom(stack, acme, 'whatsapp', v.phone, 'Hi on WhatsApp', {});
+    const open = await sendTo(contact.id, {});
+    expect(open.body.routing).toMatchObject({ channel: 'whatsapp', reason: 'last_inbound' });
+    // A day later the window is closed: SMS again.
+    stack.clock.advance(25 * 3600 * 1000);
+    const closed = await sendTo(contact.id, {});
+    expect(closed.status, JSON.stringify(closed.body)).toBe(201);
+    expect(closed.body.routing).toMatchObject({ channel: 'sms', reason: 'preference_order' });
+  });
+
   it('WhatsApp to a contact who never wrote', async () => {
     const contact = await contactWith(stack, acme, [{ kind: 'whatsapp', value: values().phone }]);
     const { body, conversations } = await refused(contact.id, { channel: 'whatsapp' }, 'whatsapp_window_closed');

@@ -274,7 +274,8 @@ export async function routeInConversation(
 /**
  * The channel for a send that names only the contact: the one named, else where they last wrote (while
  * it is connected and they have a value on it), else the preference order (the first channel they have
- * a value on with an active connection).
+ * a value on with an active connection). WhatsApp outside its 24-hour window is passed over while
+ * another channel is usable.
  */
 export async function chooseChannel(
   deps: CoreDeps,
@@ -288,16 +289,24 @@ export async function chooseChannel(
     workspaceConnections(deps, contact.workspaceId),
   ]);
   const connected = (channel: DeliverableChannel) => connections.some((item) => item.kind === channel && item.status === 'active');
+  // WhatsApp takes free-form text only within 24 hours of the contact's last message there: outside
+  // that window it is passed over for a channel that will take the message.
+  const nowMs = deps.clock.nowMs();
+  const whatsappOpen = conversations.some(
+    (conversation) => conversation.channel === 'whatsapp' && whatsappWindow(lastInboundOf(conversation), nowMs).open,
+  );
+  const reachable = (channel: DeliverableChannel) => connected(channel) && (channel !== 'whatsapp' || whatsappOpen);
   // Where they last wrote, while it still reaches them; else the preference order, as if they never wrote.
   const last = lastInboundChannel(conversations);
-  if (last && connected(last) && valuesOn(contact, last).length > 0) return { channel: last, reason: 'last_inbound' };
+  if (last && reachable(last) && valuesOn(contact, last).length > 0) return { channel: last, reason: 'last_inbound' };
   // Values of each channel's own kind: a phone number alone would make WhatsApp first, which takes no
   // free-form first message (only templates), where SMS would go.
   const withValue = channelPreferenceOrder.filter((channel) => heldValuesOn(contact, channel).length > 0);
   if (withValue.length === 0) {
     throw refuse('The contact has no value on any channel the workspace sends on', 'no_channel_value', { channel: null });
   }
-  const usable = withValue.find(connected);
+  // WhatsApp with its window closed only when nothing else is connected (its send then says why: 422).
+  const usable = withValue.find(reachable) ?? withValue.find(connected);
   if (!usable) {
     throw refuse(`None of the contact's channels (${withValue.join(', ')}) is connected to this workspace`, 'channel_not_connected', {
       channel: withValue[0],
