@@ -96,6 +96,16 @@ export function assertCanReply(caller: CallerContext, item: ConversationItem): v
   throw forbidden('This conversation is assigned to another user: only they, an owner or an admin can reply or change it');
 }
 
+/**
+ * Seed 000 ownership: reaching out to a contact (a new conversation, a send to the contact) writes to
+ * it, so a member does it only for their own or unclaimed contacts, like `assertCanWrite` on the contact.
+ * Replying in a pool conversation that exists stays a member's (`assertCanReply`).
+ */
+export function assertCanReachContact(caller: CallerContext, contact: { ownerId?: string | null }): void {
+  if (isManager(caller) || !contact.ownerId || contact.ownerId === caller.userId) return;
+  throw forbidden('This contact is claimed by another user: only they, an owner or an admin can start a conversation with it or send to it');
+}
+
 const participant = (actorKind: Participant['actorKind'], id: string, addedBy: string, addedAt: string): Participant => ({
   actorKind,
   id,
@@ -209,7 +219,8 @@ export function newContactConversation(
 /**
  * Seed 001 openForContact / openDirect. A contact has at most one conversation per channel that is
  * not resolved, unless `new` asks for another: the existing one is returned (`created: false`). A set
- * of users has one direct conversation.
+ * of users has one direct conversation. A member opens a new one only with their own or unclaimed
+ * contacts (403); the existing one is returned to anyone.
  */
 export async function openConversation(
   deps: CoreDeps,
@@ -232,6 +243,7 @@ export async function openConversation(
       const item = await findConversation(deps, workspaceId, owned, true);
       if (item && item.status !== 'resolved') return { conversation: toConversation(item), created: false };
     }
+    assertCanReachContact(caller, contact);
     const { item, event } = newContactConversation(deps, caller, contact.contactId, input.channel, at, input.subject);
     await commitConversation(
       deps,

@@ -39,6 +39,7 @@ import { isConditionFailure, writeTransaction } from '../store/transaction';
 import { userIdsOf, withKeys, type ConversationItem } from './conversation-record';
 import {
   aboutOf,
+  assertCanReachContact,
   assertCanReply,
   assignmentChange,
   commitConversation,
@@ -526,7 +527,8 @@ export async function sendMessage(
  * Sends to a contact without naming the conversation (issue 14's channel choice): the channel, the
  * connection and the value are chosen (domain/channels/routing), refused up front with a 422 (nothing
  * written); the message goes to the contact's current conversation on that channel, else a new one (the
- * inbox's rule: a resolved conversation is not reopened by a send), then as `sendMessage`.
+ * inbox's rule: a resolved conversation is not reopened by a send), then as `sendMessage`. A member
+ * sends only to their own or unclaimed contacts (403).
  */
 export async function sendToContact(
   deps: CoreDeps,
@@ -543,6 +545,8 @@ export async function sendToContact(
       mergedInto: contact.mergedInto,
     });
   }
+  // Whichever conversation the send picks (a pool one included): a send to the contact is outreach.
+  assertCanReachContact(caller, contact);
   const { channel, reason } = await chooseChannel(deps, contact, input);
   // The attachments are checked before a conversation may be opened for the send: a refused one
   // (unknown, another workspace's, used) leaves nothing written. The send itself takes this first check.

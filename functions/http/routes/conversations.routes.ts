@@ -38,11 +38,12 @@ export const conversationsRoutes = {
     path: '/v1/conversations',
     summary: 'Open a conversation with a contact (on a channel) or between users (direct, internal channel)',
     description:
-      'A contact has at most one conversation per channel that is not resolved: opening it again returns that one (200) unless `new: true`. A set of users has one direct conversation (200 when it exists). Appends `conversation.opened`.',
+      'A contact has at most one conversation per channel that is not resolved: opening it again returns that one (200) unless `new: true`. A member opens a new one only with their own or unclaimed contacts. A set of users has one direct conversation (200 when it exists). Appends `conversation.opened`.',
     creates: true,
     versioned: true,
     body: openConversationInput,
     refusals: {
+      403: 'a member opening a new conversation with a contact claimed by another user',
       409: '`record_merged`: the contact was merged into another',
       422: '`invalid_reference`: `contactId` or a user id names no record (no active user) of the workspace',
     },

@@ -79,12 +79,12 @@ export const messagesRoutes = {
     path: '/v1/contacts/{contactId}/messages',
     summary: 'Send a message to a contact: the channel, connection and value chosen for you',
     description:
-      'Channel: `channel`, else the one the contact last wrote on, else the first of `email, whatsapp, telegram, sms` they have a value on and the workspace has connected. Connection: `connectionId` (of that channel, active), else the workspace’s oldest active one of the channel. Value: `to` (one of the contact’s values on the channel), else the one they last wrote from, else their primary. The message goes to the contact’s current conversation on the channel, else a new one, and out as in `sendMessage`; `routing` records the choice and its `reason` (`explicit`, `last_inbound`, `preference_order`). An impossible choice is a 422 with a `reason`, nothing written.',
+      'Channel: `channel`, else the one the contact last wrote on, else the first of `email, whatsapp, telegram, sms` they have a value on and the workspace has connected. Connection: `connectionId` (of that channel, active), else the workspace’s oldest active one of the channel. Value: `to` (one of the contact’s values on the channel), else the one they last wrote from, else their primary. The message goes to the contact’s current conversation on the channel, else a new one, and out as in `sendMessage`; a member sends only to their own or unclaimed contacts; `routing` records the choice and its `reason` (`explicit`, `last_inbound`, `preference_order`). An impossible choice is a 422 with a `reason`, nothing written.',
     creates: true,
     params: contactIdParams,
     body: sendToContactInput,
     refusals: {
-      403: 'a member sending in the contact’s conversation assigned to another user',
+      403: 'a member sending to a contact claimed by another user, or in the contact’s conversation assigned to another user',
       409: '`record_merged`: the contact was merged into another (`mergedInto`); `attachment_used`: an attachment is on another message already',
       422: '`unprocessable` with `reason`: `contact_suppressed`, `no_channel_value`, `channel_not_connected`, `connection_not_usable`, `not_a_contact_value`, `whatsapp_window_closed` (`closedAt`); `invalid_reference`: an attachment id names no pending upload of the caller’s',
     },

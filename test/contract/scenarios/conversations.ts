@@ -50,6 +50,15 @@ export const conversationsScenarios: Partial<Record<OperationId, Scenario>> = {
         },
       },
       {
+        status: 403,
+        why: 'a member opening a new conversation with a contact claimed by another user',
+        build: async (ctx) => ({
+          path: '/v1/conversations',
+          body: { kind: 'contact', contactId: (await ctx.contact()).id, channel: 'email', new: true },
+          token: ctx.ws.member.token,
+        }),
+      },
+      {
         status: 409,
         why: 'a merged contact',
         build: async (ctx) => {

@@ -69,10 +69,19 @@ export const deliveriesScenarios: Partial<Record<OperationId, Scenario>> = {
     cases: [
       {
         status: 403,
+        why: 'a member sending to a contact claimed by another user',
+        build: async (ctx) => {
+          await emailConnected(ctx);
+          return { path: `/v1/contacts/${(await ctx.contact()).id}/messages`, body: { body: 'Me too' }, token: ctx.ws.member.token };
+        },
+      },
+      {
+        status: 403,
         why: 'a member sending in the contact’s conversation assigned to another user',
         build: async (ctx) => {
           await emailConnected(ctx);
           const conversation = await ctx.conversation();
+          await ctx.call('POST', `/v1/contacts/${conversation.contactId}/release`, undefined, ctx.ws.admin.token);
           await ctx.call('POST', `/v1/conversations/${conversation.id}/assign`, { assigneeId: ctx.ws.admin.user.id });
           return { path: `/v1/contacts/${conversation.contactId}/messages`, body: { body: 'Me too' }, token: ctx.ws.member.token };
         },

@@ -1317,7 +1317,7 @@ export interface paths {
         put?: never;
         /**
          * Open a conversation with a contact (on a channel) or between users (direct, internal channel)
-         * @description A contact has at most one conversation per channel that is not resolved: opening it again returns that one (200) unless `new: true`. A set of users has one direct conversation (200 when it exists). Appends `conversation.opened`.
+         * @description A contact has at most one conversation per channel that is not resolved: opening it again returns that one (200) unless `new: true`. A member opens a new one only with their own or unclaimed contacts. A set of users has one direct conversation (200 when it exists). Appends `conversation.opened`.
          */
         post: operations["openConversation"];
         delete?: never;
@@ -1617,7 +1617,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message to a contact: the channel, connection and value chosen for you
-         * @description Channel: `channel`, else the one the contact last wrote on, else the first of `email, whatsapp, telegram, sms` they have a value on and the workspace has connected. Connection: `connectionId` (of that channel, active), else the workspace’s oldest active one of the channel. Value: `to` (one of the contact’s values on the channel), else the one they last wrote from, else their primary. The message goes to the contact’s current conversation on the channel, else a new one, and out as in `sendMessage`; `routing` records the choice and its `reason` (`explicit`, `last_inbound`, `preference_order`). An impossible choice is a 422 with a `reason`, nothing written.
+         * @description Channel: `channel`, else the one the contact last wrote on, else the first of `email, whatsapp, telegram, sms` they have a value on and the workspace has connected. Connection: `connectionId` (of that channel, active), else the workspace’s oldest active one of the channel. Value: `to` (one of the contact’s values on the channel), else the one they last wrote from, else their primary. The message goes to the contact’s current conversation on the channel, else a new one, and out as in `sendMessage`; a member sends only to their own or unclaimed contacts; `routing` records the choice and its `reason` (`explicit`, `last_inbound`, `preference_order`). An impossible choice is a 422 with a `reason`, nothing written.
          */
         post: operations["sendContactMessage"];
         delete?: never;
@@ -18483,6 +18483,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member opening a new conversation with a contact claimed by another user */
+            403: {
+                headers: {
+                    /** @description The request id: quote it when you report a problem */
+                    "X-Request-Id": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Conflicts with the current state; `code` says how. `record_merged`: the contact was merged into another. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
@@ -21156,7 +21167,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member sending in the contact’s conversation assigned to another user */
+            /** @description The caller’s role or ownership does not allow this (`forbidden`). a member sending to a contact claimed by another user, or in the contact’s conversation assigned to another user */
             403: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
