@@ -315,8 +315,9 @@ export const eventCatalogue = builtOnFirstUse({
   /** A contact merge moved the conversation (its contact, contact participant and messages' authors) to the target. */
   'conversation.moved': () => z.object({ channel: z.enum(messageChannels), fromContactId: z.string(), toContactId: z.string() }),
   'conversation.participant_removed': () => z.object({ actorKind: z.enum(['user', 'contact']), id: z.string() }),
-  'conversation.scored': () => z.object({ value: z.number().int(), source: z.string() }),
+  'conversation.scored': () => z.object({ channel: z.enum(messageChannels), value: z.number().int(), source: z.string() }),
   'conversation.qualified': () => z.object({
+    channel: z.enum(messageChannels),
     kind: z.string(),
     score: z.number().int().nullable(),
     source: z.string(),

@@ -685,7 +685,14 @@ export async function addConversationScore(
     return {
       after: { ...before, score: { value: item.value, source: item.source, at: item.createdAt } },
       events: [
-        newEvent(deps, caller, 'conversation.scored', conversationRef(conversationId), { value: item.value, source: item.source }, aboutOf(before)),
+        newEvent(
+          deps,
+          caller,
+          'conversation.scored',
+          conversationRef(conversationId),
+          { channel: before.channel, value: item.value, source: item.source },
+          aboutOf(before),
+        ),
       ],
       extraOps: (tx) => [tx.conversationScore.create(item).commit()],
     };
@@ -737,7 +744,13 @@ export async function setConversationQualification(
           caller,
           'conversation.qualified',
           conversationRef(conversationId),
-          { kind: item.kind, score: input.score ?? null, source: item.source, ...(input.confidence !== undefined ? { confidence } : {}) },
+          {
+            channel: before.channel,
+            kind: item.kind,
+            score: input.score ?? null,
+            source: item.source,
+            ...(input.confidence !== undefined ? { confidence } : {}),
+          },
           aboutOf(before),
         ),
       ],

@@ -537,6 +537,17 @@ describe('score and qualification', () => {
       ['conversation.scored', 4],
     ]);
     expect(events[0]!.contactId).toBe(conversation.contactId);
+    // They carry the conversation's channel, so the contact's timeline filtered by it keeps them.
+    const timelineOn = async (channels: string) => {
+      const timeline = await stack.api('GET', `/v1/contacts/${conversation.contactId}/timeline`, { token: acme.member.token, query: { channels } });
+      expect(timeline.status, JSON.stringify(timeline.body)).toBe(200);
+      return (timeline.body.items as any[]).map(({ event }) => [event.type, event.channel, event.payload.channel]);
+    };
+    expect(await timelineOn('email')).toEqual([
+      ...Array.from({ length: 5 }, (_, index) => [index < 2 ? 'conversation.qualified' : 'conversation.scored', 'email', 'email']),
+      ['conversation.opened', 'email', 'email'],
+    ]);
+    expect(await timelineOn('sms')).toEqual([]);
 
     // As for contacts: a member rates and qualifies only their own and pool conversations.
     ok(await act(acme.owner.token, conversation.id, 'assign', { assigneeId: max.user.id }));
