@@ -156,6 +156,36 @@ const lowercaseLetter = /\p{Ll}/u;
 const fitsWord = (char: string, afterLowercase: boolean) =>
   char === '\u2019' || (afterLowercase ? lowercaseLetter : casedLetter).test(char);
 
+// What ends a word in `bytes`: not an ASCII letter or digit, nor a byte above ASCII (a letter, maybe).
+const outsideWord = /^(?:[^A-Za-z0-9\x80-\xff])?$/;
+const asciiLetterOrDigit = /[A-Za-z0-9]/;
+const endsSentence = /[A-Za-z0-9.,!?]/;
+const spaceOrDigit = /[ 0-9]/;
+
+/**
+ * Whether `char` reads as the typographic punctuation Word, Outlook and Excel's AutoCorrect put in text,
+ * where it stands: an opening quote before a word, a closing one or an ellipsis after one, a dash
+ * between spaces or digits ("2019–2024"). The Windows code pages have them on 0x85 and 0x91–0x97, Mac
+ * Roman on 0xC9 and 0xD0–0xD5, letters in the other. Only places where that letter is next to never
+ * found count: no word starts with Mac Roman's ì or ends with its î, ñ and ó are no word alone. Not “
+ * as a closing quote (German „so“: Italian "così" ends on its byte), nor „ (Spanish "Ñandú" starts on it).
+ */
+const fitsAsPunctuation = (char: string, before: string, after: string) => {
+  switch (char) {
+    case '\u201c': // “
+    case '\u2018': // ‘
+      return asciiLetterOrDigit.test(after) && outsideWord.test(before);
+    case '\u201d': // ”
+    case '\u2026': // …
+      return endsSentence.test(before) && outsideWord.test(after);
+    case '\u2013': // –
+    case '\u2014': // —
+      return spaceOrDigit.test(before) && spaceOrDigit.test(after);
+    default:
+      return false;
+  }
+};
+
 const cyrillicWord = /^\p{Script=Cyrillic}{2,}$/u;
 // The commonest vowels: о, а, и in Russian (and Ukrainian) text, α, ο, ι in Greek. Each is a rare
 // letter read in the other code page (Greek α is Cyrillic б; Russian о is Greek ξ).
@@ -358,7 +388,9 @@ function hebrewOrArabic(tally: NonLatinTally): 'windows-1255' | 'windows-1256' |
  * The Latin ones share ASCII and differ above it: one's letter is another's punctuation or a letter
  * of the other case (Mac Roman's é is Windows-1252's Ž; Windows-1250's ł is Windows-1252's ³). Each
  * non-ASCII byte beside an ASCII letter is read every way, and counts for each encoding in which it
- * fits the word (a lowercase letter after a lowercase one, any letter elsewhere, or an apostrophe).
+ * fits the word (a lowercase letter after a lowercase one, any letter elsewhere, or an apostrophe),
+ * as does one that reads as a curly quote, dash or ellipsis where such punctuation stands
+ * (`fitsAsPunctuation`: Windows-1252's “hot” is Mac Roman's "ìhotî", letters that fit too).
  * The most counts win, Windows-1252 (by far the most common) on a tie, except that a tie with
  * Windows-1250 goes to it when the text has Š, š, Ž or ž: Czech "Dvořák" and French "Dvoøák" both
  * read as words, but only a Central European file is likely to hold "Šťastný" too. Likewise a tie goes
@@ -406,7 +438,8 @@ export function oneByteEncodingOf(bytes: string): OneByteEncoding {
     if (code < 0x80) continue;
     high++;
     const before = bytes[i - 1] ?? '';
-    if (!asciiLetter.test(before) && !asciiLetter.test(bytes[i + 1] ?? '')) continue;
+    const after = bytes[i + 1] ?? '';
+    const besideLetter = asciiLetter.test(before) || asciiLetter.test(after);
     const afterLowercase = asciiLowercase.test(before);
     for (const encoding of [
       'windows-1252',
@@ -415,7 +448,9 @@ export function oneByteEncodingOf(bytes: string): OneByteEncoding {
       'windows-1254',
       'windows-1257',
     ] as const) {
-      if (fitsWord(oneByteText(bytes[i]!, encoding), afterLowercase)) counts[encoding]++;
+      const char = oneByteText(bytes[i]!, encoding);
+      if ((besideLetter && fitsWord(char, afterLowercase)) || fitsAsPunctuation(char, before, after))
+        counts[encoding]++;
     }
   }
   const besideAscii = Math.max(counts['windows-1252'], counts.macintosh, counts['windows-1250']);

@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ImportFileError } from '../../domain/imports/import-file-error';
 import { openImportFile, type ImportCursor, type ImportRowRead, type OpenImportFileOptions } from '../../domain/imports/import-file';
 import type { NormalisedRow } from '../../domain/imports/import-row';
+import { csvFixtures, fixturesDirectory } from '../fixtures/imports/csv-fixtures';
 import { fakeBlobStore } from '../support/fakes';
 
 const key = 'uploads/ws_1/jobs/job_1/contacts.csv';
@@ -66,6 +69,35 @@ describe('CSV encodings and line ends', () => {
     expect(file.info.encoding).toBe('windows-1252');
     expect(file.info.delimiter).toBe(';');
     expect(rows.map(summary)).toEqual(['1@2 José Müller – € | jose@example.com']);
+  });
+
+  it('reads Windows-1252 with curly quotes, dashes and an ellipsis around words as Windows-1252, not Mac Roman', async () => {
+    // Those bytes are lowercase letters in Mac Roman ("“hot”" would be "ìhotî"), which outnumbered the names' accents.
+    const { file: fixtureFile, text } = csvFixtures.excelWindowsSmartQuotes;
+    const { file, reads, rows } = await readRows(readFileSync(join(fixturesDirectory, fixtureFile)));
+
+    expect(file.info.encoding).toBe('windows-1252');
+    expect(rows.map(summary)).toEqual([
+      '1@2 John Carter | john.c@example.com',
+      '2@3 Mary Jones | mary.j@example.com',
+      '3@4 Bill Stone | bill.s@example.com',
+      '4@5 José Núñez | jose.n@example.com',
+      '5@6 Zoë Weiß | zoe.w@example.de',
+    ]);
+    expect(reads.map((read) => (read.row.kind === 'candidate' ? read.row.candidate.raw.join(',') : ''))).toEqual(
+      text.split('\r\n').slice(1, -1),
+    );
+  });
+
+  it('settles Windows-1252 on a first non-ASCII record whose curly quotes come before its accents', async () => {
+    const ascii = Array.from({ length: 3000 }, (_, i) => `Person ${i},p${i}@example.com,\r\n`).join('');
+    const bytes = Buffer.from(`Name,Email,Notes\r\n${ascii}Anna Schmidt,anna@example.de,\x93two\x94\r\nZo\xeb Wei\xdf,zoe@example.de,\r\n`, 'latin1');
+    expect(bytes.length).toBeGreaterThan(64 * 1024);
+
+    const { file, rows } = await readRows(bytes, {}, 4096);
+
+    expect(file.info.encoding).toBe('windows-1252');
+    expect(summary(rows[3001]!)).toBe('3002@3003 Zoë Weiß | zoe@example.de');
   });
 
   it('turns to Windows-1252 when the first non-ASCII byte comes after the sniffed start, losing nothing before it', async () => {

@@ -172,6 +172,19 @@ describe('telling Windows-1252 from Mac Roman', () => {
     }
   });
 
+  it.each(['“hot” lead', '‘warm’ — call back…', 'Zoë “two”', 'Weiß “two”', '2019–2024 “VIP”', 'lunedì “ok”'])(
+    'reads %s back from either: curly quotes, dashes and an ellipsis are punctuation where they stand',
+    (text) => {
+      for (const encoding of ['windows-1252', 'macintosh'] as const) {
+        expect(oneByteEncodingOf(encode(text, encoding)), `${text} in ${encoding}`).toBe(encoding);
+      }
+    },
+  );
+
+  it.each(['così', 'Ñandú', 'España – Perú'])('keeps %s in Mac Roman, whose letters are on bytes of Windows punctuation', (text) => {
+    expect(oneByteEncodingOf(encode(text, 'macintosh'))).toBe('macintosh');
+  });
+
   it('sniffs a file start: Mac Roman when its words read so, Windows-1252 on no evidence', () => {
     const macFile = bytes(encode('Name,Company\rRené,Café Lefèvre\r', 'macintosh'), 'latin1');
     expect(sniffImportFile(macFile, 'csv', true)).toMatchObject({ encoding: 'macintosh', settled: true });

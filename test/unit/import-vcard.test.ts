@@ -332,6 +332,33 @@ describe('a vCard file', () => {
     });
   });
 
+  it('reads Outlook’s Windows-1252 without CHARSET as such when a note’s curly quotes come before any accent', async () => {
+    // “hot” is "ìhotî" in Mac Roman: letters there, punctuation in Windows-1252.
+    const read = await readVcf(
+      Buffer.from(
+        crlf(
+          'BEGIN:VCARD',
+          'VERSION:2.1',
+          'N:Carter;John',
+          'FN:John Carter',
+          'EMAIL;INTERNET:john@example.com',
+          'NOTE:\x93hot\x94 lead, asked for \x93demo\x94 \x96 call back\x85',
+          'END:VCARD',
+          'BEGIN:VCARD',
+          'VERSION:2.1',
+          'N:N\xfa\xf1ez;Jos\xe9',
+          'FN:Jos\xe9 N\xfa\xf1ez',
+          'EMAIL;INTERNET:jose@example.com',
+          'END:VCARD',
+        ),
+        'latin1',
+      ),
+    );
+    expect(read.info.encoding).toBe('windows-1252');
+    expect(candidate(read.rows[0]).raw).toContain('“hot” lead, asked for “demo” – call back…');
+    expect(candidate(read.rows[1]).name).toBe('José Núñez');
+  });
+
   it('reads a UTF-16 file with a BOM, and continues from any card’s cursor with the cards after it', async () => {
     const cards = Array.from({ length: 40 }, (_, i) =>
       crlf(
