@@ -2695,7 +2695,7 @@ export interface components {
         };
         UpdateWorkspaceInput: {
             name?: string;
-            /** @description An IANA time zone name, such as `Europe/Berlin` or `UTC` */
+            /** @description An IANA time zone name, such as `Europe/Berlin`, `Asia/Kolkata` or `UTC` */
             timeZone?: string;
         };
         UserPage: {
@@ -5042,7 +5042,19 @@ export interface components {
             name?: string;
             /** @description null or empty clears it */
             description?: string | null;
-            rule?: components["schemas"]["SegmentRule"];
+            /** @description A dynamic segment’s new rule; null (a static segment’s, as read) changes nothing on a static segment */
+            rule?: {
+                field: string;
+                /** @enum {string} */
+                op: "eq" | "neq" | "in" | "not_in" | "contains" | "starts_with" | "is_set" | "is_not_set" | "has" | "has_any" | "has_all" | "has_none" | "lacks" | "gt" | "gte" | "lt" | "lte" | "between" | "before" | "after" | "in_last" | "not_in_last";
+                value?: unknown;
+            } | {
+                all: components["schemas"]["SegmentRule"][];
+            } | {
+                any: components["schemas"]["SegmentRule"][];
+            } | {
+                not: components["schemas"]["SegmentRule"];
+            };
         };
         SegmentMemberPage: {
             items: components["schemas"]["SegmentMember"][];
@@ -5413,7 +5425,7 @@ export interface components {
              */
             enabled?: boolean;
             /**
-             * @description An IANA time zone name, such as `Europe/Berlin` or `UTC`
+             * @description An IANA time zone name, such as `Europe/Berlin`, `Asia/Kolkata` or `UTC`
              * @default UTC
              */
             timeZone?: string;
@@ -5578,7 +5590,7 @@ export interface components {
              */
             enabled?: boolean;
             /**
-             * @description An IANA time zone name, such as `Europe/Berlin` or `UTC`
+             * @description An IANA time zone name, such as `Europe/Berlin`, `Asia/Kolkata` or `UTC`
              * @default UTC
              */
             timeZone?: string;
@@ -6132,7 +6144,7 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The record’s version, for If-Match */
                     ETag: string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -6596,8 +6608,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
-                    /** @description The new record’s URL, when it has one of its own */
-                    Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -6653,7 +6663,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. `user_deactivated`: the user is deactivated. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `user_deactivated`: the user is deactivated; `secret_shown_once`: an Idempotency-Key repeat of a request that made a token (its secret is not shown again: revoke it and make another). `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
@@ -6917,8 +6927,6 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The record’s version, for If-Match */
                     ETag: string;
-                    /** @description The new record’s URL, when it has one of its own */
-                    Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -7565,7 +7573,7 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The record’s version, for If-Match */
                     ETag: string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -9842,8 +9850,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
-                    /** @description The new record’s URL, when it has one of its own */
-                    Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -11487,7 +11493,7 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The record’s version, for If-Match */
                     ETag: string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -12532,7 +12538,7 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The record’s version, for If-Match */
                     ETag: string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -13185,7 +13191,7 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The record’s version, for If-Match */
                     ETag: string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -14541,7 +14547,7 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The record’s version, for If-Match */
                     ETag: string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -16196,7 +16202,7 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The record’s version, for If-Match */
                     ETag: string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -17344,7 +17350,7 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The record’s version, for If-Match */
                     ETag: string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -18416,7 +18422,7 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The record’s version, for If-Match */
                     ETag: string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -19866,8 +19872,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
-                    /** @description The new record’s URL, when it has one of its own */
-                    Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -20112,8 +20116,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
-                    /** @description The new record’s URL, when it has one of its own */
-                    Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -20268,7 +20270,7 @@ export interface operations {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -20438,7 +20440,7 @@ export interface operations {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -20697,7 +20699,7 @@ export interface operations {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -21076,7 +21078,7 @@ export interface operations {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -21466,8 +21468,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
-                    /** @description The new record’s URL, when it has one of its own */
-                    Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -22056,7 +22056,7 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The record’s version, for If-Match */
                     ETag: string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -22221,7 +22221,7 @@ export interface operations {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -22814,7 +22814,7 @@ export interface operations {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -23520,8 +23520,6 @@ export interface operations {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
-                    /** @description The new record’s URL, when it has one of its own */
-                    Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
                     [name: string]: unknown;
@@ -23656,7 +23654,7 @@ export interface operations {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -23965,7 +23963,7 @@ export interface operations {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
                     "X-Request-Id": string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -24225,7 +24223,7 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The record’s version, for If-Match */
                     ETag: string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -25045,7 +25043,7 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The record’s version, for If-Match */
                     ETag: string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -26252,7 +26250,7 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The record’s version, for If-Match */
                     ETag: string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -27555,7 +27553,7 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The record’s version, for If-Match */
                     ETag: string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -28177,7 +28175,7 @@ export interface operations {
                     "X-Request-Id": string;
                     /** @description The record’s version, for If-Match */
                     ETag: string;
-                    /** @description The new record’s URL, when it has one of its own */
+                    /** @description Where the new record is read (GET) */
                     Location?: string;
                     /** @description `true` when this is the stored answer to an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: string;
@@ -28248,7 +28246,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflicts with the current state; `code` says how. `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
+            /** @description Conflicts with the current state; `code` says how. `secret_shown_once`: an Idempotency-Key repeat of a request that made a webhook (its secret is not shown again: rotate it). `idempotency_in_progress`: a request with this Idempotency-Key is still running (see `Retry-After`). `concurrent_change`: the record kept changing under concurrent writes; retry */
             409: {
                 headers: {
                     /** @description The request id: quote it when you report a problem */
