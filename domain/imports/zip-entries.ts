@@ -127,7 +127,9 @@ export type ZipPart =
  * A zip stream holding `parts` in the given order, as a streaming unzipper reads it: for each part a
  * fresh local header (sizes and CRC from the directory, so that no data descriptor has to be found by
  * scanning the data) and the entry's compressed bytes copied as they are; `content` parts are stored
- * uncompressed. No directory: streaming readers do not need one.
+ * uncompressed. Then an empty directory's end record: streaming readers need no directory, but exceljs's
+ * unzipper takes a stream that ends where the next record should be for a cut one (FILE_ENDED) when its
+ * end comes while the sheet's reader is busy.
  */
 export async function* zipStream(parts: readonly ZipPart[], stream: StreamRange): AsyncGenerator<Uint8Array> {
   for (const part of parts) {
@@ -157,4 +159,8 @@ export async function* zipStream(parts: readonly ZipPart[], stream: StreamRange)
     yield Buffer.concat([header, name]);
     if (entry.compressedSize > 0) yield* await stream(dataOffset, dataOffset + entry.compressedSize);
   }
+  // No entries, no bytes of directory, and it starts where it ends (the offset is not read).
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(endOfDirectory, 0);
+  yield end;
 }

@@ -206,6 +206,22 @@ describe('XLSX continuation', () => {
     }
   });
 
+  it('reads to the end a sheet whose reader waits between rows (a job writing a chunk), from the start or a cursor', async () => {
+    // The zip stream given to exceljs ended without a directory: its unzipper failed with FILE_ENDED when
+    // the stream's end came while the reader was busy, after the sheet's last row.
+    const many = Array.from({ length: 60 }, (_, i) => [`Person ${i}`, `p${i}@example.com`]);
+    const book = buildXlsx([{ name: 'S', rows: [['Name', 'Email'], ...many] }]);
+    for (const cursor of [undefined, { format: 'xlsx' as const, size: book.length, sheet: 'S', sheetRow: 31, row: 30 }]) {
+      const file = await openImportFile(await storeWith(book), key, { claimedFormat: 'xlsx', ...(cursor ? { cursor } : {}) });
+      const names: string[] = [];
+      for await (const { row } of file.rows()) {
+        if (row.kind === 'candidate') names.push(row.candidate.name);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      expect(names).toEqual(many.slice(cursor?.row ?? 0).map(([name]) => name));
+    }
+  });
+
   it('refuses a cursor of another sheet or another file', async () => {
     const book = buildXlsx([{ name: 'A', rows: [['Email'], ['a@example.com']] }, { name: 'B', rows: [['Email'], ['b@example.com']] }]);
     const { reads } = await readRows(book, { sheet: 'A' });
