@@ -263,7 +263,7 @@ function customTargetOf(header: string): CustomTarget | undefined {
 }
 
 /** Targets that take values from several columns (the others keep the first column's value). */
-const multiValueTargets = new Set<ColumnTarget>(['email', 'phone', 'whatsapp', 'telegram', 'linkedin', 'tags']);
+export const multiValueTargets: ReadonlySet<ColumnTarget> = new Set<ColumnTarget>(['email', 'phone', 'whatsapp', 'telegram', 'linkedin', 'tags']);
 
 export interface PlannedColumn {
   /** 0-based position in the record. */

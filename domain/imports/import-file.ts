@@ -8,7 +8,7 @@ import { readCsvRecords, type CsvRecord } from './csv-reader';
 import { sniffBytes, sniffImportFile, type CsvDelimiter, type CsvSniff, type ImportFormat, type VcardSniff } from './file-sniffer';
 import { ImportFileError, importLimits } from './import-file-error';
 import type { NormalisedRow, RowPosition } from './import-row';
-import { normaliseRecord } from './row-normaliser';
+import { columnsRead, normaliseRecord } from './row-normaliser';
 import { FieldDecoder, isLegacyEncoding, legacyEncodings, type TextEncoding } from './text-decoding';
 import { readVcardRecords, vcardCustomFieldKeys, vcardHeaders } from './vcard-reader';
 import { openXlsx, type XlsxRow, type XlsxWorkbook } from './xlsx-reader';
@@ -557,6 +557,10 @@ function fileOf(
   records: () => AsyncGenerator<SourceRecord>,
   streams: AsyncGenerator<unknown>,
 ): ImportFile {
+  // A sheet's cells right of its header's last are not a CSV record's extra fields (see columnsRead).
+  const sheetRow = info.format !== 'csv' && info.format !== 'vcf';
+  const rowOptions = { ...(options.defaultCountry ? { defaultCountry: options.defaultCountry } : {}), sheetRow };
+  const fieldsRead = (fields: string[]) => fields.slice(0, columnsRead(fields.length, plan, sheetRow).width);
   let used = false;
   const once = () => {
     if (used) throw new Error('An import file is read once: rows() or count()');
@@ -569,7 +573,7 @@ function fileOf(
     info,
     rows: async function* () {
       for await (const { fields, position, problem, cursor, fraction } of once()) {
-        const row = problem ? malformed(position, problem, fields) : normaliseRecord(fields, position, plan, options);
+        const row = problem ? malformed(position, problem, fields) : normaliseRecord(fields, position, plan, rowOptions);
         if (position.row > maxRows && row.kind !== 'blank') throw tooManyRows(maxRows);
         yield { row, cursor, fraction };
       }
@@ -578,7 +582,7 @@ function fileOf(
       let rows = 0;
       let nonBlank = 0;
       for await (const { fields, position, problem } of once()) {
-        if (!problem && fields.every((field) => field.trim() === '')) continue;
+        if (!problem && fieldsRead(fields).every((field) => field.trim() === '')) continue;
         if (position.row > maxRows) throw tooManyRows(maxRows);
         rows = position.row;
         nonBlank += 1;

@@ -3,7 +3,7 @@ import { normaliseChannelValue, type ChannelKind } from '../contacts/channels';
 import { maxChannelsPerContact } from '../contacts/channels';
 import { maxTextValueLength } from '../custom-fields/custom-field-values';
 import { distinctTags, maxTagNameLength } from '../tags/tag-names';
-import type { ColumnPlan, PlannedColumn } from './column-mapping';
+import { multiValueTargets, type ColumnPlan, type PlannedColumn } from './column-mapping';
 import { unguardCell } from './formula-guard';
 import { splitTagCell } from './tag-cells';
 import type { DroppedValue, ImportCandidate, ImportableTextField, NormalisedRow, RejectCode, RowPosition } from './import-row';
@@ -11,6 +11,25 @@ import type { DroppedValue, ImportCandidate, ImportableTextField, NormalisedRow,
 export interface RowNormaliseOptions {
   /** Country for phone numbers written without `+` (or `00`) and a country code. */
   defaultCountry?: CountryCode;
+  /** The record is a sheet's row (XLSX, .xls, .ods): see `columnsRead`. */
+  sheetRow?: boolean;
+}
+
+/**
+ * The columns a record of `width` fields is read by, and how many of its fields. A CSV record is read
+ * whole (text past the header's last field is a malformed record). A sheet has no delimiters: a cell
+ * right of the header's last is under a header cell merged over it, or under none (a stray value). It is
+ * more of the last column when that is an email, phone or tags column (as unnamed columns inside the
+ * header are: `planColumns`), else not read, as a column the import does not take (a note running past
+ * a merged "Notes"); a row of only such cells is blank.
+ */
+export function columnsRead(width: number, plan: ColumnPlan, sheetRow: boolean): { columns: readonly PlannedColumn[]; width: number } {
+  const headed = plan.headers.length;
+  if (!sheetRow || width <= headed) return { columns: plan.columns, width };
+  const last = plan.columns.at(-1);
+  if (last?.index !== headed - 1 || !multiValueTargets.has(last.target)) return { columns: plan.columns, width: headed };
+  const more = Array.from({ length: width - headed }, (_, i) => ({ ...last, index: headed + i }));
+  return { columns: [...plan.columns, ...more], width };
 }
 
 /** The longest value each target takes (the contact API's limits); a longer one rejects the row as `too_long`. */
@@ -110,7 +129,8 @@ const channelNames: Record<string, string> = { linkedin: 'a LinkedIn profile', t
  * Turns one record into what the writer needs, by "Row rules, exactly" (issue 13):
  * - every field blank after trimming → `blank`;
  * - more fields than the header with text in the extra ones → `malformed_record` (empty extras, as
- *   a trailing delimiter leaves, are fine; fewer fields than the header are fine);
+ *   a trailing delimiter leaves, are fine; fewer fields than the header are fine); a sheet's row
+ *   has no delimiters: its cells right of the header's are read as `columnsRead` says;
  * - a value longer than its field takes → `too_long` (values are never cut);
  * - emails and phones normalised by the contact rules (`normaliseChannelValue`); a phone's leading
  *   `00` is `+`; other phones use `defaultCountry`, and digits alone that are no valid number there
@@ -131,7 +151,8 @@ export function normaliseRecord(
   options: RowNormaliseOptions = {},
 ): NormalisedRow {
   const raw = [...fields];
-  const cells = fields.map(cleanCell);
+  const read = columnsRead(fields.length, plan, options.sheetRow ?? false);
+  const cells = fields.slice(0, read.width).map(cleanCell);
   if (cells.every((cell) => cell === '')) return { kind: 'blank', position };
   const reject = (code: RejectCode, message: string, column?: string): NormalisedRow => ({
     kind: 'rejected',
@@ -139,7 +160,7 @@ export function normaliseRecord(
   });
 
   const extra = cells.slice(plan.headers.length);
-  if (extra.some((cell) => cell !== '')) {
+  if (!options.sheetRow && extra.some((cell) => cell !== '')) {
     return reject(
       'malformed_record',
       `The record has ${cells.length} fields but the header has ${plan.headers.length}: check for an unquoted delimiter`,
@@ -172,7 +193,7 @@ export function normaliseRecord(
   const tooLong = (column: PlannedColumn, limit: number) =>
     reject('too_long', `The value in "${column.header}" is longer than ${limit} characters`, column.header);
 
-  for (const column of plan.columns) {
+  for (const column of read.columns) {
     const cell = cells[column.index] ?? '';
     if (cell === '') continue;
     const { target } = column;

@@ -73,6 +73,37 @@ describe('XLSX reading', () => {
     expect(mo!.customFields).toEqual({ score: '1000000000000000000000', note: 'x' });
   });
 
+  it('keeps a row with text right of the last header cell (notes under a merged header, a stray cell), reading only the cells under a header', async () => {
+    // "Notes" merged over D1:F1 heads column D alone; there is no delimiter a spreadsheet cell could have been split on.
+    const book = buildXlsx([
+      {
+        name: 'S',
+        rows: [
+          ['Name', 'Email', 'Phone', 'Notes'],
+          ['Merged Notes', 'merged@example.com', '+1 303 555 0101', 'called', 'left voicemail', 'follow up'],
+          ['Stray Note', 'stray@example.com', null, '', 'call back Monday'],
+          [null, null, null, null, null, 'a note alone'],
+          ['Plain Row', 'plain@example.com'],
+        ],
+      },
+    ]);
+    const { rows } = await readRows(book);
+
+    expect(rows.map(summary)).toEqual([
+      '1@2 Merged Notes | merged@example.com +13035550101',
+      '2@3 Stray Note | stray@example.com',
+      '3@4 blank',
+      '4@5 Plain Row | plain@example.com',
+    ]);
+    expect(candidates(rows)[0]!.raw).toEqual(['Merged Notes', 'merged@example.com', '+1 303 555 0101', 'called', 'left voicemail', 'follow up']);
+    expect(candidates(rows).every((candidate) => candidate.dropped === undefined)).toBe(true);
+    expect(await (await openImportFile(await storeWith(book), key, { claimedFormat: 'xlsx' })).count()).toEqual({ rows: 4, nonBlank: 3 });
+
+    // A last "Phone" merged over two columns names both, as an unnamed column inside the header would be.
+    const phones = await readRows(buildXlsx([{ name: 'S', rows: [['Name', 'Email', 'Phone'], ['Two Phones', null, '+1 303 555 0101', '+1 303 555 0102']] }]));
+    expect(phones.rows.map(summary)).toEqual(['1@2 Two Phones | +13035550101 +13035550102']);
+  });
+
   it('reads dates in the 1904 date system', async () => {
     const { rows } = await readRows(buildXlsx([{ name: 'S', rows: [['Email', 'Custom: born'], ['a@example.com', { date: 43890 }]] }], { date1904: true }));
 
