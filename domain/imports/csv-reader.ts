@@ -153,7 +153,7 @@ export async function* readCsvRecords(
         : {
             fields: [line.text],
             line: position.line,
-            problem: describe(failure, maxRecordBytes),
+            problem: describe(failure, maxRecordBytes, line.quotes % 2 === 1),
             next: { offset: line.next, line: position.line + 1 },
           };
       position = record.next;
@@ -251,13 +251,18 @@ function relaxedRecord(line: string, delimiter: CsvDelimiter): string[] | undefi
   }
 }
 
-function describe(error: Error, maxRecordBytes: number): string {
+/** Why a record failed; `quoteLeftOpen`: its first line has an odd number of quotes. */
+function describe(error: Error, maxRecordBytes: number, quoteLeftOpen: boolean): string {
   const skipped = 'the line was skipped';
+  const limit = maxRecordBytes % 2 ** 20 === 0 ? `${maxRecordBytes / 2 ** 20} MiB` : `${maxRecordBytes} bytes`;
   switch ((error as { code?: string }).code) {
     case 'CSV_QUOTE_NOT_CLOSED':
       return `A quoted field is never closed (a stray "?): ${skipped}`;
     case 'CSV_MAX_RECORD_SIZE':
-      return `The record is longer than ${maxRecordBytes} bytes (a stray "?): ${skipped}`;
+      // Without a quote left open on its first line, the record is that line alone: a stray quote it is not.
+      return quoteLeftOpen
+        ? `The record is longer than ${limit} (a stray "?): ${skipped}`
+        : `The line is longer than ${limit}, the most a record may hold: ${skipped}`;
     case 'INVALID_OPENING_QUOTE':
       return `A field has a " inside it without being quoted (write "" inside a quoted field): ${skipped}`;
     case 'CSV_INVALID_CLOSING_QUOTE':
@@ -281,20 +286,21 @@ const end = (parser: Parser) =>
 /**
  * The first physical line from `offset` (ended by CR, LF or CRLF), decoded and cut for the report,
  * and the offset after its line end; `raw`, when `whole`, is all of it as the parser reads it (one
- * character per byte, or UTF-16 decoded).
+ * character per byte, or UTF-16 decoded); `quotes`: how many `"` the whole line holds.
  */
 async function firstLine(
   stream: ByteStream,
   offset: number,
   utf16: 'utf-16le' | 'utf-16be' | undefined,
   decoder: FieldDecoder,
-): Promise<{ text: string; raw: string; whole: boolean; next: number; atEnd: boolean }> {
+): Promise<{ text: string; raw: string; whole: boolean; next: number; atEnd: boolean; quotes: number }> {
   const unit = utf16 ? 2 : 1;
   const kept: number[] = [];
   let position = offset;
   let carry: number[] = [];
   let sawCr = false;
   let cut = false;
+  let quotes = 0;
   const maxKeptBytes = maxProblemLineChars * unit * (utf16 ? 1 : 4);
   const finish = (next: number, atEnd: boolean) => {
     const data = Buffer.from(kept);
@@ -306,6 +312,7 @@ async function firstLine(
       whole: !cut && text.length <= maxProblemLineChars,
       next,
       atEnd,
+      quotes,
     };
   };
   for (;;) {
@@ -332,6 +339,7 @@ async function firstLine(
         stream.unread(chunk.subarray(i + unit));
         return finish(position, false);
       }
+      if (code === 0x22) quotes++;
       if (code === 0x0d) sawCr = true;
       else if (kept.length < maxKeptBytes) for (let j = 0; j < unit; j++) kept.push(chunk[i + j]!);
       else cut = true;

@@ -266,7 +266,21 @@ describe('CSV records (RFC 4180)', () => {
 
     // The stray quote swallows what follows up to 200 bytes, then only its own line is dropped.
     expect(rows.map(summary).slice(0, 3)).toEqual(['1@2 Ana "the" Best | ana@example.com', '2@3 malformed_record', '3@4 P0 | p0@example.com']);
+    expect(rows[1]).toMatchObject({ rejection: { message: 'The record is longer than 200 bytes (a stray "?): the line was skipped' } });
     expect(rows).toHaveLength(52);
+  });
+
+  it('rejects a line longer than the record limit as such, not as a stray quote, and reads on', async () => {
+    const notes = `"${'x'.repeat(150)}, ""quoted"" ${'y'.repeat(150)}"`;
+    const csv = `Name,Email,Notes
+Huge Note,huge@example.com,${notes}
+Next,next@example.com,
+`;
+
+    const { rows } = await readRows(csv, { maxRecordBytes: 200 });
+
+    expect(rows.map(summary)).toEqual(['1@2 malformed_record', '2@3 Next | next@example.com']);
+    expect(rows[0]).toMatchObject({ rejection: { message: 'The line is longer than 200 bytes, the most a record may hold: the line was skipped' } });
   });
 
 });
