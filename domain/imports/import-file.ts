@@ -503,6 +503,8 @@ export const maxLinesAboveHeader = 10;
 class HeaderSearch {
   tried = 0;
   private firstProblem: ImportFileError | undefined;
+  /** The mapping's failure on a line that is a header without it: the file's header, which lacks a column the mapping names. */
+  private mappingProblem: ImportFileError | undefined;
   private found: { plan: ColumnPlan; number: number } | undefined;
 
   constructor(
@@ -517,18 +519,22 @@ class HeaderSearch {
   /** Tries a record as the header; true when it is. */
   consider(fields: string[], number: number): boolean {
     this.tried += 1;
+    const headers = fields.map((field) => field.normalize('NFC').trim());
     try {
-      this.found = { plan: planColumns(fields.map((field) => field.normalize('NFC').trim()), this.mapping), number };
+      this.found = { plan: planColumns(headers, this.mapping), number };
       return true;
     } catch (error) {
       if (!(error instanceof ImportFileError)) throw error;
       this.firstProblem ??= error;
+      if (error.code === 'unknown_column' && !this.mappingProblem && isHeader(headers)) this.mappingProblem = error;
       return false;
     }
   }
 
   result(whenEmpty: string): { plan: ColumnPlan; number: number } {
     if (this.found) return this.found;
+    // Not "no line is a header": one is, and the mapping names a column it lacks.
+    if (this.mappingProblem) throw this.mappingProblem;
     const problem = this.firstProblem;
     if (!problem) throw new ImportFileError('empty', whenEmpty);
     if (this.tried === 1) throw problem;
@@ -537,6 +543,17 @@ class HeaderSearch {
       `${problem.message}. (No ${this.unit} of the first ${this.tried} that hold text is a header with an email or phone column: put the header on the first ${this.unit}, or name the columns in the mapping.)`,
       problem.details,
     );
+  }
+}
+
+/** Whether a line is a header with an email or phone column by its own headers (no mapping). */
+function isHeader(headers: string[]): boolean {
+  try {
+    planColumns(headers, undefined);
+    return true;
+  } catch (error) {
+    if (error instanceof ImportFileError) return false;
+    throw error;
   }
 }
 

@@ -452,6 +452,17 @@ describe('a header below a report title', () => {
     expect((await readRows(`${underTen}\nName,Email\nAna,ana@example.com\n`)).file.info.headerLine).toBe(11);
   });
 
+  it('says only that the mapping names a missing column when a line is a header without it', async () => {
+    const file = 'Contacts by Account\nFull Name,Primary Email,Work Phone,Organisation\nWrong Map,wrongmap@example.com,+1 212 555 0111,WrongCo\n';
+    const refused = readRows(file, { mapping: { Nonexistent: 'email' } });
+
+    await expect(refused).rejects.toMatchObject({
+      code: 'unknown_column',
+      message: 'The mapping names a column the file does not have: "Nonexistent". The file\'s columns: "Full Name", "Primary Email", "Work Phone", "Organisation"',
+      details: { unknownColumns: ['Nonexistent'], headers: ['Full Name', 'Primary Email', 'Work Phone', 'Organisation'] },
+    });
+  });
+
   it('names the first line\'s columns when no line is a header with an email or phone column', async () => {
     await expect(readRows('Name,City\nAna,Paris\n')).rejects.toMatchObject({
       code: 'no_channel_column',
